@@ -1,0 +1,1 @@
+"""The persistent catalog: files, their hashes, and the search index over them."""
