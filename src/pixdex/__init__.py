@@ -1,6 +1,6 @@
 """pixdex: near-duplicate image search with perceptual hashes and exact Hamming-space indexes."""
 
 from pixdex.errors import ImageError, PixdexError
-from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 
-__all__ = ["LOW_QUALITY", "Hash", "ImageError", "PixdexError"]
+__all__ = ["ALGORITHMS", "LOW_QUALITY", "Hash", "ImageError", "PixdexError"]

@@ -1,11 +1,12 @@
 """Perceptual hash algorithms, one module each, and the ``Hash`` value they produce.
 
-Contract (filled in by the hashing work): ``ALGORITHMS`` maps a name ("dhash", "ahash", "phash",
-"whash", "pdq") to an ``Algorithm`` with ``default_size``, ``bits(hash_size)``,
-``min_side(hash_size)`` (smallest decoded side in pixels it needs, for reduced-scale decoding) and
-``compute(image: PIL.Image.Image, hash_size) -> Hash`` (image already decoded: mode RGB or L).
+``ALGORITHMS`` maps a name to an ``Algorithm``: ``default_size``, ``bits(hash_size)``,
+``min_side(hash_size)`` (smallest decoded side, in pixels, it needs: the decoder's reduced-scale
+target) and ``compute(image: PIL.Image.Image, hash_size) -> Hash`` for an already decoded image.
 """
 
+from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import LOW_QUALITY, Hash
+from pixdex.hashing.registry import ALGORITHMS, get_algorithm
 
-__all__ = ["LOW_QUALITY", "Hash"]
+__all__ = ["ALGORITHMS", "LOW_QUALITY", "Algorithm", "Hash", "get_algorithm"]
