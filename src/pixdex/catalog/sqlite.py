@@ -1,0 +1,272 @@
+"""The embedded backend: one SQLite file in WAL mode.
+
+WAL lets searches read while an ``index`` run writes, and makes each committed batch survive a crash
+of the writing process (``kill -9`` included): ``synchronous=NORMAL`` only risks the last batches on
+a power cut, never the file's consistency.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from pixdex.catalog.store import AlgorithmStats, FileRecord, FileState, StoredHash, StoreStats
+from pixdex.hashing import LOW_QUALITY, Hash
+
+# SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
+_ID_CHUNK = 500
+
+
+def hash_to_blob(value: Hash) -> bytes:
+    """The stored form of a hash: its uint64 words, big-endian, most significant word first."""
+    return value.words.astype(">u8").tobytes()
+
+
+def blob_to_hash(blob: bytes, bits: int, algorithm: str, quality: int) -> Hash:
+    """The inverse of :func:`hash_to_blob`."""
+    return Hash(int.from_bytes(blob, "big"), bits, algorithm, quality)
+
+
+def folder_range(folder: str) -> tuple[str, str]:
+    """Bounds ``lo <= path < hi`` of every path strictly inside ``folder``.
+
+    ``hi`` replaces the trailing separator with the next character ('/' + 1 is '0'), so the range
+    query uses the unique index on ``path`` instead of a ``LIKE`` scan.
+    """
+    prefix = folder.rstrip("/") + "/"
+    return prefix, prefix[:-1] + chr(ord("/") + 1)
+
+
+class SQLiteStore:
+    """A ``Store`` in one SQLite file. ``create=False`` refuses to make a new, empty catalog."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise CatalogError(f"{self.path}: no catalog here (create one with `pixdex index DIR`)")
+        if not self.path.parent.is_dir():
+            raise CatalogError(f"{self.path}: folder {self.path.parent} does not exist")
+        try:
+            # Autocommit mode: every write below opens its own explicit transaction.
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise CatalogError(f"{self.path}: not a pixdex catalog ({error})") from None
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path}: catalog schema version {version} is newer than this pixdex "
+                f"understands ({SCHEMA_VERSION}); upgrade pixdex"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in MIGRATIONS[number - 1]:
+                    self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(number),),
+                )
+
+    def _schema_version(self) -> int:
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not has_meta:
+            if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise CatalogError(f"{self.path}: an SQLite file, but not a pixdex catalog")
+            return 0
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def _bump_generation(self) -> None:
+        self._db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+        )
+
+    def generation(self) -> int:
+        return int(
+            self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        )
+
+    def states(self, folder: str) -> dict[str, FileState]:
+        lo, hi = folder_range(folder)
+        rows = self._db.execute(
+            """
+            SELECT f.path, f.size, f.mtime_ns, f.error, group_concat(h.algorithm, char(0))
+            FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
+            WHERE (f.path >= ? AND f.path < ?) OR f.path = ?
+            GROUP BY f.id
+            """,
+            (lo, hi, folder),
+        )
+        return {
+            path: FileState(size, mtime_ns, frozenset(names.split("\0") if names else ()), error)
+            for path, size, mtime_ns, error, names in rows
+        }
+
+    def write(self, records: Sequence[FileRecord]) -> None:
+        if not records:
+            return
+        now = time.time()
+        with self._transaction():
+            self._register_algorithms(records)
+            for record in records:
+                (file_id,) = self._db.execute(
+                    """
+                    INSERT INTO files
+                        (path, size, mtime_ns, digest, width, height, format, error, indexed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (path) DO UPDATE SET
+                        size = excluded.size, mtime_ns = excluded.mtime_ns,
+                        digest = excluded.digest, width = excluded.width,
+                        height = excluded.height, format = excluded.format,
+                        error = excluded.error, indexed_at = excluded.indexed_at
+                    RETURNING id
+                    """,
+                    (
+                        record.path,
+                        record.size,
+                        record.mtime_ns,
+                        record.digest,
+                        record.width,
+                        record.height,
+                        record.format,
+                        record.error,
+                        now,
+                    ),
+                ).fetchone()
+                self._db.execute("DELETE FROM hashes WHERE file_id = ?", (file_id,))
+                self._db.executemany(
+                    "INSERT INTO hashes (algorithm, file_id, bits, value, quality) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (name, file_id, value.bits, hash_to_blob(value), value.quality)
+                        for name, value in record.hashes.items()
+                    ],
+                )
+            self._bump_generation()
+
+    def _register_algorithms(self, records: Sequence[FileRecord]) -> None:
+        """Record each new algorithm's hash length; refuse a length other than the recorded one."""
+        known = self.algorithms()
+        for record in records:
+            for name, value in record.hashes.items():
+                if name not in known:
+                    self._db.execute(
+                        "INSERT INTO algorithms (name, bits) VALUES (?, ?)", (name, value.bits)
+                    )
+                    known[name] = value.bits
+                elif known[name] != value.bits:
+                    raise CatalogError(
+                        f"{self.path}: {record.path} has a {value.bits}-bit {name} hash, but the "
+                        f"catalog's {name} hashes have {known[name]} bits"
+                    )
+
+    def remove(self, paths: Iterable[str]) -> int:
+        with self._transaction():
+            # rowcount counts the deleted files, not the hash rows the cascade removed with them.
+            removed = self._db.executemany(
+                "DELETE FROM files WHERE path = ?", [(p,) for p in paths]
+            ).rowcount
+            if removed > 0:
+                self._bump_generation()
+        return max(removed, 0)
+
+    def algorithms(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT name, bits FROM algorithms ORDER BY name"))
+
+    def codes(self, algorithm: str, min_quality: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+        bits = self.algorithms().get(algorithm, 0)
+        words = -(-bits // 64) if bits else 1
+        rows = self._db.execute(
+            "SELECT file_id, value FROM hashes WHERE algorithm = ? AND quality >= ? "
+            "ORDER BY file_id",
+            (algorithm, min_quality),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, words), np.uint64), bits
+        ids, blobs = zip(*rows, strict=True)
+        codes = np.frombuffer(b"".join(blobs), dtype=">u8").reshape(len(rows), words)
+        return np.asarray(ids, dtype=np.int64), codes.astype(np.uint64), bits
+
+    def lookup(self, ids: Sequence[int], algorithm: str) -> dict[int, StoredHash]:
+        found: dict[int, StoredHash] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            rows = self._db.execute(
+                f"""
+                SELECT f.id, f.path, h.bits, h.value, h.quality
+                FROM files AS f JOIN hashes AS h ON h.file_id = f.id AND h.algorithm = ?
+                WHERE f.id IN ({",".join("?" * len(chunk))})
+                """,
+                (algorithm, *chunk),
+            )
+            for file_id, path, bits, blob, quality in rows:
+                found[file_id] = StoredHash(
+                    file_id, path, blob_to_hash(blob, bits, algorithm, quality)
+                )
+        return found
+
+    def failures(self) -> list[tuple[str, str]]:
+        return self._db.execute(
+            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path"
+        ).fetchall()
+
+    def stats(self) -> StoreStats:
+        files, failures = self._db.execute("SELECT count(*), count(error) FROM files").fetchone()
+        algorithms = tuple(
+            AlgorithmStats(name, bits, count, low)
+            for name, bits, count, low in self._db.execute(
+                "SELECT algorithm, bits, count(*), sum(quality < ?) FROM hashes "
+                "GROUP BY algorithm, bits ORDER BY algorithm, bits",
+                (LOW_QUALITY,),
+            )
+        )
+        on_disk = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return StoreStats(files, failures, algorithms, on_disk)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if the block raises.
+
+    IMMEDIATE takes the write lock up front, so two concurrent ``index`` runs queue on the busy
+    timeout instead of failing half-way through a batch.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -1,0 +1,128 @@
+"""The storage interface behind ``Catalog``: the few operations a backend must offer.
+
+``Catalog`` (walking, hashing, the search index) is written against ``Store`` only, so a second
+backend — PostgreSQL — is one new module implementing these methods, with no change to the catalog
+logic or the command line. Records cross the interface as plain frozen dataclasses and numpy arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from pixdex.hashing import Hash
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What indexing learned about one file: its hashes by algorithm, or the error that stopped it.
+
+    ``size`` is in bytes and ``mtime_ns`` in nanoseconds since the epoch: together they decide
+    whether the file changed since it was recorded.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str | None = None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    error: str | None = None
+    hashes: Mapping[str, Hash] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """The part of a stored file an incremental run compares against the file system."""
+
+    size: int
+    mtime_ns: int
+    algorithms: frozenset[str]
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHash:
+    """One stored hash with the path of its file: what a search result shows."""
+
+    file_id: int
+    path: str
+    hash: Hash
+
+
+@dataclass(frozen=True, slots=True)
+class AlgorithmStats:
+    """How many hashes one algorithm has in a store, and how many of them are degenerate."""
+
+    algorithm: str
+    bits: int
+    count: int
+    low_quality: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counts and sizes for ``pixdex info``. ``bytes_on_disk`` counts the store's own files only."""
+
+    files: int
+    failures: int
+    algorithms: tuple[AlgorithmStats, ...]
+    bytes_on_disk: int
+
+
+class Store(Protocol):
+    """A persistent map from file paths to ``FileRecord`` with a write generation counter.
+
+    Every write (``write``, ``remove``) is atomic and durable once it returns, and bumps
+    ``generation()`` when it changed anything: caches built from the stored hashes compare
+    generations to know they are stale.
+    """
+
+    def generation(self) -> int:
+        """A counter that grows with every write that changed the stored hashes or files."""
+        ...
+
+    def states(self, folder: str) -> dict[str, FileState]:
+        """The stored state of every file whose path lies under ``folder`` (an absolute path)."""
+        ...
+
+    def write(self, records: Sequence[FileRecord]) -> None:
+        """Insert or replace these files (matched by path) and their hashes in one transaction."""
+        ...
+
+    def remove(self, paths: Iterable[str]) -> int:
+        """Forget these files and their hashes in one transaction; returns how many were known."""
+        ...
+
+    def algorithms(self) -> dict[str, int]:
+        """The hash length in bits of each algorithm the store holds hashes of, by name."""
+        ...
+
+    def codes(self, algorithm: str, min_quality: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+        """All hashes of ``algorithm`` with ``quality >= min_quality``, for building an index.
+
+        Returns ``(ids, codes, bits)``: ``ids`` an ``(n,)`` int64 array of file ids, ``codes`` the
+        ``(n, w)`` uint64 array of their hashes in the same order, ``bits`` the hash length (0 and
+        empty arrays when the store has no hash of that algorithm).
+        """
+        ...
+
+    def lookup(self, ids: Sequence[int], algorithm: str) -> dict[int, StoredHash]:
+        """Path and ``algorithm`` hash of each file id (ids not found are left out)."""
+        ...
+
+    def failures(self) -> list[tuple[str, str]]:
+        """``(path, error)`` of every file that could not be hashed, by path."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Counts of files, failures and hashes per algorithm, and the bytes used on disk."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; the store is unusable afterwards."""
+        ...
