@@ -1,8 +1,293 @@
-"""The ``pixdex`` command line: a thin typer layer over the Python API."""
+"""The ``pixdex`` command line: a thin typer layer over ``pixdex.Catalog``.
+
+Exit status: 0 on success; 1 when ``index`` found files but could hash none of them; 2 for a user
+error (missing catalog, unknown algorithm, unreadable query, hash of the wrong length, bad usage),
+reported as one line on stderr without a traceback; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-app = typer.Typer(no_args_is_help=True, help="Near-duplicate image search.")
+from pixdex.catalog import (
+    BATCH_SIZE,
+    DEFAULT_ALGORITHM,
+    DEFAULT_PATH,
+    Catalog,
+    CatalogError,
+    IndexReport,
+    SearchResult,
+    walk_images,
+)
+from pixdex.errors import PixdexError
+from pixdex.hashing import Hash
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Near-duplicate image search: index folders of images, then search them by image or hash.",
+)
+
+_stderr = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar="PIXDEX_DB",
+        help="The catalog file (SQLite); also read from $PIXDEX_DB.",
+        show_default=True,
+    ),
+]
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn pixdex's own errors into one line on stderr and exit status 2."""
+    try:
+        yield
+    except PixdexError as error:
+        typer.echo(f"pixdex: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+class _RateColumn(ProgressColumn):
+    """Files per second, averaged over the run so far."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.1f} files/s", style="progress.data.speed")
+
+
+@app.command()
+def index(
+    folders: Annotated[
+        list[Path], typer.Argument(help="Folders (searched recursively) or image files to index.")
+    ],
+    db: DbOption = DEFAULT_PATH,
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", "-a", help="Hash algorithms, comma-separated.")
+    ] = DEFAULT_ALGORITHM,
+    workers: Annotated[
+        int | None, typer.Option(help="Hashing processes (default: one per core).", min=1)
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Drop catalog entries whose files are gone.")
+    ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Files per commit: the most an interrupted run loses."
+        ),
+    ] = BATCH_SIZE,
+) -> None:
+    """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    with _user_errors(), Catalog(db) as catalog:
+        columns = (
+            TextColumn("hashing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_stderr, transient=False) as bar:
+            task = bar.add_task("hashing", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            try:
+                report = catalog.index(
+                    [str(f) for f in folders],
+                    algorithms=algorithm.split(","),
+                    workers=workers,
+                    prune=prune,
+                    progress=progress,
+                    batch_size=batch_size,
+                )
+            except KeyboardInterrupt:
+                bar.stop()
+                typer.echo("interrupted: committed batches are kept; run again to resume", err=True)
+                raise typer.Exit(130) from None
+    _print_index_report(report, db)
+    if report.hashed and not report.new and not report.changed:
+        raise typer.Exit(1)
+
+
+def _print_index_report(report: IndexReport, db: Path) -> None:
+    total = report.new + report.changed + report.unchanged + len(report.failed)
+    rate = report.hashed / report.seconds if report.seconds > 0 else 0.0
+    typer.echo(
+        f"{total} files in {report.seconds:.2f} s ({rate:.1f} files/s hashed): "
+        f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
+        f"{len(report.failed)} failed, {report.pruned} pruned → {db}"
+    )
+    for path, reason in report.failed:
+        typer.echo(f"  failed: {path}: {reason}")
+    for path, reason in report.unlisted:
+        typer.echo(f"  unreadable folder: {path}: {reason}")
+
+
+@app.command()
+def search(
+    queries: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Query images, or folders of them.", show_default=False),
+    ] = None,
+    hashes: Annotated[
+        list[str] | None,
+        typer.Option("--hash", help="A query hash in hex (repeatable).", show_default=False),
+    ] = None,
+    db: DbOption = DEFAULT_PATH,
+    distance: Annotated[
+        int | None,
+        typer.Option(
+            "--distance",
+            "-d",
+            min=0,
+            help="Largest Hamming distance, in bits (default: 10 for 64-bit hashes, 31 for "
+            "256-bit).",
+            show_default=False,
+        ),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, help="Keep only the K nearest matches.")
+    ] = None,
+    algorithm: Annotated[
+        str | None,
+        typer.Option(
+            "--algorithm",
+            "-a",
+            help="Hash algorithm (default: dhash, or the catalog's only one).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per query per line.")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write an HTML page of the results with thumbnails."),
+    ] = None,
+    include_low_quality: Annotated[
+        bool,
+        typer.Option(
+            "--include-low-quality", help="Also match degenerate hashes (near-blank images)."
+        ),
+    ] = False,
+) -> None:
+    """Find catalogued images within a Hamming distance of each query, nearest first."""
+    if not queries and not hashes:
+        raise typer.BadParameter("give a query image or folder, or --hash HEX")
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        name = algorithm or _default_algorithm(catalog)
+        results = []
+        for query in _expand_queries(queries or [], hashes or [], name):
+            result = catalog.search(
+                query,
+                algorithm=name,
+                max_distance=distance,
+                k=k,
+                include_low_quality=include_low_quality,
+            )
+            results.append(result)
+            if as_json:
+                typer.echo(json.dumps(result.to_dict()))
+            else:
+                _print_result(result)
+        if report is not None:
+            from pixdex.report import write_report
+
+            try:
+                write_report(results, report)
+            except OSError as error:
+                raise CatalogError(
+                    f"{report}: cannot write the report ({error.strerror})"
+                ) from None
+            if not as_json:
+                typer.echo(f"report: {report}")
+
+
+def _default_algorithm(catalog: Catalog) -> str:
+    names = catalog.algorithms()
+    return next(iter(names)) if len(names) == 1 else DEFAULT_ALGORITHM
+
+
+def _expand_queries(queries: list[Path], hashes: list[str], algorithm: str) -> Iterator[str | Hash]:
+    for text in hashes:
+        try:
+            yield Hash.from_hex(text, algorithm)
+        except ValueError:
+            raise CatalogError(f"--hash {text}: not a hex hash") from None
+    for query in queries:
+        if query.is_dir():
+            yield from (found.path for found in walk_images([str(query)]))
+        elif query.exists():
+            yield str(query)
+        else:
+            raise CatalogError(f"{query}: no such file or folder")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _print_result(result: SearchResult) -> None:
+    typer.echo(
+        f"{result.query}  {result.algorithm} {result.hash.hex}  "
+        f"{_count(len(result.matches), 'match', 'matches')} in {result.took_ms:.2f} ms"
+    )
+    for match in result.matches:
+        typer.echo(f"  {match.distance:>4}  {match.hash.hex}  {match.path}")
+
+
+@app.command()
+def info(db: DbOption = DEFAULT_PATH) -> None:
+    """Show the catalog's images, hashes per algorithm, failures and size on disk."""
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        details = catalog.info()
+    stats = details.stats
+    typer.echo(f"catalog:  {details.path}")
+    typer.echo(f"images:   {details.images}")
+    for entry in stats.algorithms:
+        typer.echo(
+            f"hashes:   {entry.algorithm} ({entry.bits} bits): {entry.count}"
+            f" ({entry.low_quality} low quality)"
+        )
+    typer.echo(f"failures: {stats.failures}")
+    for path, reason in details.failures:
+        typer.echo(f"  {path}: {reason}")
+    typer.echo(f"on disk:  {_human_bytes(details.bytes_on_disk)}")
+
+
+def _human_bytes(count: int) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    size, step = float(count), 0
+    while size >= 1024 and step < len(units) - 1:
+        size, step = size / 1024, step + 1
+    return f"{count} B" if step == 0 else f"{size:.1f} {units[step]}"
 
 
 @app.command()
@@ -11,3 +296,7 @@ def version() -> None:
     from importlib.metadata import version as package_version
 
     typer.echo(package_version("pixdex"))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,375 @@
+"""``Catalog``: index folders of images into a persistent store, and search it by image or hash.
+
+The workflow of the original two scripts (an indexer and a searcher) as one object: ``index`` walks
+folders and hashes only what is new or changed since the last run, committing in batches;
+``search`` hashes a query and answers from an index over the stored hashes that is saved beside the
+catalog and rebuilt only after a write.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pixdex import bits as bitops
+from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
+from pixdex.catalog.sqlite import SQLiteStore
+from pixdex.catalog.store import FileRecord, FileState, StoreStats
+from pixdex.catalog.walker import FoundFile, walk_images
+from pixdex.hashing import ALGORITHMS, Hash
+from pixdex.pipeline import hash_files, hash_image
+
+DEFAULT_PATH = Path("pixdex.db")
+"""The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
+
+DEFAULT_ALGORITHM = "dhash"
+
+DEFAULT_DISTANCES = {64: 10, 256: 31}
+"""Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
+is the match threshold PDQ's authors recommend. Other lengths get the same 10/64 share of their
+bits."""
+
+BATCH_SIZE = 500
+"""Files per committed transaction while indexing: what an interrupted run can lose at most."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
+
+
+def default_distance(bits: int) -> int:
+    """The default search radius, in bits, for hashes of ``bits`` bits."""
+    return DEFAULT_DISTANCES.get(bits, bits * 10 // 64)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One catalogued file within the search radius of a query."""
+
+    path: str
+    distance: int
+    hash: Hash
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The matches of one query, nearest first (ties by path).
+
+    ``took_ms`` is the search itself (index lookup and fetching the matches' paths), in
+    milliseconds; hashing the query image is not included.
+    """
+
+    query: str
+    algorithm: str
+    hash: Hash
+    took_ms: float
+    matches: tuple[Match, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form printed by ``pixdex search --json``."""
+        return {
+            "query": self.query,
+            "algorithm": self.algorithm,
+            "hash": self.hash.hex,
+            "took_ms": round(self.took_ms, 3),
+            "matches": [
+                {"path": m.path, "distance": m.distance, "hash": m.hash.hex} for m in self.matches
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndexReport:
+    """What one ``Catalog.index`` run did.
+
+    ``new``, ``changed``, ``unchanged`` and ``failed`` partition the files found: a file is
+    ``changed`` when its size or modification time differs from the catalog's, or when it lacks a
+    hash of a requested algorithm; ``failed`` lists ``(path, reason)`` of files that could not be
+    hashed this run. ``unlisted`` gives ``(folder, reason)`` of folders that could not be read.
+    ``pruned`` counts entries dropped because their files are gone; ``seconds`` is wall time.
+    """
+
+    new: int
+    changed: int
+    unchanged: int
+    failed: tuple[tuple[str, str], ...]
+    unlisted: tuple[tuple[str, str], ...]
+    pruned: int
+    seconds: float
+
+    @property
+    def hashed(self) -> int:
+        """Files read and hashed this run, successfully or not."""
+        return self.new + self.changed + len(self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogInfo:
+    """What ``pixdex info`` shows: counts from the store plus the saved index files."""
+
+    path: str
+    stats: StoreStats
+    failures: tuple[tuple[str, str], ...]
+    index_bytes: int
+
+    @property
+    def images(self) -> int:
+        """Files hashed successfully."""
+        return self.stats.files - self.stats.failures
+
+    @property
+    def bytes_on_disk(self) -> int:
+        """The catalog and its saved search indexes, in bytes."""
+        return self.stats.bytes_on_disk + self.index_bytes
+
+
+@dataclass
+class _Batch:
+    """Hashed files not yet committed, and the running counts."""
+
+    records: list[FileRecord] = field(default_factory=list)
+    new: int = 0
+    changed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Catalog:
+    """A persistent catalog of image files and their perceptual hashes.
+
+    ``Catalog(path)`` opens (or, with ``create=True``, creates) the SQLite catalog at ``path``.
+    Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, create: bool = True):
+        self.path = Path(path)
+        self._store = SQLiteStore(self.path, create=create)
+        self._indexes: dict[tuple[str, bool], SearchIndex] = {}
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store; the catalog is unusable afterwards."""
+        self._store.close()
+
+    # -- indexing --------------------------------------------------------------------------------
+
+    def index(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        algorithms: Sequence[str] = (DEFAULT_ALGORITHM,),
+        workers: int | None = None,
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> IndexReport:
+        """Bring the catalog up to date with the image files under ``paths`` (folders or files).
+
+        Files whose size and modification time match the catalog, and that have every requested
+        algorithm's hash, are not read again; unchanged files that failed before are not retried.
+        New and changed files are hashed on ``workers`` processes and committed every
+        ``batch_size`` files, so an interrupted run keeps its committed batches and the next run
+        resumes where it stopped. With ``prune``, entries under ``paths`` whose files no longer
+        exist are dropped.
+        """
+        started = time.perf_counter()
+        algorithms = _check_algorithms(algorithms)
+        roots = [os.path.abspath(p) for p in paths]
+        for root in roots:
+            if not os.path.exists(root):
+                raise CatalogError(f"{root}: no such file or folder")
+
+        unlisted: list[tuple[str, str]] = []
+        walk = walk_images(roots, lambda path, why: unlisted.append((path, why)))
+        found = list({f.path: f for f in walk}.values())  # a file named twice is indexed once
+        known: dict[str, FileState] = {}
+        for root in roots:
+            known.update(self._store.states(root))
+
+        wanted = frozenset(algorithms)
+        todo = [f for f in found if _needs_hashing(f, known.get(f.path), wanted)]
+        batch = _Batch()
+        try:
+            self._hash_into(todo, known, algorithms, workers, progress, batch, batch_size)
+        finally:
+            # Also on Ctrl-C: what was hashed is kept.
+            self._store.write(batch.records)
+
+        pruned = self._prune(roots, found) if prune else 0
+        if batch.new + batch.changed + pruned:
+            for name in algorithms:
+                self._search_index(name, include_low_quality=False)
+        return IndexReport(
+            new=batch.new,
+            changed=batch.changed,
+            unchanged=len(found) - len(todo),
+            failed=tuple(batch.failed),
+            unlisted=tuple(unlisted),
+            pruned=pruned,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _hash_into(
+        self,
+        todo: list[FoundFile],
+        known: dict[str, FileState],
+        algorithms: tuple[str, ...],
+        workers: int | None,
+        progress: ProgressCallback | None,
+        batch: _Batch,
+        batch_size: int,
+    ) -> None:
+        if progress:
+            progress(0, len(todo))
+        if not todo:
+            return  # no worker pool to start
+        by_path = {f.path: f for f in todo}
+        for done, result in enumerate(
+            hash_files([f.path for f in todo], algorithms=algorithms, workers=workers), 1
+        ):
+            seen = by_path[result.path]
+            # The walk's size and mtime, not the hashing's: if the file changes in between, the
+            # next run sees a different mtime and hashes it again.
+            batch.records.append(
+                FileRecord(
+                    path=seen.path,
+                    size=seen.size,
+                    mtime_ns=seen.mtime_ns,
+                    digest=result.digest,
+                    width=result.width,
+                    height=result.height,
+                    format=result.format,
+                    error=result.error,
+                    hashes=dict(result.hashes) if result.error is None else {},
+                )
+            )
+            if result.error is not None:
+                batch.failed.append((seen.path, result.error))
+            elif seen.path in known:
+                batch.changed += 1
+            else:
+                batch.new += 1
+            if len(batch.records) >= batch_size:
+                self._store.write(batch.records)
+                batch.records.clear()
+            if progress:
+                progress(done, len(todo))
+
+    def _prune(self, roots: list[str], found: list[FoundFile]) -> int:
+        present = {f.path for f in found}
+        gone = [
+            path
+            for root in roots
+            for path in self._store.states(root)
+            if path not in present and not os.path.lexists(path)
+        ]
+        return self._store.remove(gone)
+
+    # -- searching -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | os.PathLike[str] | bytes | Hash,
+        *,
+        algorithm: str = DEFAULT_ALGORITHM,
+        max_distance: int | None = None,
+        k: int | None = None,
+        include_low_quality: bool = False,
+    ) -> SearchResult:
+        """Catalogued files whose ``algorithm`` hash is within ``max_distance`` bits of the query.
+
+        ``query`` is an image (path or encoded bytes) or a ``Hash``. ``max_distance`` defaults
+        to ``default_distance(bits)``; ``k`` keeps only the ``k`` nearest. Degenerate hashes
+        (near-blank images) are not matched unless ``include_low_quality``. Raises ``ImageError``
+        for an unreadable query image and ``CatalogError`` when the catalog has no hash of
+        ``algorithm`` or the query hash has another length.
+        """
+        (algorithm,) = _check_algorithms([algorithm])
+        index = self._search_index(algorithm, include_low_quality)
+        if index.bits == 0:
+            raise CatalogError(
+                f"{self.path}: no {algorithm} hashes in this catalog "
+                f"(index with `pixdex index DIR --algorithm {algorithm}`)"
+            )
+        label, code = self._query_hash(query, algorithm)
+        if code.bits != index.bits:
+            raise CatalogError(
+                f"{label}: a {code.bits}-bit hash, but the catalog's {algorithm} hashes have "
+                f"{index.bits} bits ({bitops.hex_digits(index.bits)} hex digits)"
+            )
+        radius = default_distance(index.bits) if max_distance is None else max_distance
+        if radius < 0 or (k is not None and k < 1):
+            raise CatalogError("the distance must be ≥ 0 and k ≥ 1")
+
+        started = time.perf_counter()
+        if k is None:
+            ids, distances = index.range_search(code.words, radius)
+        else:
+            ids, distances = index.knn(code.words, k)
+            ids, distances = ids[distances <= radius], distances[distances <= radius]
+        stored = self._store.lookup(ids.tolist(), algorithm)
+        matches = sorted(
+            (
+                Match(stored[i].path, int(d), stored[i].hash)
+                for i, d in zip(ids.tolist(), distances.tolist(), strict=True)
+                if i in stored  # an entry removed since the index was built
+            ),
+            key=lambda m: (m.distance, m.path),
+        )
+        took_ms = (time.perf_counter() - started) * 1000.0
+        return SearchResult(label, algorithm, code, took_ms, tuple(matches))
+
+    def _query_hash(self, query: str | os.PathLike[str] | bytes | Hash, algorithm: str):
+        if isinstance(query, Hash):
+            if query.algorithm != algorithm:
+                raise CatalogError(f"a {query.algorithm} hash cannot search {algorithm} hashes")
+            return f"hash:{query.hex}", query
+        label = "<bytes>" if isinstance(query, bytes) else os.fspath(query)
+        return label, hash_image(query, algorithm)
+
+    def _search_index(self, algorithm: str, include_low_quality: bool) -> SearchIndex:
+        key = (algorithm, include_low_quality)
+        cached = self._indexes.get(key)
+        if cached is None or cached.generation != self._store.generation():
+            cached = open_search_index(self._store, self.path, algorithm, include_low_quality)
+            self._indexes[key] = cached
+        return cached
+
+    # -- describing ------------------------------------------------------------------------------
+
+    def info(self) -> CatalogInfo:
+        """Counts of images, hashes per algorithm and failures, and the bytes used on disk."""
+        index_bytes = sum(p.stat().st_size for p in saved_index_files(self.path) if p.is_file())
+        return CatalogInfo(
+            str(self.path), self._store.stats(), tuple(self._store.failures()), index_bytes
+        )
+
+    def algorithms(self) -> dict[str, int]:
+        """The hash length in bits of each algorithm in the catalog."""
+        return self._store.algorithms()
+
+
+def _check_algorithms(names: Iterable[str]) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip().lower() for n in names if n.strip()))
+    unknown = [n for n in names if n not in ALGORITHMS]
+    if unknown or not names:
+        known = ", ".join(sorted(ALGORITHMS))
+        raise CatalogError(
+            f"unknown algorithm {', '.join(unknown) or '(none)'}; choose from {known}"
+        )
+    return names
+
+
+def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[str]) -> bool:
+    if state is None or (state.size, state.mtime_ns) != (found.size, found.mtime_ns):
+        return True
+    # A file that failed to decode is not retried until it changes, whatever the algorithms.
+    return state.error is None and not wanted <= state.algorithms

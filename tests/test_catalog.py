@@ -1,0 +1,212 @@
+"""The Catalog API on real photographs: incremental indexing, pruning, failures, search."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pixdex import ImageError
+from pixdex.catalog import Catalog, CatalogError, default_distance
+from pixdex.evaluation.edits import write_edited_copies
+from pixdex.hashing import Hash
+from pixdex.pipeline import hash_image
+
+
+@pytest.fixture
+def photos(tmp_path: Path, photo_paths: list[Path]) -> Path:
+    """A folder of real photographs, in a subfolder as well, copied so tests may change them."""
+    folder = tmp_path / "photos"
+    (folder / "more").mkdir(parents=True)
+    for index, path in enumerate(photo_paths):
+        shutil.copy(path, (folder / "more" if index % 3 == 0 else folder) / path.name)
+    return folder
+
+
+@pytest.fixture
+def catalog(tmp_path: Path):
+    with Catalog(tmp_path / "pixdex.db") as opened:
+        yield opened
+
+
+def test_first_run_hashes_everything_and_a_second_run_nothing(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    first = catalog.index([photos], workers=1)
+    assert (first.new, first.changed, first.unchanged, first.failed) == (len(photo_paths), 0, 0, ())
+    second = catalog.index([photos], workers=1)
+    assert (second.hashed, second.unchanged) == (0, len(photo_paths))
+    assert catalog.info().images == len(photo_paths)
+
+
+def test_changed_files_are_rehashed_and_their_new_hash_found(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    catalog.index([photos], workers=1)
+    target = photos / photo_paths[1].name
+    # Replace the content with another photograph: same name, new size and time.
+    shutil.copy(photo_paths[2], target)
+    os.utime(target, ns=(1, 1))
+    report = catalog.index([photos], workers=1)
+    assert (report.new, report.changed, report.unchanged) == (0, 1, len(photo_paths) - 1)
+    result = catalog.search(photo_paths[2], max_distance=0)
+    assert {m.path for m in result.matches} >= {str(target), str(photos / photo_paths[2].name)}
+
+
+def test_prune_drops_entries_of_deleted_files_only_when_asked(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    catalog.index([photos], workers=1)
+    gone = photos / photo_paths[1].name
+    gone.unlink()
+    kept = catalog.index([photos], workers=1)
+    assert kept.pruned == 0
+    assert str(gone) in {m.path for m in catalog.search(photo_paths[1], max_distance=0).matches}
+    pruned = catalog.index([photos], workers=1, prune=True)
+    assert pruned.pruned == 1
+    assert catalog.search(photo_paths[1], max_distance=0).matches == ()
+    assert catalog.info().images == len(photo_paths) - 1
+
+
+def test_prune_is_limited_to_the_folders_given(
+    catalog: Catalog, photos: Path, tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(photo_paths[0], other / "x.png")
+    catalog.index([photos, other], workers=1)
+    (other / "x.png").unlink()
+    assert catalog.index([photos], workers=1, prune=True).pruned == 0
+    assert catalog.index([other], workers=1, prune=True).pruned == 1
+
+
+def test_failures_are_reported_kept_and_not_retried(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    (photos / "fake.jpg").write_text("a text file named like a JPEG")
+    data = photo_paths[4].read_bytes()  # rocket.jpg
+    (photos / "truncated.jpg").write_bytes(data[: len(data) // 3])
+    (photos / "empty.png").write_bytes(b"")
+
+    first = catalog.index([photos], workers=1)
+    failed = dict(first.failed)
+    assert set(failed) >= {str(photos / "fake.jpg"), str(photos / "empty.png")}
+    assert all(reason for reason in failed.values())
+    assert first.new == len(photo_paths) + 3 - len(failed)
+
+    second = catalog.index([photos], workers=1)
+    assert (second.hashed, second.failed) == (0, ())
+    assert set(dict(catalog.info().failures)) == set(failed)
+
+
+def test_edited_copies_are_found_within_the_default_distance(
+    catalog: Catalog, photos: Path, tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    catalog.index([photos], workers=1)
+    original = photo_paths[0]  # astronaut.png
+    edited = write_edited_copies(original, tmp_path / "queries", ["red-square", "resize-50"])
+    for query in edited.values():
+        result = catalog.search(query)
+        assert result.matches, f"{query.name} found nothing"
+        best = result.matches[0]
+        assert Path(best.path).name == original.name
+        assert best.distance <= default_distance(64)
+        assert best.distance == hash_image(query) - hash_image(original)
+
+
+def test_results_are_sorted_by_distance_then_path_and_k_keeps_the_nearest(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    # Three identical copies tie at distance 0: their order must be by path.
+    for name in ("c.png", "a.png", "b.png"):
+        shutil.copy(photo_paths[0], photos / name)
+    catalog.index([photos], workers=1)
+    everything = catalog.search(photo_paths[0], max_distance=64, include_low_quality=True)
+    keys = [(m.distance, m.path) for m in everything.matches]
+    assert keys == sorted(keys) and len(keys) == len(photo_paths) + 3
+    copies = [photos / "more" / photo_paths[0].name] + [
+        photos / n for n in ("a.png", "b.png", "c.png")
+    ]
+    assert [m.path for m in everything.matches[:4]] == sorted(str(p) for p in copies)
+    nearest = catalog.search(photo_paths[0], max_distance=64, k=2)
+    assert [m.distance for m in nearest.matches] == [0, 0]
+    assert all(m.hash - everything.hash == m.distance for m in everything.matches)
+
+
+def test_search_by_hash_and_hashes_of_the_wrong_length(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    catalog.index([photos], workers=1)
+    code = hash_image(photo_paths[3])
+    by_hash = catalog.search(code, max_distance=0)
+    assert by_hash.query == f"hash:{code.hex}"
+    assert [Path(m.path).name for m in by_hash.matches] == [photo_paths[3].name]
+    with pytest.raises(CatalogError, match="128-bit hash"):
+        catalog.search(Hash.from_hex("ab" * 16))
+
+
+def test_user_errors_are_catalog_or_image_errors(
+    catalog: Catalog, photos: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(CatalogError, match="no dhash hashes"):
+        catalog.search(Hash.from_hex("ab" * 8))
+    catalog.index([photos], workers=1)
+    with pytest.raises(CatalogError, match="unknown algorithm"):
+        catalog.search(Hash.from_hex("ab" * 8), algorithm="nohash")
+    with pytest.raises(CatalogError, match="unknown algorithm"):
+        catalog.index([photos], algorithms=["dhash", "nohash"])
+    with pytest.raises(CatalogError, match="no such file or folder"):
+        catalog.index([tmp_path / "missing"])
+    (tmp_path / "notes.jpg").write_text("not an image")
+    with pytest.raises(ImageError):
+        catalog.search(tmp_path / "notes.jpg")
+    with pytest.raises(CatalogError, match="no catalog here"):
+        Catalog(tmp_path / "elsewhere.db", create=False)
+
+
+def test_near_blank_images_match_only_when_asked(
+    catalog: Catalog, photos: Path, tmp_path: Path
+) -> None:
+    # Two different near-blank pictures: their hashes are noise, and would "match" by chance.
+    Image.new("RGB", (320, 240), (250, 250, 250)).save(photos / "white.png")
+    Image.new("RGB", (320, 240), (30, 30, 32)).save(photos / "black.png")
+    catalog.index([photos], workers=1)
+    blank = photos / "white.png"
+    assert hash_image(blank).is_degenerate
+    assert catalog.search(blank, max_distance=64).matches[0].path != str(blank)
+    with_blanks = catalog.search(blank, max_distance=0, include_low_quality=True)
+    assert str(blank) in {m.path for m in with_blanks.matches}
+
+
+def test_the_search_index_is_saved_beside_the_catalog_and_replaced_when_stale(
+    tmp_path: Path, photos: Path, photo_paths: list[Path]
+) -> None:
+    db = tmp_path / "pixdex.db"
+    with Catalog(db) as catalog:
+        catalog.index([photos], workers=1)
+    saved = sorted(tmp_path.glob("pixdex.db.dhash.g*.idx"))
+    assert len(saved) == 1
+    with Catalog(db, create=False) as reopened:
+        assert reopened.search(photo_paths[0], max_distance=0).matches
+        shutil.copy(photo_paths[0], photos / "copy.png")
+        reopened.index([photos], workers=1)
+        after = sorted(tmp_path.glob("pixdex.db.dhash.g*.idx"))
+        assert len(after) == 1 and after != saved
+        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
+        assert names == {photo_paths[0].name, "copy.png"}
+
+
+def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    def interrupt_after_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        catalog.index([photos], workers=1, batch_size=2, progress=interrupt_after_five)
+    resumed = catalog.index([photos], workers=1)
+    assert (resumed.new, resumed.unchanged) == (len(photo_paths) - 5, 5)
