@@ -339,13 +339,15 @@ def _high_depth_to_l(image: Image.Image) -> Image.Image:
     """16-bit and 32-bit integer or float grayscale → 8-bit "L", scaling rather than clipping.
 
     Pillow's own conversion clips values above 255, which turns most 16-bit images white.
-    Integer modes are read as 16-bit samples (0-65535); float images in [0, 1] are scaled by 255,
-    other float images are clipped to 0-255.
+    Integer modes are read as 16-bit samples (0-65535) unless no sample exceeds 255 (an 8-bit
+    image stored in a 32-bit mode); float images in [0, 1] are scaled by 255, other float images
+    are clipped to 0-255.
     """
     values = np.asarray(image, dtype=np.float64)
+    peak = np.nanmax(values) if values.size else 0.0
     if image.mode == "F":
-        scale = 255.0 if values.size and np.nanmax(values) <= 1.0 else 1.0
+        scale = 255.0 if peak <= 1.0 else 1.0
     else:
-        scale = 255.0 / 65535.0
+        scale = 255.0 / 65535.0 if peak > 255 else 1.0
     gray = np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8)
     return Image.fromarray(gray, mode="L")
