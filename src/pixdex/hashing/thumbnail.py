@@ -1,0 +1,24 @@
+"""The anti-aliased grayscale thumbnail every 64- to 256-bit hash starts from."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+REDUCING_GAP = 2.0
+"""Pillow first box-averages the image by an integer factor down to at least this many times the
+target size, then applies Lanczos to the rest. Lanczos from a full 512-pixel image to 9 × 8 costs
+about 0.7 ms; with the box step it costs about 0.07 ms, and the box step is itself an area average
+(anti-aliased), so the hash changes by a bit or two at most against a plain Lanczos downscale (see
+the imagehash agreement figures in README.md)."""
+
+
+def gray_thumbnail(image: Image.Image, width: int, height: int) -> np.ndarray:
+    """``image`` as a ``(height, width)`` float32 array of gray levels 0-255, downscaled with an
+    area average followed by Lanczos, ignoring the aspect ratio.
+
+    Gray is ITU-R 601 luma (Pillow's "L" conversion), the one imagehash uses.
+    """
+    gray = image if image.mode == "L" else image.convert("L")
+    small = gray.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    return np.asarray(small, dtype=np.float32)
