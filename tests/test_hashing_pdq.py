@@ -80,9 +80,11 @@ def test_gray_images_hash_like_their_rgb_copy():
 
 
 def test_other_sizes_are_refused():
-    with Image.open(SKIMAGE_DATA / "camera.png") as image:
-        with pytest.raises(ValueError, match="256 bits"):
-            pdq(image, 8)
+    with (
+        Image.open(SKIMAGE_DATA / "camera.png") as image,
+        pytest.raises(ValueError, match="256 bits"),
+    ):
+        pdq(image, 8)
 
 
 def reference_box_filter(row: list[float], window: int) -> list[float]:

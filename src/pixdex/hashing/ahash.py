@@ -13,7 +13,7 @@ from PIL import Image
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
-from pixdex.hashing.quality import gradient_quality
+from pixdex.hashing.quality import hash_quality
 from pixdex.hashing.thumbnail import gray_thumbnail
 
 
@@ -25,7 +25,8 @@ def ahash_bits(gray: np.ndarray) -> np.ndarray:
 def ahash(image: Image.Image, hash_size: int = 8) -> Hash:
     """The aHash of a decoded image: ``hash_size ** 2`` bits."""
     gray = gray_thumbnail(image, hash_size, hash_size)
-    return Hash.from_bits(ahash_bits(gray), "ahash", gradient_quality(gray))
+    bits = ahash_bits(gray)
+    return Hash.from_bits(bits, "ahash", hash_quality(gray, bits))
 
 
 AHASH = Algorithm(

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
-from pixdex.hashing.quality import gradient_quality
+from pixdex.hashing.quality import hash_quality
 from pixdex.hashing.thumbnail import gray_thumbnail
 
 
@@ -24,7 +24,8 @@ def dhash_bits(gray: np.ndarray) -> np.ndarray:
 def dhash(image: Image.Image, hash_size: int = 8) -> Hash:
     """The dHash of a decoded image: ``hash_size ** 2`` bits."""
     gray = gray_thumbnail(image, hash_size + 1, hash_size)
-    return Hash.from_bits(dhash_bits(gray), "dhash", gradient_quality(gray))
+    bits = dhash_bits(gray)
+    return Hash.from_bits(bits, "dhash", hash_quality(gray, bits))
 
 
 DHASH = Algorithm(

@@ -135,7 +135,9 @@ def pdq_pixels(pixels: np.ndarray) -> tuple[np.ndarray, int]:
 def pdq(image: Image.Image, hash_size: int = DCT_SIDE) -> Hash:
     """The 256-bit PDQ hash of a decoded image; ``str()`` of it is PDQ's conventional hex."""
     if hash_size != DCT_SIDE:
-        raise ValueError(f"PDQ is defined for hash_size {DCT_SIDE} (256 bits) only, got {hash_size}")
+        raise ValueError(
+            f"PDQ is defined for hash_size {DCT_SIDE} (256 bits) only, got {hash_size}"
+        )
     bits, quality = pdq_pixels(np.asarray(image))
     return Hash.from_bits(pdq_bit_vector(bits), "pdq", quality)
 

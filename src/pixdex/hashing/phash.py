@@ -16,7 +16,7 @@ from PIL import Image
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
-from pixdex.hashing.quality import gradient_quality
+from pixdex.hashing.quality import hash_quality
 from pixdex.hashing.thumbnail import gray_thumbnail
 
 OVERSAMPLING = 4
@@ -47,7 +47,8 @@ def phash(image: Image.Image, hash_size: int = 8) -> Hash:
     """The pHash of a decoded image: ``hash_size ** 2`` bits."""
     side = OVERSAMPLING * hash_size
     gray = gray_thumbnail(image, side, side)
-    return Hash.from_bits(phash_bits(gray, hash_size), "phash", gradient_quality(gray))
+    bits = phash_bits(gray, hash_size)
+    return Hash.from_bits(bits, "phash", hash_quality(gray, bits))
 
 
 PHASH = Algorithm(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-REDUCING_GAP = 2.0
+REDUCING_GAP = 4.0
 """Pillow first box-averages the image by an integer factor down to at least this many times the
-target size, then applies Lanczos to the rest. Lanczos from a full 512-pixel image to 9 × 8 costs
-about 0.7 ms; with the box step it costs about 0.07 ms, and the box step is itself an area average
-(anti-aliased), so the hash changes by a bit or two at most against a plain Lanczos downscale (see
-the imagehash agreement figures in README.md)."""
+target size, then applies Lanczos to the rest. A plain Lanczos from a 512-pixel image to 9 × 8
+costs about 0.75 ms, with the box step 0.08 ms. The box step is itself an area average, but too
+coarse a one aliases fine textures: measured on scikit-image photos and icons, a gap of 2 left
+dHash within 4 bits of imagehash's (plain Lanczos) on 93 % of images (a brick wall moved 22 bits),
+a gap of 4 on 98 %, at the same speed."""
 
 
 def gray_thumbnail(image: Image.Image, width: int, height: int) -> np.ndarray:

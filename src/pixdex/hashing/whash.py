@@ -18,7 +18,7 @@ from PIL import Image
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
-from pixdex.hashing.quality import gradient_quality
+from pixdex.hashing.quality import hash_quality
 from pixdex.hashing.thumbnail import gray_thumbnail
 
 LEVELS = 2
@@ -48,7 +48,8 @@ def whash(image: Image.Image, hash_size: int = 8) -> Hash:
     """The wHash of a decoded image: ``hash_size ** 2`` bits."""
     side = hash_size * 2**LEVELS
     gray = gray_thumbnail(image, side, side)
-    return Hash.from_bits(whash_bits(gray, hash_size), "whash", gradient_quality(gray))
+    bits = whash_bits(gray, hash_size)
+    return Hash.from_bits(bits, "whash", hash_quality(gray, bits))
 
 
 WHASH = Algorithm(
