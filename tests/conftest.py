@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import edge_cases
 import pytest
 import skimage
+from PIL import Image
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 
@@ -33,3 +35,12 @@ def photo_paths() -> list[Path]:
     missing = [p for p in paths if not p.exists()]
     assert not missing, f"scikit-image sample images missing: {missing}"
     return paths
+
+
+@pytest.fixture(scope="session")
+def edge_files(tmp_path_factory) -> dict[str, Path]:
+    """Edge-case files (see tests/edge_cases.py) made from real photographs: name → path."""
+    photo = Image.open(SKIMAGE_DATA / "chelsea.png")
+    other = Image.open(SKIMAGE_DATA / "coffee.png")
+    drawing = Image.open(SKIMAGE_DATA / "logo.png")
+    return edge_cases.make_all(photo, other, drawing, tmp_path_factory.mktemp("edge"))

@@ -2,5 +2,15 @@
 
 from pixdex.errors import ImageError, PixdexError
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
+from pixdex.pipeline import FileHashes, hash_files, hash_image
 
-__all__ = ["ALGORITHMS", "LOW_QUALITY", "Hash", "ImageError", "PixdexError"]
+__all__ = [
+    "ALGORITHMS",
+    "LOW_QUALITY",
+    "FileHashes",
+    "Hash",
+    "ImageError",
+    "PixdexError",
+    "hash_files",
+    "hash_image",
+]

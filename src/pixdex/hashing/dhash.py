@@ -1,7 +1,8 @@
 """dHash, the difference hash: is each pixel brighter than its left neighbour?
 
 Grayscale, anti-aliased downscale to (N+1) × N pixels ignoring the aspect ratio, compare each pixel
-with its right neighbour, pack the N × N comparisons row by row: N = 8 gives 64 bits.
+with its right neighbour, pack the N × N comparisons row by row: N = 8 gives 64 bits, N = 16 gives
+256. The bits are imagehash's ``dhash`` bits, in the same order.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from PIL import Image
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
+from pixdex.hashing.quality import hash_quality
+from pixdex.hashing.thumbnail import gray_thumbnail
 
 
 def dhash_bits(gray: np.ndarray) -> np.ndarray:
@@ -18,17 +21,11 @@ def dhash_bits(gray: np.ndarray) -> np.ndarray:
     return gray[:, 1:] > gray[:, :-1]
 
 
-def gradient_quality(gray: np.ndarray) -> int:
-    """0-100 score of how much structure a small grayscale array has (mean absolute step, 0-255)."""
-    steps = np.abs(np.diff(gray.astype(np.float64), axis=1))
-    return int(min(100.0, 100.0 * steps.mean() / 4.0))
-
-
 def dhash(image: Image.Image, hash_size: int = 8) -> Hash:
     """The dHash of a decoded image: ``hash_size ** 2`` bits."""
-    small = image.convert("L").resize((hash_size + 1, hash_size), Image.Resampling.LANCZOS)
-    gray = np.asarray(small, dtype=np.int16)
-    return Hash.from_bits(dhash_bits(gray), "dhash", gradient_quality(gray))
+    gray = gray_thumbnail(image, hash_size + 1, hash_size)
+    bits = dhash_bits(gray)
+    return Hash.from_bits(bits, "dhash", hash_quality(gray, bits))
 
 
 DHASH = Algorithm(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pixdex.hashing.ahash import AHASH
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.dhash import DHASH
+from pixdex.hashing.pdq import PDQ
+from pixdex.hashing.phash import PHASH
+from pixdex.hashing.whash import WHASH
 
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (DHASH,)}
+ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (DHASH, AHASH, PHASH, WHASH, PDQ)}
 
 
 def get_algorithm(name: str) -> Algorithm:

@@ -1,0 +1,144 @@
+"""Compiled primitives shared by every index: popcount, code distance, hit buffers, hit sorting.
+
+Kernels are numba ``njit(cache=True, nogil=True)``: the first call compiles (a few seconds,
+then cached on disk beside the module), and ``nogil`` lets batch searches run one chunk of queries
+per core from plain Python threads. Codes are ``(n, w)`` uint64 rows, most significant word first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def popcount(typingctx, value):
+    """Set bits of a uint64, compiled to the CPU's popcnt instruction (LLVM ``ctpop``).
+
+    Typed as int64 so comparisons with signed radii stay integer (numba compares uint64 with
+    int64 through float64).
+    """
+    signature = types.int64(types.uint64)
+
+    def codegen(context, builder, sig, args):
+        ctpop = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(ctpop, args)
+
+    return signature, codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def code_distance(codes, row, query):
+    """Hamming distance (bits) between ``codes[row]`` and ``query`` ``(w,)``."""
+    total = 0
+    for word in range(query.shape[0]):
+        total += popcount(codes[row, word] ^ query[word])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def grow(ids, dists):
+    """Double the capacity of a hit buffer (ids, distances), keeping its contents."""
+    bigger_ids = np.empty(2 * ids.shape[0] + 16, dtype=ids.dtype)
+    bigger_dists = np.empty(2 * ids.shape[0] + 16, dtype=dists.dtype)
+    bigger_ids[: ids.shape[0]] = ids
+    bigger_dists[: ids.shape[0]] = dists
+    return bigger_ids, bigger_dists
+
+
+@njit(cache=True, nogil=True)
+def sort_hits(lims, ids, dists, max_distance):
+    """Sort each query's hits ``[lims[i], lims[i+1])`` in place by distance, then by id.
+
+    A stable sort by id followed by a stable counting sort on the distance (at most
+    ``max_distance + 1`` values): linear in the hits after the id sort.
+    """
+    counts = np.zeros(max_distance + 2, dtype=np.int64)
+    for query in range(lims.shape[0] - 1):
+        lo, hi = lims[query], lims[query + 1]
+        if hi - lo < 2:
+            continue
+        order = np.argsort(ids[lo:hi], kind="mergesort")
+        seg_ids = ids[lo:hi][order]
+        seg_dists = dists[lo:hi][order]
+        counts[:] = 0
+        for d in seg_dists:
+            counts[d + 1] += 1
+        for d in range(1, max_distance + 2):
+            counts[d] += counts[d - 1]
+        for j in range(hi - lo):
+            slot = lo + counts[seg_dists[j]]
+            counts[seg_dists[j]] += 1
+            ids[slot] = seg_ids[j]
+            dists[slot] = seg_dists[j]
+
+
+SCAN_BLOCK = 1024
+"""Rows per scan block: a vectorised pass counts a block's hits, a second pass collects them only
+when there are some (an ``(n, w)`` view or an in-loop append would stop LLVM vectorising)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def flat_distance(flat, row, query):
+    """Hamming distance (bits) between row ``row`` of flattened codes and ``query`` ``(w,)``."""
+    words = query.shape[0]
+    total = 0
+    for word in range(words):
+        total += popcount(flat[row * words + word] ^ query[word])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def scan_range(flat, ids, alive, queries, radius):
+    """All codes within ``radius`` bits of each query, by brute force.
+
+    ``flat`` is the ``(n, w)`` codes raveled (C order); ``alive`` a uint8 mask of live rows, or
+    empty when every row is live. Returns ``(lims, hit_ids, hit_dists)``: the hits of query ``i``
+    are ``[lims[i], lims[i+1])``, sorted by distance then id.
+    """
+    words = queries.shape[1]
+    n = ids.shape[0]
+    masked = alive.shape[0] > 0
+    lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
+    out_ids = np.empty(4 * SCAN_BLOCK, dtype=np.int64)
+    out_dists = np.empty(4 * SCAN_BLOCK, dtype=np.int32)
+    count = 0
+    for query in range(queries.shape[0]):
+        q = queries[query]
+        for start in range(0, n, SCAN_BLOCK):
+            stop = min(n, start + SCAN_BLOCK)
+            hits = 0
+            if words == 1:
+                q0 = q[0]
+                block = flat[start:stop]
+                for j in range(block.shape[0]):
+                    hits += popcount(block[j] ^ q0) <= radius
+            else:
+                for row in range(start, stop):
+                    hits += flat_distance(flat, row, q) <= radius
+            if hits == 0:
+                continue
+            while count + hits > out_ids.shape[0]:
+                out_ids, out_dists = grow(out_ids, out_dists)
+            count = collect(
+                flat, ids, alive, masked, q, radius, start, stop, out_ids, out_dists, count
+            )
+        lims[query + 1] = count
+    out_ids = out_ids[:count].copy()
+    out_dists = out_dists[:count].copy()
+    sort_hits(lims, out_ids, out_dists, 64 * words)
+    return lims, out_ids, out_dists
+
+
+@njit(cache=True, nogil=True)
+def collect(flat, ids, alive, masked, query, radius, start, stop, out_ids, out_dists, count):
+    """Append rows ``start .. stop-1`` within ``radius`` of ``query``; returns the new count."""
+    for row in range(start, stop):
+        d = flat_distance(flat, row, query)
+        if d <= radius and (not masked or alive[row]):
+            out_ids[count] = ids[row]
+            out_dists[count] = d
+            count += 1
+    return count
