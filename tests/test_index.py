@@ -99,8 +99,9 @@ def test_add_remove_sequences_match_reference(structure, data, steps):
     next_id = 10**6
     for adding, amount in steps:
         if adding:
+            pool = np.concatenate([codes, queries])
             new_codes = flip_bits(
-                np.concatenate([codes, queries])[rng.integers(0, codes.shape[0] + 5, amount)],
+                pool[rng.integers(0, pool.shape[0], amount)],
                 rng.integers(0, 4, amount),
                 rng,
             )
