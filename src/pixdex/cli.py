@@ -291,6 +291,26 @@ def _human_bytes(count: int) -> str:
 
 
 @app.command()
+def serve(
+    db: DbOption = DEFAULT_PATH,
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to listen on; 0.0.0.0 exposes the catalog to the network."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
+    import uvicorn
+
+    from pixdex.server import create_app
+
+    with _user_errors():
+        web_app = create_app(db)
+    typer.echo(f"pixdex: serving {db} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def version() -> None:
     """Print the pixdex version."""
     from importlib.metadata import version as package_version

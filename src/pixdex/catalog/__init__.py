@@ -18,7 +18,7 @@ from pixdex.catalog.catalog import (
 )
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, Store
+from pixdex.catalog.store import FileRecord, Store, StoredFile
 from pixdex.catalog.walker import walk_images
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "SQLiteStore",
     "SearchResult",
     "Store",
+    "StoredFile",
     "default_distance",
     "walk_images",
 ]

@@ -19,7 +19,7 @@ from pixdex import bits as bitops
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, FileState, StoreStats
+from pixdex.catalog.store import FileRecord, FileState, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash
 from pixdex.pipeline import hash_files, hash_image
@@ -355,6 +355,19 @@ class Catalog:
     def algorithms(self) -> dict[str, int]:
         """The hash length in bits of each algorithm in the catalog."""
         return self._store.algorithms()
+
+    def generation(self) -> int:
+        """The catalog's write counter: it grows with every write (an ``index`` run elsewhere
+        included), so a long-lived reader compares it to know its caches are stale."""
+        return self._store.generation()
+
+    def files(self, ids: Sequence[int]) -> dict[int, StoredFile]:
+        """The catalogued file of each id (unknown ids are left out): what a server may serve."""
+        return self._store.files_by_id(ids)
+
+    def files_at(self, paths: Sequence[str]) -> dict[str, StoredFile]:
+        """The catalogued file at each path (paths not in the catalog are left out)."""
+        return self._store.files_by_path(paths)
 
 
 def _check_algorithms(names: Iterable[str]) -> tuple[str, ...]:
