@@ -6,8 +6,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -362,3 +367,33 @@ def test_duplicates_endpoint_answers_json(client):
     else:
         _refused(response, 501, "unsupported")
     _refused(client.get("/api/duplicates", params={"distance": -2}), 422, "validation")
+
+
+def test_pixdex_serve_command(library):
+    """The CLI command serves the catalog on 127.0.0.1, and refuses a missing catalog."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "pixdex.cli", "serve", "--db", str(library[0])]
+    server = subprocess.Popen([*command, "--port", str(port)], stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.1)
+        assert health.status_code == 200
+        stats = httpx.get(f"http://127.0.0.1:{port}/api/stats").json()
+        assert stats["images"] == INDEXED
+    finally:
+        server.terminate()
+        server.wait()
+    missing = subprocess.run(
+        [sys.executable, "-m", "pixdex.cli", "serve", "--db", str(library[0]) + ".absent"],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2
+    assert "no catalog here" in missing.stderr

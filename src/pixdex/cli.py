@@ -300,14 +300,10 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
 ) -> None:
     """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
-    import uvicorn
-
-    from pixdex.server import create_app
+    from pixdex.server.serve import serve as run_server
 
     with _user_errors():
-        web_app = create_app(db)
-    typer.echo(f"pixdex: serving {db} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+        run_server(db, host, port)
 
 
 @app.command()

@@ -121,14 +121,7 @@ def create_app(
     _install_error_handlers(app)
 
     async def resolve_algorithm(requested: str | None) -> str:
-        if requested:
-            name = requested.strip().lower()
-            if name not in ALGORITHMS:
-                known = ", ".join(sorted(ALGORITHMS))
-                raise BadRequest(400, f"unknown algorithm {requested!r}; choose from {known}")
-            return name
-        names = await catalog.call(lambda c: c.algorithms())
-        return next(iter(names)) if len(names) == 1 else DEFAULT_ALGORITHM
+        return _checked_algorithm(requested) or await catalog.call(_default_algorithm)
 
     async def catalogued(file_id: int) -> StoredFile:
         found = (await catalog.call(lambda c: c.files([file_id]))).get(file_id)
@@ -200,12 +193,20 @@ def create_app(
         query = await read_search_query(request, limits.max_bytes)
         if algorithm and query.algorithm and algorithm.lower() != query.algorithm.lower():
             raise BadRequest(400, f"algorithm {algorithm!r} in the URL but {query.algorithm!r}")
-        name = await resolve_algorithm(algorithm or query.algorithm)
-        started = time.perf_counter()
-        code = await _query_hash(query, name, limits)
-        hash_ms = (time.perf_counter() - started) * 1000.0
+        requested = _checked_algorithm(algorithm or query.algorithm)
+        upload: Hash | None = None
+        hash_ms = 0.0
+        if query.image is not None:
+            started = time.perf_counter()
+            name = requested or await catalog.call(_default_algorithm)
+            # Decoding and hashing run in the worker threads, off the event loop.
+            upload = await run_in_threadpool(_hash_upload, query, name, limits)
+            hash_ms = (time.perf_counter() - started) * 1000.0
 
         def work(c: Catalog) -> dict[str, Any]:
+            # A hash query needs no work outside the catalog: one trip to its thread in all.
+            code = upload or _parse_hash(query.hash_hex or "", requested or _default_algorithm(c))
+            name = code.algorithm
             result = c.search(code, algorithm=name, max_distance=distance, k=k)
             files = c.files_at([m.path for m in result.matches])
             radius = distance if distance is not None else default_distance(code.bits)
@@ -307,23 +308,36 @@ def create_app(
     return app
 
 
-async def _query_hash(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
-    if query.hash_hex is not None:
-        try:
-            return Hash.from_hex(query.hash_hex, algorithm)
-        except ValueError:
-            raise BadRequest(400, f"hash {query.hash_hex[:80]!r} is not hexadecimal") from None
-    assert query.image is not None
-    data, name = query.image, query.name
-    # Hashing decodes the image: off the event loop, in the worker threads.
-    return await run_in_threadpool(_hash_upload, data, name, algorithm, limits)
+def _checked_algorithm(requested: str | None) -> str | None:
+    """The requested algorithm's name, lower-cased; None when none was requested."""
+    if not requested:
+        return None
+    name = requested.strip().lower()
+    if name not in ALGORITHMS:
+        known = ", ".join(sorted(ALGORITHMS))
+        raise BadRequest(400, f"unknown algorithm {requested!r}; choose from {known}")
+    return name
 
 
-def _hash_upload(data: bytes, name: str, algorithm: str, limits: Limits) -> Hash:
+def _default_algorithm(catalog: Catalog) -> str:
+    """The catalog's only algorithm, or dHash when it has several (as ``pixdex search`` does)."""
+    names = catalog.algorithms()
+    return next(iter(names)) if len(names) == 1 else DEFAULT_ALGORITHM
+
+
+def _parse_hash(text: str, algorithm: str) -> Hash:
     try:
-        return hash_image(data, algorithm, limits=limits)
+        return Hash.from_hex(text, algorithm)
+    except ValueError:
+        raise BadRequest(400, f"hash {text[:80]!r} is not hexadecimal") from None
+
+
+def _hash_upload(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
+    assert query.image is not None
+    try:
+        return hash_image(query.image, algorithm, limits=limits)
     except ImageError as error:
-        raise ImageError(name, error.reason) from None
+        raise ImageError(query.name, error.reason) from None
 
 
 def _warm_up(catalog: Catalog) -> None:
