@@ -12,8 +12,8 @@ The catalog is built once into ``.cache/bench/`` and reused.
 
 ``pixdex serve`` runs as a separate process on 127.0.0.1; the clients are asyncio tasks in this
 process, each keeping one HTTP/1.1 connection alive, posting ``{"hash": hex}`` searches (default
-radius, 10 bits; k = 100): half near a planted picture (2 bits flipped), half random codes (no
-match).
+radius, 10 bits: a range search, cut to the 100 nearest): half near a planted picture (2 bits
+flipped), half random codes (no match).
 Requests/s and the p50/p99 latency seen by the clients are reported per concurrency level, beside
 the same searches made in-process with ``Catalog.search`` (the floor the HTTP layer adds to), and
 a row of image uploads (a real JPEG sent as the request body, decoded and hashed per request).
@@ -243,12 +243,12 @@ async def load(
 def in_process(db: Path, queries: list[str]) -> Level:
     """The same searches through ``Catalog.search`` in this process: no HTTP, no JSON."""
     with Catalog(db, create=False) as catalog:
-        catalog.search(Hash.from_hex(queries[0]), k=100)  # load the index first
+        catalog.search(Hash.from_hex(queries[0]))  # load the index first
         latencies = []
         started = time.perf_counter()
         for text in queries:
             sent = time.perf_counter()
-            catalog.search(Hash.from_hex(text), k=100)
+            catalog.search(Hash.from_hex(text))
             latencies.append((time.perf_counter() - sent) * 1000.0)
         seconds = time.perf_counter() - started
     return Level("Catalog.search", 1, len(queries), 0, seconds, np.asarray(latencies))

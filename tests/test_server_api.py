@@ -95,7 +95,9 @@ def test_distance_and_k_bound_the_matches(client, library, edited):
     assert len(everything["matches"]) == dhash["count"] - dhash["low_quality"]  # all searchable
     distances = [m["distance"] for m in everything["matches"]]
     assert distances == sorted(distances)
-    nearest = _upload(client, edit, distance=64, k=3).json()
+    narrow = _upload(client, edit, distance=16, k=1).json()  # a range search cut to k
+    assert [m["id"] for m in narrow["matches"]] == [everything["matches"][0]["id"]]
+    nearest = _upload(client, edit, distance=64, k=3).json()  # a k-nearest search
     assert [m["id"] for m in nearest["matches"]] == [m["id"] for m in everything["matches"][:3]]
 
 

@@ -13,7 +13,6 @@ with their index's and rebuild it once after a write.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -47,6 +46,9 @@ THUMBNAIL_CACHE_BYTES = 64 * 1024 * 1024
 DEFAULT_K = 100
 MAX_K = 1000
 """Matches returned per search by default and at most: the nearest first."""
+
+WIDE_RADIUS_SHARE = 4
+"""A search radius above ``bits / 4`` runs as a k-nearest search (see ``search``)."""
 
 THUMBNAIL_DECODES = 2
 """Thumbnails decoded at once: each can hold an image's full pixels for a moment."""
@@ -106,6 +108,7 @@ def create_app(
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
     decoding = asyncio.Semaphore(THUMBNAIL_DECODES)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
+    finding_duplicates = asyncio.Lock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -207,9 +210,15 @@ def create_app(
             # A hash query needs no work outside the catalog: one trip to its thread in all.
             code = upload or _parse_hash(query.hash_hex or "", requested or _default_algorithm(c))
             name = code.algorithm
-            result = c.search(code, algorithm=name, max_distance=distance, k=k)
-            files = c.files_at([m.path for m in result.matches])
             radius = distance if distance is not None else default_distance(code.bits)
+            # A range search costs what the radius costs, a k-nearest search what reaching the
+            # k-th neighbour costs: on a million random codes the 100th is ~20 bits away (10× the
+            # work of the default 10-bit radius). So: range search, cut to k, up to a quarter of
+            # the bits; past that (where a range can return the whole catalog) k nearest.
+            wide = radius > code.bits // WIDE_RADIUS_SHARE
+            result = c.search(code, algorithm=name, max_distance=radius, k=k if wide else None)
+            nearest = result.matches[:k]
+            files = c.files_at([m.path for m in nearest])
             return {
                 "query": query.name if query.image is not None else f"hash:{code.hex}",
                 "algorithm": name,
@@ -221,7 +230,7 @@ def create_app(
                 "took_ms": round(result.took_ms, 3),
                 "matches": [
                     _describe(files[m.path], distance=m.distance)
-                    for m in result.matches
+                    for m in nearest
                     if m.path in files  # removed between the search and this lookup
                 ],
             }
@@ -284,16 +293,19 @@ def create_app(
             )
         name = await resolve_algorithm(algorithm)
 
-        def work(c: Catalog) -> dict[str, Any]:
-            bits = c.algorithms().get(name, 0)
-            radius = distance if distance is not None else default_distance(bits or 64)
-            key = (c.generation(), name, radius)
-            if key not in duplicates_cache:
-                started = time.perf_counter()
-                groups = _find_duplicates(c, name, radius)
-                took_ms = (time.perf_counter() - started) * 1000.0
-                duplicates_cache.clear()  # one answer kept: the view re-asks the same question
-                duplicates_cache[key] = {"groups": groups, "took_ms": round(took_ms, 3)}
+        def work() -> dict[str, Any]:
+            # A connection of its own on a worker thread: a self-join over a large catalog takes
+            # seconds, and searches on the catalog thread go on meanwhile.
+            with Catalog(db_path, create=False) as own:
+                bits = own.algorithms().get(name, 0)
+                radius = distance if distance is not None else default_distance(bits or 64)
+                key = (own.generation(), name, radius)
+                if key not in duplicates_cache:
+                    started = time.perf_counter()
+                    groups = _find_duplicates(own, name, radius)
+                    took_ms = (time.perf_counter() - started) * 1000.0
+                    duplicates_cache.clear()  # one answer kept: the view re-asks the same thing
+                    duplicates_cache[key] = {"groups": groups, "took_ms": round(took_ms, 3)}
             found = duplicates_cache[key]
             return {
                 "algorithm": name,
@@ -303,7 +315,8 @@ def create_app(
                 "groups": found["groups"][:limit],
             }
 
-        return await catalog.call(work)
+        async with finding_duplicates:  # one self-join at a time
+            return await run_in_threadpool(work)
 
     return app
 
@@ -367,18 +380,27 @@ def _describe(stored: StoredFile, **extra: Any) -> dict[str, Any]:
 
 
 def _find_duplicates(catalog: Catalog, algorithm: str, radius: int) -> list[dict[str, Any]]:
-    """Every duplicate group as JSON, each member with its catalog id (for thumbnails)."""
-    groups = catalog.duplicates(max_distance=radius, algorithm=algorithm)
-    out = []
-    for group in groups:
-        document = group.to_dict() if hasattr(group, "to_dict") else dataclasses.asdict(group)
-        members = document["members"]
-        files = catalog.files_at([m["path"] for m in members])
-        document["members"] = [
-            {**m, "id": files[m["path"]].file_id} for m in members if m["path"] in files
-        ]
-        out.append(document)
-    return out
+    """Every duplicate group as JSON: the keeper's path and the members (keeper first), each
+    with its catalog id (for thumbnails) and its distance to the keeper, in bits."""
+    return [
+        {
+            "keeper": group.keeper.path,
+            "members": [
+                {
+                    "id": m.file_id,
+                    "path": m.path,
+                    "distance": m.distance,
+                    "exact": m.exact,
+                    "width": m.width,
+                    "height": m.height,
+                    "size": m.size,
+                    "format": m.format,
+                }
+                for m in group.members
+            ],
+        }
+        for group in catalog.duplicates(max_distance=radius, algorithm=algorithm)
+    ]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
