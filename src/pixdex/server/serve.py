@@ -14,9 +14,9 @@ SWITCH_INTERVAL_S = 0.0005
 
 Every request hands work between the event loop's thread and the catalog's thread. With the
 default interval a thread that wants the GIL can wait up to 5 ms for the other to release it,
-so under concurrent load each hand-off costs milliseconds for a sub-millisecond search; measured
-with 8 clients on 2 cores (benchmarks/bench_server.py), 0.2-0.5 ms roughly halves the median
-latency. The server process does little else, so the finer slicing costs nothing visible.
+so under concurrent load each hand-off costs milliseconds for a sub-millisecond search. With 8
+clients on 2 cores (benchmarks/bench_server.py, noisy runs on a loaded machine) 0.2-0.5 ms
+roughly halved the median latency; the server process does little else that finer slicing slows.
 """
 
 
