@@ -200,9 +200,16 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
             stream.seek(0)
             raise ImageError(label, _unidentified_reason(stream.read(64))) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError(label, f"corrupt image header ({exc})") from exc
+            raise ImageError(label, _header_reason(exc)) from exc
     _check_pixels(label, image.size, limits)
     return image
+
+
+def _header_reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        return f"truncated file: it ends inside the image header ({text})"
+    return f"corrupt image header ({text})"
 
 
 def _unidentified_reason(head: bytes) -> str:
