@@ -218,7 +218,10 @@ def _unidentified_reason(head: bytes) -> str:
         return f"HEIC/HEIF image but the plug-in is missing; {HEIC_HINT}"
     for signature, image_format in _SIGNATURES:
         if head.startswith(signature):
-            return f"truncated or corrupt {image_format} file (its header is incomplete)"
+            return (
+                f"a {image_format} file Pillow cannot read: truncated, corrupt, or a variant it "
+                "does not support"
+            )
     if all(32 <= b < 127 or b in b"\t\r\n" for b in head):
         return "not an image: the file holds text"
     return "not an image, or a format Pillow cannot read"
