@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+demo: $(STAMP)
+	$(PY) -m pixdex.demo out/demo
+
 browser:
 	test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
 

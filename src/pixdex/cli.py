@@ -102,6 +102,10 @@ def index(
     ] = BATCH_SIZE,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    with _user_errors():
+        for folder in folders:
+            if not folder.exists():
+                raise CatalogError(f"{folder}: no such file or folder")
     with _user_errors(), Catalog(db) as catalog:
         columns = (
             TextColumn("hashing"),
