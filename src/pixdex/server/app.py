@@ -50,8 +50,9 @@ MAX_K = 1000
 WIDE_RADIUS_SHARE = 4
 """A search radius above ``bits / 4`` runs as a k-nearest search (see ``search``)."""
 
-THUMBNAIL_DECODES = 2
-"""Thumbnails decoded at once: each can hold an image's full pixels for a moment."""
+DECODES_AT_ONCE = 2
+"""Images (uploads and thumbnails) decoded at once: each can hold up to ``max_pixels`` pixels,
+about 9 bytes each, for a moment; 2 keeps both cores busy and the memory bounded."""
 
 STATIC = Path(__file__).parent / "static"
 
@@ -106,7 +107,7 @@ def create_app(
     """
     catalog = CatalogThread(db_path)
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
-    decoding = asyncio.Semaphore(THUMBNAIL_DECODES)
+    decoding = asyncio.Semaphore(DECODES_AT_ONCE)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
     finding_duplicates = asyncio.Lock()
 
@@ -202,8 +203,9 @@ def create_app(
         if query.image is not None:
             started = time.perf_counter()
             name = requested or await catalog.call(_default_algorithm)
-            # Decoding and hashing run in the worker threads, off the event loop.
-            upload = await run_in_threadpool(_hash_upload, query, name, limits)
+            # Decoding and hashing run in the worker threads, off the event loop, a few at once.
+            async with decoding:
+                upload = await run_in_threadpool(_hash_upload, query, name, limits)
             hash_ms = (time.perf_counter() - started) * 1000.0
 
         def work(c: Catalog) -> dict[str, Any]:
