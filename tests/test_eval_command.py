@@ -145,7 +145,10 @@ def test_mode_names() -> None:
     assert parse_mode("DHash") == Mode("dhash", "dhash")
     assert parse_mode("dhash+flips") == Mode("dhash+flips", "dhash", flips=True)
     assert parse_mode("dhash+pdq") == Mode("dhash+pdq", "dhash", confirm="pdq")
-    for bad in ("sha1", "dhash+sha1", "+pdq"):
+    assert parse_mode("dhash+pdq:60") == Mode(
+        "dhash+pdq:60", "dhash", confirm="pdq", confirm_distance=60
+    )
+    for bad in ("sha1", "dhash+sha1", "+pdq", "dhash+pdq:x", "dhash+flips:3"):
         with pytest.raises(ValueError, match="choose from"):
             parse_mode(bad)
 

@@ -233,11 +233,47 @@ def eval_command(
     root = Path(folder)
     if not root.exists():
         raise ValueError(f"{root}: no such file or folder")
+    found = [Path(f.path) for f in walk_images([os.path.abspath(root)])]
+    base = root if root.is_dir() else root.parent
+    return run_eval(
+        found,
+        base,
+        modes=modes,
+        edits=edits,
+        sample=sample,
+        seed=seed,
+        out=out,
+        target=target,
+        max_side=max_side,
+        groups=groups,
+        console=console,
+        progress=progress,
+        plots=plots,
+    )
+
+
+def run_eval(
+    found: Sequence[Path],
+    base: Path,
+    *,
+    modes: Sequence[str] = DEFAULT_MODES,
+    edits: Sequence[str] = DEFAULT_EVAL_EDITS,
+    sample: int | None = DEFAULT_SAMPLE,
+    seed: int = 0,
+    out: str | os.PathLike[str] = "eval",
+    target: float = DEFAULT_TARGET,
+    max_side: int = 1024,
+    groups: Mapping[str, str] | None = None,
+    console: Console | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    plots: bool = True,
+) -> Evaluation:
+    """``eval_command`` on a given list of image files; paths in the output are relative to
+    ``base``."""
     for mode in modes:
         parse_mode(mode)  # fail before the long part
-    found = [Path(f.path) for f in walk_images([os.path.abspath(root)])]
     if not found:
-        raise ValueError(f"{root}: no image files found")
+        raise ValueError(f"{base}: no image files found")
     chosen = choose_originals(found, sample, seed)
     labels = None if groups is None else [groups.get(str(p.resolve()), str(p)) for p in chosen]
     results, used, skipped = evaluate_modes(
@@ -250,9 +286,9 @@ def eval_command(
         groups=labels,
         progress=progress,
     )
-    base = os.path.abspath(root) if root.is_dir() else os.path.dirname(os.path.abspath(root))
+    base = Path(os.path.abspath(base))
     evaluation = Evaluation(
-        folder=str(root),
+        folder=base.name,
         found=len(found),
         originals=tuple(Path(os.path.relpath(p, base)).as_posix() for p in used),
         skipped=tuple((Path(os.path.relpath(p, base)).as_posix(), r) for p, r in skipped),

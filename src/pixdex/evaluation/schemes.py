@@ -6,7 +6,11 @@
   (``Catalog.search(flips=True)``): a mirrored or rotated copy matches;
 - ``ALG+CONFIRM`` (``dhash+pdq``): candidates from ``ALG`` within the distance, kept only when the
   ``CONFIRM`` hashes are within ``CONFIRM``'s default distance too
-  (``Catalog.search(confirm=CONFIRM)``).
+  (``Catalog.search(confirm=CONFIRM)``); ``ALG+CONFIRM:N`` confirms within ``N`` bits instead
+  (``confirm_distance=N``).
+
+As in the catalog, degenerate hashes (near-blank pictures, quality < LOW_QUALITY) are neither
+indexed nor searched: such an original is never found and never falsely matched.
 
 Each mode becomes a pair of distance matrices over a ``HashedSample`` (queries × originals, and
 originals × originals), so the measurement code is the same for all of them.
@@ -36,36 +40,45 @@ class Mode:
     primary: str
     flips: bool = False
     confirm: str | None = None
+    confirm_distance: int | None = None
 
 
 def parse_mode(text: str) -> Mode:
-    """The ``Mode`` a name like ``dhash``, ``dhash+flips`` or ``dhash+pdq`` stands for.
+    """The ``Mode`` a name like ``dhash``, ``dhash+flips``, ``dhash+pdq`` or ``dhash+pdq:60``
+    stands for.
 
     Raises ValueError naming the known algorithms for anything else.
     """
     name = text.strip().lower()
     primary, _, second = name.partition("+")
+    second, colon, distance = second.partition(":")
     known = ", ".join(sorted(ALGORITHMS))
+    usage = f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+ALG or ALG+ALG:DISTANCE"
     for part in (primary, second) if second and second != FLIPS else (primary,):
         if part not in ALGORITHMS:
-            raise ValueError(
-                f"unknown algorithm {part!r} in {text!r}; choose from {known}, "
-                f"as ALG, ALG+{FLIPS} or ALG+ALG"
-            )
+            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}")
+    if colon and (not distance.isdigit() or second == FLIPS):
+        raise ValueError(f"{text!r}: the confirming distance must be a number of bits; {usage}")
     if second == FLIPS:
         return Mode(name, primary, flips=True)
-    return Mode(name, primary, confirm=second or None)
+    return Mode(
+        name, primary, confirm=second or None, confirm_distance=int(distance) if colon else None
+    )
 
 
 def oriented_scheme(algorithm: str) -> Scheme:
     """An algorithm's codes of the picture in its eight orientations, identity first: row 0 is
-    what the catalog stores, rows 0-7 what a search with flips looks up."""
-    plain = algorithm_scheme(algorithm)
+    what the catalog stores, rows 0-7 what a search with flips looks up. Degenerate pictures
+    are declined."""
+    chosen = ALGORITHMS[algorithm]
 
-    def codes(image: Image.Image) -> np.ndarray:
-        return np.concatenate([plain.codes(p) for p in orientations(image)])
+    def codes(image: Image.Image) -> np.ndarray | None:
+        hashes = [chosen.compute(p, chosen.default_size) for p in orientations(image)]
+        if hashes[0].is_degenerate:
+            return None
+        return np.stack([h.words for h in hashes])
 
-    return Scheme(algorithm, plain.bits, codes)
+    return Scheme(algorithm, chosen.bits(chosen.default_size), codes)
 
 
 def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
@@ -75,7 +88,10 @@ def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
     used = dict.fromkeys(a for m in modes for a in (m.primary, m.confirm) if a)
     schemes = []
     for name in used:
-        scheme = oriented_scheme(name) if name in flipped else algorithm_scheme(name)
+        if name in flipped:
+            scheme = oriented_scheme(name)
+        else:
+            scheme = algorithm_scheme(name, skip_degenerate=True)
         schemes.append(Scheme(name, scheme.bits, scheme.codes))
     return schemes
 
@@ -109,7 +125,9 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     if mode.confirm is None:
         return queries, originals
     fine_queries, fine_originals = _plain_distances(sample, mode.confirm)
-    fine_distance = default_distance(sample.bits[mode.confirm])
+    fine_distance = mode.confirm_distance
+    if fine_distance is None:
+        fine_distance = default_distance(sample.bits[mode.confirm])
     return (
         confirmed(queries, fine_queries, fine_distance, bits + 1),
         confirmed(originals, fine_originals, fine_distance, bits + 1),
