@@ -205,6 +205,30 @@ def search(
             "--include-low-quality", help="Also match degenerate hashes (near-blank images)."
         ),
     ] = False,
+    flips: Annotated[
+        bool,
+        typer.Option(
+            "--flips", help="Also find mirrored and rotated copies (searches 8 orientations)."
+        ),
+    ] = False,
+    confirm: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm",
+            help="Keep only matches whose hash of this second algorithm (e.g. pdq, phash) is "
+            "close too; the catalog must hold it.",
+            show_default=False,
+        ),
+    ] = None,
+    confirm_distance: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-distance",
+            min=0,
+            help="Largest distance of the confirming hash, in bits (default: its usual one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find catalogued images within a Hamming distance of each query, nearest first."""
     if not queries and not hashes:
@@ -219,6 +243,9 @@ def search(
                 max_distance=distance,
                 k=k,
                 include_low_quality=include_low_quality,
+                flips=flips,
+                confirm=confirm,
+                confirm_distance=confirm_distance,
             )
             results.append(result)
             if as_json:
