@@ -15,6 +15,7 @@ Peers: the same measurement with ``imagehash``'s pHash and the ``pdqhash`` refer
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -22,7 +23,8 @@ import time
 from rich.console import Console
 
 from benchmarks.corpus import CACHE, REPO, build_corpus
-from pixdex.evaluation.command import DEFAULT_EVAL_EDITS, run_eval
+from pixdex.evaluation.command import DEFAULT_EVAL_EDITS, Evaluation, run_eval
+from pixdex.evaluation.plots import plot_tradeoff
 
 MODES = [
     "dhash",
@@ -39,6 +41,32 @@ MODES = [
     "phash+pdq",
 ]
 OUT = CACHE / "eval"
+DOC_MODES = ["dhash", "phash", "pdq", "dhash+flips", "dhash+pdq:70", "dhash+phash:16"]
+"""The modes of the README's table and figure: the default, the best single hashes, the modes."""
+DOC_FIGURE = REPO / "docs" / "eval-tradeoff.png"
+
+
+def markdown_table(evaluation: Evaluation, modes: list[str]) -> str:
+    """The README's evidence: each mode at its recommended and at its default distance."""
+    lines = [
+        "| mode | distance | recall, 13 edits | recall, 11 edits (no mirror/rotate) "
+        "| false-match rate per pair | other pictures per query |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for result in evaluation.results:
+        if result.mode not in modes:
+            continue
+        for label, d in (("recommended", result.recommended), ("default", result.default)):
+            if d < 0:
+                lines.append(f"| {result.mode} | none meets the target | | | | |")
+                continue
+            at = result.at(d)
+            lines.append(
+                f"| {result.mode} | {d} ({label}) | {100 * at['recall']:.1f} % "
+                f"| {100 * at['recall_no_orientation']:.1f} % | {at['false_match_rate']:.1e} "
+                f"| {at['others_per_query']:.3f} |"
+            )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,11 +77,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=1e-4, help="false-match rate per pair")
     parser.add_argument("--max-side", type=int, default=1024, help="decode size, pixels")
+    parser.add_argument(
+        "--kinds", default="", help="only these corpus kinds, comma-separated (e.g. jpeg-photo)"
+    )
     args = parser.parse_args(argv or [])
     quick = args.quick or os.environ.get("PIXDEX_BENCH_QUICK") == "1"
     sample, max_side = (20, 256) if quick else (args.sample, args.max_side)
     corpus = build_corpus(200 if quick else args.size)
+    kinds = {k for k in args.kinds.split(",") if k}
+    if kinds:
+        corpus = [im for im in corpus if im.kind in kinds]
     groups = {str(im.path.resolve()): im.group for im in corpus}
+    name = "quick" if quick else "corpus" + ("-" + "-".join(sorted(kinds)) if kinds else "")
     started = time.perf_counter()
     console = Console(width=160)
     evaluation = run_eval(
@@ -63,16 +98,22 @@ def main(argv: list[str] | None = None) -> None:
         edits=DEFAULT_EVAL_EDITS,
         sample=sample,
         seed=args.seed,
-        out=OUT / ("quick" if quick else "corpus"),
+        out=OUT / name,
         target=args.target,
         max_side=max_side,
         groups=groups,
         console=console,
     )
+    if not quick and not kinds:
+        shown = [r for r in evaluation.results if r.mode in DOC_MODES]
+        DOC_FIGURE.parent.mkdir(exist_ok=True)
+        plot_tradeoff(dataclasses.replace(evaluation, results=tuple(shown)), DOC_FIGURE)
+        console.print(f"→ {DOC_FIGURE}")
+    print(markdown_table(evaluation, DOC_MODES))
     console.print(
         f"{len(evaluation.originals)} originals of {evaluation.found} corpus files, "
         f"{len(evaluation.edits)} edits, {len(MODES)} modes in "
-        f"{time.perf_counter() - started:.0f} s → {OUT / ('quick' if quick else 'corpus')}"
+        f"{time.perf_counter() - started:.0f} s → {OUT / name}"
     )
 
 

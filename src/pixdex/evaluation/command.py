@@ -350,6 +350,14 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2g}"
 
 
+def _distance(result: ModeResult) -> str:
+    if result.recommended < 0:
+        return "none"  # even identical hashes collide too often
+    if result.recommended == result.report.bits:
+        return f"{result.recommended} (any)"  # the target holds at every distance
+    return str(result.recommended)
+
+
 def print_tables(evaluation: Evaluation, console: Console) -> None:
     """The summary per mode (at the recommended and the default distance) and recall per edit."""
     summary = Table(
@@ -367,7 +375,7 @@ def print_tables(evaluation: Evaluation, console: Console) -> None:
         summary.add_row(
             result.mode,
             str(result.report.bits),
-            str(result.recommended) if result.recommended >= 0 else "none",
+            _distance(result),
             _percent(best["recall"]),
             _percent(best["recall_no_orientation"]),
             _rate(best.get("false_match_rate")),

@@ -50,7 +50,7 @@ def plot_recall_by_edit(evaluation: Evaluation, path: Path) -> Path:
             lw=1.2,
             label="false-match rate",
         )
-        if result.recommended >= 0:
+        if 0 <= result.recommended <= limit:
             panel.axvline(result.recommended, color="tab:red", ls=":", lw=1)
         panel.axvline(result.default, color="grey", ls=":", lw=1)
         panel.set_title(
@@ -78,12 +78,17 @@ def plot_tradeoff(evaluation: Evaluation, path: Path) -> Path:
     figure, panel = plt.subplots(figsize=(6.4, 4.4))
     # A rate of 0 cannot sit on a log axis: it is drawn at half the smallest measurable rate.
     floor = 0.5 / max(1, evaluation.pairs)
+    panel.set_prop_cycle(
+        color=plt.get_cmap("tab10" if len(evaluation.results) <= 10 else "tab20").colors
+    )
     for result in evaluation.results:
         report = result.report
         edits = [e for e in report.edits if e not in {"mirror", "rotate-90"}] or list(report.edits)
         recall = np.array([report.recall_at(d, edits) for d in range(report.bits + 1)])
         rate = np.maximum(report.false_match_rate, floor)
-        (line,) = panel.plot(rate, recall, lw=1.3, marker=".", ms=3, label=result.mode)
+        # Solid: one hash; dashed: confirmed by a second; dotted: with flips.
+        style = ":" if result.mode.endswith("+flips") else "--" if "+" in result.mode else "-"
+        (line,) = panel.plot(rate, recall, ls=style, lw=1.3, marker=".", ms=3, label=result.mode)
         if result.recommended >= 0:
             d = result.recommended
             panel.plot(rate[d], recall[d], "o", color=line.get_color(), ms=7, mfc="none")
