@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pixdex import bits as bitops
+from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
+from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.orientations import query_hashes
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
@@ -412,6 +414,53 @@ class Catalog:
             cached = open_search_index(self._store, self.path, algorithm, include_low_quality)
             self._indexes[key] = cached
         return cached
+
+    # -- duplicates ------------------------------------------------------------------------------
+
+    def duplicates(
+        self,
+        *,
+        max_distance: int | None = None,
+        algorithm: str = DEFAULT_ALGORITHM,
+        keep: str = "largest",
+        chain: bool = True,
+        include_low_quality: bool = False,
+    ) -> list[DuplicateGroup]:
+        """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
+        ``max_distance`` bits (default ``default_distance(bits)``), each with a keeper chosen by
+        ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
+        representatives instead of joining chains of near pairs."""
+        (algorithm,) = _check_algorithms([algorithm])
+        bits = self._store.algorithms().get(algorithm)
+        if bits is None:
+            raise CatalogError(
+                f"{self.path}: no {algorithm} hashes in this catalog "
+                f"(index with `pixdex index DIR --algorithm {algorithm}`)"
+            )
+        return find_duplicates(
+            self._store,
+            algorithm=algorithm,
+            max_distance=default_distance(bits) if max_distance is None else max_distance,
+            keep=keep,
+            chain=chain,
+            include_low_quality=include_low_quality,
+        )
+
+    def remove_duplicates(
+        self,
+        groups: Sequence[DuplicateGroup],
+        *,
+        move_to: str | os.PathLike[str] | None = None,
+        delete: bool = False,
+    ) -> ActionReport:
+        """Move (to ``move_to``, keeping relative paths) or delete every non-keeper of
+        ``groups``, skipping files changed since indexing; journaled, and undoable for moves
+        (see ``pixdex.catalog.actions``)."""
+        return apply_actions(self._store, self.path, groups, move_to=move_to, delete=delete)
+
+    def undo(self) -> UndoReport:
+        """Reverse the moves of the last ``remove_duplicates`` run not yet undone."""
+        return undo_last_run(self._store, self.path)
 
     # -- describing ------------------------------------------------------------------------------
 
