@@ -361,14 +361,71 @@ def test_files_gone_or_changed_since_indexing_are_not_served(tmp_path, photo_pat
             _refused(client.get(f"/api/images/{ids[changed.name]}{suffix}"), 409, "changed")
 
 
-def test_duplicates_endpoint_answers_json(client):
-    response = client.get("/api/duplicates", params={"distance": 4})
-    if hasattr(Catalog, "duplicates"):
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory, photo_paths: list[Path]) -> dict[str, object]:
+    """A catalog of ten photos plus planted copies: coffee re-encoded and with shapes and text,
+    rocket copied byte for byte."""
+    root = tmp_path_factory.mktemp("planted")
+    folder = root / "photos"
+    folder.mkdir()
+    for path in photo_paths[:INDEXED]:
+        shutil.copy(path, folder / path.name)
+    made = write_edited_copies(folder / "coffee.png", folder / "copies", ["jpeg-30", "shapes-text"])
+    shutil.copy(folder / "rocket.jpg", folder / "copies" / "rocket-copy.jpg")
+    db = root / "catalog.db"
+    with Catalog(db) as catalog:
+        catalog.index([folder], workers=1)
+    return {"db": db, "folder": folder, "edited": made}
+
+
+def test_duplicates_are_the_planted_copies(planted):
+    with TestClient(create_app(planted["db"])) as client:
+        response = client.get("/api/duplicates", params={"distance": 10})
         assert response.status_code == 200
-        assert response.json()["distance"] == 4
-    else:
-        _refused(response, 501, "unsupported")
+        body = response.json()
+        assert body["distance"] == 10 and body["algorithm"] == "dhash"
+        groups = {frozenset(Path(m["path"]).name for m in g["members"]): g for g in body["groups"]}
+        assert set(groups) == {
+            frozenset({"coffee.png", "coffee.jpeg-30.png", "coffee.shapes-text.png"}),
+            frozenset({"rocket.jpg", "rocket-copy.jpg"}),
+        }
+        for group in body["groups"]:
+            keeper, *others = group["members"]
+            assert keeper["path"] == group["keeper"] and keeper["distance"] == 0
+            for member in others:
+                pair = {Path(member["path"]).name, Path(keeper["path"]).name}
+                member_hash = hash_image(member["path"])
+                assert member["distance"] == member_hash - hash_image(keeper["path"])
+                assert member["exact"] == (pair == {"rocket.jpg", "rocket-copy.jpg"})
+            for member in group["members"]:  # every member is served by its id
+                assert client.get(f"/api/images/{member['id']}").json()["path"] == member["path"]
+                assert client.get(f"/api/images/{member['id']}/thumbnail").status_code == 200
+
+        # Below the shapes' distance that copy leaves the coffee group.
+        shapes = hash_image(planted["edited"]["shapes-text"]) - hash_image(
+            planted["folder"] / "coffee.png"
+        )
+        jpeg = hash_image(planted["edited"]["jpeg-30"]) - hash_image(
+            planted["folder"] / "coffee.png"
+        )
+        assert jpeg < shapes
+        tighter = client.get("/api/duplicates", params={"distance": shapes - 1}).json()
+        names = [{Path(m["path"]).name for m in g["members"]} for g in tighter["groups"]]
+        assert {"coffee.png", "coffee.jpeg-30.png"} in names
+        assert all("coffee.shapes-text.png" not in n for n in names)
+
+        first = client.get("/api/duplicates", params={"distance": 10, "limit": 1}).json()
+        assert first["total_groups"] == 2 and len(first["groups"]) == 1
+        assert len(first["groups"][0]["members"]) == 3  # largest group first
+
+
+def test_duplicates_bad_input(client):
     _refused(client.get("/api/duplicates", params={"distance": -2}), 422, "validation")
+    _refused(client.get("/api/duplicates", params={"limit": 0}), 422, "validation")
+    _refused(client.get("/api/duplicates", params={"algorithm": "md5"}), 400)
+    assert "no phash hashes" in _refused(
+        client.get("/api/duplicates", params={"algorithm": "phash"}), 400
+    )
 
 
 def test_pixdex_serve_command(library):

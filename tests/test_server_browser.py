@@ -2,7 +2,8 @@
 
 Upload an edited copy of a catalogued photo and see its source in the grid; move the distance
 control and see the grid follow; upload a file that is not an image; open a result; open the
-duplicates view. A screenshot of each state is saved under .cache/artifacts/.
+duplicates view and tighten its distance. A screenshot of each state is saved under
+.cache/artifacts/.
 """
 
 from __future__ import annotations
@@ -47,13 +48,15 @@ def _chromium() -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, photo_paths: list[Path]):
-    """A running server over a catalog of ten photos plus a planted re-encoded copy of one."""
+    """A running server over a catalog of ten photos plus two planted edited copies of one."""
     root = tmp_path_factory.mktemp("site")
     folder = root / "photos"
     folder.mkdir()
     for path in photo_paths[:10]:
         shutil.copy(path, folder / path.name)
-    write_edited_copies(folder / "coffee.png", folder / "copies", ["jpeg-30"])
+    planted = write_edited_copies(
+        folder / "coffee.png", folder / "copies", ["jpeg-30", "shapes-text"]
+    )
     db = root / "catalog.db"
     with Catalog(db) as catalog:
         catalog.index([folder], workers=1)
@@ -63,7 +66,13 @@ def site(tmp_path_factory, photo_paths: list[Path]):
     not_an_image = queries / "notes.png"
     not_an_image.write_text("this is a shopping list, not a picture\n")
     with serve_in_thread(create_app(db)) as url:
-        yield {"url": url, "folder": folder, "edited": edited, "not_an_image": not_an_image}
+        yield {
+            "url": url,
+            "folder": folder,
+            "edited": edited,
+            "planted": planted,
+            "not_an_image": not_an_image,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -144,13 +153,24 @@ def test_duplicates_view(page: Page, site):
     expect(page.locator("#view-duplicates")).to_be_visible()
     expect(page.locator("#view-search")).to_be_hidden()
     status = page.locator("#dup-status")
-    if hasattr(Catalog, "duplicates"):
-        group = page.locator("[data-testid=group]").filter(has_text="coffee")
-        expect(group.first).to_be_visible()
-        paths = group.first.locator("[data-testid=match]").evaluate_all(
-            "cards => cards.map(c => c.dataset.path)"
-        )
-        assert {Path(p).name for p in paths} == {"coffee.png", "coffee.jpeg-30.png"}
-    else:
-        expect(status).to_contain_text("no duplicate finder")
+    expect(status).to_contain_text("1 group within 10 bits")
+    group = page.locator("[data-testid=group]")
+    expect(group).to_have_count(1)
+    names = {"coffee.png", "coffee.jpeg-30.png", "coffee.shapes-text.png"}
+    assert _names(group.first) == names
+    expect(group.first.locator(".keeper")).to_have_count(1)
     _shot(page, "duplicates")
+
+    # Below the shapes' distance to the original, that copy leaves the group.
+    shapes = hash_image(site["planted"]["shapes-text"]) - hash_image(site["folder"] / "coffee.png")
+    page.locator("#dup-distance").fill(str(shapes - 1))
+    expect(status).to_contain_text(f"within {shapes - 1} bits")
+    expect(group.first.locator("[data-testid=match]")).to_have_count(2)
+    assert _names(group.first) == names - {"coffee.shapes-text.png"}
+
+
+def _names(group) -> set[str]:
+    paths = group.locator("[data-testid=match]").evaluate_all(
+        "cards => cards.map(c => c.dataset.path)"
+    )
+    return {Path(p).name for p in paths}

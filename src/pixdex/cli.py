@@ -38,6 +38,14 @@ from pixdex.catalog import (
     walk_images,
 )
 from pixdex.errors import PixdexError
+from pixdex.evaluation.command import (
+    DEFAULT_EVAL_EDITS,
+    DEFAULT_MODES,
+    DEFAULT_SAMPLE,
+    DEFAULT_TARGET,
+    eval_command,
+    print_tables,
+)
 from pixdex.hashing import Hash
 
 app = typer.Typer(
@@ -201,6 +209,30 @@ def search(
             "--include-low-quality", help="Also match degenerate hashes (near-blank images)."
         ),
     ] = False,
+    flips: Annotated[
+        bool,
+        typer.Option(
+            "--flips", help="Also find mirrored and rotated copies (searches 8 orientations)."
+        ),
+    ] = False,
+    confirm: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm",
+            help="Keep only matches whose hash of this second algorithm (e.g. pdq, phash) is "
+            "close too; the catalog must hold it.",
+            show_default=False,
+        ),
+    ] = None,
+    confirm_distance: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-distance",
+            min=0,
+            help="Largest distance of the confirming hash, in bits (default: its usual one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find catalogued images within a Hamming distance of each query, nearest first."""
     if not queries and not hashes:
@@ -215,6 +247,9 @@ def search(
                 max_distance=distance,
                 k=k,
                 include_low_quality=include_low_quality,
+                flips=flips,
+                confirm=confirm,
+                confirm_distance=confirm_distance,
             )
             results.append(result)
             if as_json:
@@ -292,6 +327,245 @@ def _human_bytes(count: int) -> str:
     while size >= 1024 and step < len(units) - 1:
         size, step = size / 1024, step + 1
     return f"{count} B" if step == 0 else f"{size:.1f} {units[step]}"
+
+
+@app.command(name="eval")
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="A folder of images to sample originals from.")],
+    algorithms: Annotated[
+        str,
+        typer.Option(
+            "--algorithms",
+            "-a",
+            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq), "
+            "ALG+flips (also the query's mirrored and rotated orientations) or ALG+ALG "
+            "(candidates confirmed by a second hash).",
+        ),
+    ] = ",".join(DEFAULT_MODES),
+    edits: Annotated[
+        str, typer.Option("--edits", "-e", help="Edits to make of every original, comma-separated.")
+    ] = ",".join(DEFAULT_EVAL_EDITS),
+    sample: Annotated[
+        int, typer.Option("--sample", "-n", min=2, help="Originals drawn from FOLDER.")
+    ] = DEFAULT_SAMPLE,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and the edits.")] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for eval.csv, eval.json and the plots.")
+    ] = Path("eval"),
+    target: Annotated[
+        float,
+        typer.Option(
+            "--target-false-match",
+            min=0.0,
+            max=1.0,
+            help="False-match rate per pair of different pictures the recommended distance "
+            "stays within.",
+        ),
+    ] = DEFAULT_TARGET,
+    max_side: Annotated[
+        int, typer.Option("--max-side", min=16, help="Decode originals at most this big (px).")
+    ] = 1024,
+    groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--groups",
+            help="JSON object mapping image paths to picture labels: files with one label show "
+            "the same picture and are not counted as false matches.",
+        ),
+    ] = None,
+) -> None:
+    """Measure recall and false matches of each hash and search mode on edited copies of
+    images from FOLDER; recommend a distance per mode."""
+    labels = _read_groups(groups) if groups is not None else None
+    columns = (
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("originals"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=_stderr, transient=True) as bar:
+            task = bar.add_task("evaluating", total=None)
+            result = eval_command(
+                folder,
+                modes=[m for m in algorithms.split(",") if m.strip()],
+                edits=[e.strip() for e in edits.split(",") if e.strip()],
+                sample=sample,
+                seed=seed,
+                out=out,
+                target=target,
+                max_side=max_side,
+                groups=labels,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except ValueError as error:
+        typer.echo(f"pixdex: {error}", err=True)
+        raise typer.Exit(2) from None
+    print_tables(result, Console())
+    typer.echo(f"→ {out / 'eval.csv'}, {out / 'eval.json'}, plots in {out}")
+
+
+def _read_groups(path: Path) -> dict[str, str]:
+    """``--groups``: paths (relative ones from the file's folder) to picture labels."""
+    try:
+        mapping = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        typer.echo(f"pixdex: {path}: cannot read the groups file ({error})", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(mapping, dict):
+        typer.echo(f"pixdex: {path}: the groups file must be a JSON object", err=True)
+        raise typer.Exit(2)
+    base = path.resolve().parent
+    return {str((base / key).resolve()): str(value) for key, value in mapping.items()}
+
+
+@app.command()
+def dupes(
+    db: DbOption = DEFAULT_PATH,
+    distance: Annotated[
+        int | None,
+        typer.Option(
+            "--distance",
+            "-d",
+            min=0,
+            help="Largest Hamming distance, in bits, between near-duplicates (default: 10 for "
+            "64-bit hashes, 31 for 256-bit).",
+            show_default=False,
+        ),
+    ] = None,
+    algorithm: Annotated[
+        str | None,
+        typer.Option(
+            "--algorithm",
+            "-a",
+            help="Hash algorithm (default: dhash, or the catalog's only one).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per group per line.")
+    ] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the groups to this CSV file.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write an HTML page of the groups with thumbnails."),
+    ] = None,
+    keep: Annotated[
+        str,
+        typer.Option(
+            "--keep", help="Which file of a group to keep: largest, newest, oldest, shortest-path."
+        ),
+    ] = "largest",
+    move_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--move-to", help="Move every other file here, keeping relative paths (undoable)."
+        ),
+    ] = None,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Delete every other file (needs --yes).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm --delete.")] = False,
+    include_low_quality: Annotated[
+        bool,
+        typer.Option(
+            "--include-low-quality", help="Also group degenerate hashes (near-blank images)."
+        ),
+    ] = False,
+    no_chain: Annotated[
+        bool,
+        typer.Option(
+            "--no-chain",
+            help="Group around representatives: every member within the distance of one file, "
+            "so A~B~C chains do not merge far-apart files.",
+        ),
+    ] = False,
+) -> None:
+    """List groups of duplicate images (identical bytes, or hashes within a distance); with
+    --move-to or --delete --yes, act on every file but each group's keeper."""
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        if sum((as_json, csv_file is not None, report is not None)) > 1:
+            raise CatalogError("choose one output: --json, --csv FILE or --report FILE")
+        if move_to is not None and delete:
+            raise CatalogError("choose one action: --move-to DIR or --delete")
+        if delete and not yes:
+            raise CatalogError("--delete removes files for good: add --yes to confirm")
+        groups = catalog.duplicates(
+            max_distance=distance,
+            algorithm=algorithm or _default_algorithm(catalog),
+            keep=keep,
+            chain=not no_chain,
+            include_low_quality=include_low_quality,
+        )
+        _write_groups(groups, as_json, csv_file, report)
+        if move_to is not None or delete:
+            done = catalog.remove_duplicates(groups, move_to=move_to, delete=delete)
+            _print_actions(done, to_stderr=as_json)
+
+
+def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | None) -> None:
+    from pixdex.duplicates_report import write_csv, write_duplicates_report
+
+    if as_json:
+        for group in groups:
+            typer.echo(json.dumps(group.to_dict()))
+        return
+    for path, write in ((csv_file, write_csv), (report, write_duplicates_report)):
+        if path is not None:
+            try:
+                write(groups, path)
+            except OSError as error:
+                raise CatalogError(f"{path}: cannot write it ({error.strerror})") from None
+            typer.echo(f"{_count(len(groups), 'group', 'groups')} → {path}")
+            return
+    for number, group in enumerate(groups, 1):
+        typer.echo(f"group {number}: {len(group.members)} files")
+        for member in group.members:
+            role = "keep" if member is group.keeper else ("same" if member.exact else "")
+            typer.echo(
+                f"  {role:4} {member.distance:>3}  {member.width}×{member.height} "
+                f"{member.format or '?':5} {_human_bytes(member.size):>10}  {member.path}"
+            )
+    files = sum(len(g.members) for g in groups)
+    typer.echo(f"{_count(len(groups), 'group', 'groups')}, {files} files")
+
+
+def _print_actions(done, *, to_stderr: bool) -> None:
+    for source, target in done.moved:
+        typer.echo(f"moved: {source} → {target}", err=to_stderr)
+    for path in done.deleted:
+        typer.echo(f"deleted: {path}", err=to_stderr)
+    for path, reason in done.skipped:
+        typer.echo(f"skipped: {path}: {reason}", err=to_stderr)
+    typer.echo(
+        f"{len(done.moved)} moved, {len(done.deleted)} deleted, {len(done.skipped)} skipped "
+        f"(run {done.run}; `pixdex undo` moves them back)",
+        err=to_stderr,
+    )
+
+
+@app.command()
+def undo(db: DbOption = DEFAULT_PATH) -> None:
+    """Move back the files the last `pixdex dupes --move-to` run moved."""
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        done = catalog.undo()
+    if done.run is None:
+        typer.echo("nothing to undo")
+        return
+    for source, target in done.restored:
+        typer.echo(f"restored: {source} → {target}")
+    for path, reason in done.failed:
+        typer.echo(f"failed: {path}: {reason}")
+    for path in done.not_undoable:
+        typer.echo(f"deleted, cannot restore: {path}")
+    typer.echo(f"run {done.run}: {len(done.restored)} restored, {len(done.failed)} failed")
+    if done.failed:
+        raise typer.Exit(1)
 
 
 @app.command()

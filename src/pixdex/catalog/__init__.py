@@ -4,6 +4,7 @@
 is the embedded default); ``walker`` finds the image files to index.
 """
 
+from pixdex.catalog.actions import ActionReport, UndoReport
 from pixdex.catalog.catalog import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
@@ -16,6 +17,7 @@ from pixdex.catalog.catalog import (
     SearchResult,
     default_distance,
 )
+from pixdex.catalog.duplicates import KEEP_POLICIES, DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.sqlite import SQLiteStore
 from pixdex.catalog.store import FileRecord, Store, StoredFile
@@ -26,9 +28,13 @@ __all__ = [
     "DEFAULT_ALGORITHM",
     "DEFAULT_DISTANCES",
     "DEFAULT_PATH",
+    "KEEP_POLICIES",
+    "ActionReport",
     "Catalog",
     "CatalogError",
     "CatalogInfo",
+    "DuplicateGroup",
+    "DuplicateMember",
     "FileRecord",
     "IndexReport",
     "Match",
@@ -36,6 +42,7 @@ __all__ = [
     "SearchResult",
     "Store",
     "StoredFile",
+    "UndoReport",
     "default_distance",
     "walk_images",
 ]

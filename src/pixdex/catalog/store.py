@@ -142,6 +142,16 @@ class Store(Protocol):
         """The stored file at each path (paths not catalogued are left out)."""
         ...
 
+    def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
+        """The full stored record (with every algorithm's hash) of each file id; ids not found
+        are left out. What duplicate finding shows per file and what an undo writes back."""
+        ...
+
+    def digest_groups(self) -> list[list[int]]:
+        """Ids of the hashed files sharing a content digest (byte-identical files), one list per
+        digest held by two or more files, each list ascending."""
+        ...
+
     def failures(self) -> list[tuple[str, str]]:
         """``(path, error)`` of every file that could not be hashed, by path."""
         ...

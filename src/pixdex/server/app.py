@@ -176,7 +176,6 @@ def create_app(
                     }
                     for a in info.stats.algorithms
                 ],
-                "duplicates": hasattr(c, "duplicates"),
             }
 
         return await catalog.call(work)
@@ -289,10 +288,6 @@ def create_app(
         algorithm: Annotated[str | None, Query(description="Hash algorithm")] = None,
         limit: Annotated[int, Query(ge=1, le=10_000, description="Groups returned")] = 500,
     ) -> dict[str, Any]:
-        if not hasattr(Catalog, "duplicates"):
-            raise BadRequest(
-                501, "this pixdex has no duplicate finder yet (Catalog.duplicates)", "unsupported"
-            )
         name = await resolve_algorithm(algorithm)
 
         def work() -> dict[str, Any]:

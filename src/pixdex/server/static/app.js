@@ -156,7 +156,7 @@ async function showDuplicates() {
   groups.replaceChildren();
   if (!answer.ok) {
     const [text, kind] = describeError(answer.body);
-    setStatus(status, answer.status === 501 ? answer.body.error : text, kind);
+    setStatus(status, text, kind);
     return;
   }
   const body = answer.body;
@@ -165,7 +165,8 @@ async function showDuplicates() {
     return;
   }
   const shown = body.groups.length < body.total_groups ? ` (first ${body.groups.length} shown)` : "";
-  setStatus(status, `${body.total_groups} groups within ${body.distance} bits${shown}.`, "matches");
+  const groupsWord = body.total_groups === 1 ? "group" : "groups";
+  setStatus(status, `${body.total_groups} ${groupsWord} within ${body.distance} bits${shown}.`, "matches");
   body.groups.forEach((group, index) => {
     const section = document.createElement("section");
     section.className = "group";
