@@ -1,13 +1,13 @@
 """End to end in a real browser: Debian's chromium, driven by Playwright, against a real uvicorn.
 
-Upload an edited copy of a catalogued photo and see its source in the grid; move the distance
-control and see the grid follow; upload a file that is not an image; open a result; open the
-duplicates view and tighten its distance. A screenshot of each state is saved under
-.cache/artifacts/.
-"""
+Upload (pick, drop or paste) an edited copy of a catalogued photo and see its source in the grid;
+move the distance control and see the grid follow; upload a file that is not an image; open a
+result; open the duplicates view and tighten its distance. Screenshots of each state are saved
+under .cache/artifacts/."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -136,6 +136,29 @@ def test_search_by_edited_copy_then_change_the_distance(page: Page, site):
     tab.wait_for_load_state()
     assert re.search(r"/api/images/\d+/file$", tab.url)
     tab.close()
+
+
+_DELIVER = """([how, name, b64]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], name, { type: "image/png" }));
+    if (how === "drop") {
+        const zone = document.getElementById("drop");
+        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+    } else {
+        document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer }));
+    }
+}"""
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_drop_or_paste_an_image(page: Page, site, how):
+    """The same query by drag-and-drop and by pasting from the clipboard."""
+    source = (site["folder"] / "chelsea.png").resolve()
+    data = base64.b64encode(site["edited"].read_bytes()).decode("ascii")
+    page.evaluate(_DELIVER, [how, site["edited"].name, data])
+    expect(page.locator("#query-name")).to_have_text(site["edited"].name)
+    expect(page.locator("[data-testid=match]").first).to_have_attribute("data-path", str(source))
 
 
 def test_not_an_image_is_shown_as_such(page: Page, site):
