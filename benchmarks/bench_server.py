@@ -16,7 +16,8 @@ radius, 10 bits: a range search, cut to the 100 nearest): half near a planted pi
 flipped), half random codes (no match).
 Requests/s and the p50/p99 latency seen by the clients are reported per concurrency level, beside
 the same searches made in-process with ``Catalog.search`` (the floor the HTTP layer adds to), and
-a row of image uploads (a real JPEG sent as the request body, decoded and hashed per request).
+a row of image uploads (a real JPEG sent as the request body, decoded and hashed per request),
+and the time of the Duplicates view's request (a self-join over the whole catalog, then cached).
 
 On the reference machine the server and the clients share 2 cores, so the clients' own CPU time
 is part of what is measured.
@@ -309,9 +310,27 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         levels = asyncio.run(run())
+        duplicates = time_duplicates(base)
     finally:
         stop_server(process)
     print_table(levels, floor)
+    print(duplicates)
+
+
+def time_duplicates(base: str) -> str:
+    """One ``GET /api/duplicates`` (the page's Duplicates view): a self-join over the catalog the
+    first time, then the answer kept until the catalog changes."""
+    lines = []
+    for attempt in ("first", "again"):
+        started = time.perf_counter()
+        response = httpx.get(f"{base}/api/duplicates", params={"limit": 100}, timeout=900.0)
+        seconds = time.perf_counter() - started
+        body = response.json()
+        lines.append(
+            f"GET /api/duplicates ({attempt}): HTTP {response.status_code} in {seconds:.2f} s, "
+            f"{body.get('total_groups', 0):,} groups within {body.get('distance')} bits"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
