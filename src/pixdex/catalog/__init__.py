@@ -16,6 +16,8 @@ from pixdex.catalog.catalog import (
     Match,
     SearchResult,
     default_distance,
+    framed_views,
+    search_distance,
 )
 from pixdex.catalog.duplicates import KEEP_POLICIES, DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
@@ -44,5 +46,7 @@ __all__ = [
     "StoredFile",
     "UndoReport",
     "default_distance",
+    "framed_views",
+    "search_distance",
     "walk_images",
 ]

@@ -27,10 +27,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pixdex.catalog import DEFAULT_ALGORITHM, Catalog, CatalogError, StoredFile, default_distance
+from pixdex.catalog import (
+    DEFAULT_ALGORITHM,
+    Catalog,
+    CatalogError,
+    StoredFile,
+    default_distance,
+    framed_views,
+    search_distance,
+)
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
-from pixdex.hashing import ALGORITHMS, Hash
+from pixdex.hashing import ALGORITHMS, Hash, get_algorithm
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogThread
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
@@ -191,7 +199,12 @@ def create_app(
             int | None, Query(ge=0, le=1024, description="Largest Hamming distance, in bits")
         ] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Nearest matches kept")] = DEFAULT_K,
-        algorithm: Annotated[str | None, Query(description="Hash algorithm")] = None,
+        algorithm: Annotated[
+            str | None, Query(description="Hash algorithm (or ALG:framed for framed views)")
+        ] = None,
+        flips: Annotated[
+            bool, Query(description="Also match mirrored and rotated copies (image queries)")
+        ] = False,
     ) -> dict[str, Any]:
         query = await read_search_query(request, limits.max_bytes)
         if algorithm and query.algorithm and algorithm.lower() != query.algorithm.lower():
@@ -199,25 +212,34 @@ def create_app(
         requested = _checked_algorithm(algorithm or query.algorithm)
         upload: Hash | None = None
         hash_ms = 0.0
+        if (flips or _is_framed(requested)) and query.image is None:
+            raise BadRequest(400, "flips and framed views need an image query, not a hash")
         if query.image is not None:
             started = time.perf_counter()
             name = requested or await catalog.call(_default_algorithm)
-            # Decoding and hashing run in the worker threads, off the event loop, a few at once.
+            # Decoding and hashing run in the worker threads, off the event loop, a few at once;
+            # this also holds the upload to the server's limits before the catalog decodes it
+            # again for flips or framed views.
             async with decoding:
-                upload = await run_in_threadpool(_hash_upload, query, name, limits)
+                upload = await run_in_threadpool(_hash_upload, query, framed_views(name)[0], limits)
             hash_ms = (time.perf_counter() - started) * 1000.0
 
         def work(c: Catalog) -> dict[str, Any]:
             # A hash query needs no work outside the catalog: one trip to its thread in all.
             code = upload or _parse_hash(query.hash_hex or "", requested or _default_algorithm(c))
             name = code.algorithm
-            radius = distance if distance is not None else default_distance(code.bits)
+            searched: Hash | bytes = code
+            if flips or _is_framed(requested):
+                name, searched = requested or name, query.image or b""
+            radius = search_distance(name, code.bits) if distance is None else distance
             # A range search costs what the radius costs, a k-nearest search what reaching the
             # k-th neighbour costs: on a million random codes the 100th is ~20 bits away (10× the
             # work of the default 10-bit radius). So: range search, cut to k, up to a quarter of
             # the bits; past that (where a range can return the whole catalog) k nearest.
             wide = radius > code.bits // WIDE_RADIUS_SHARE
-            result = c.search(code, algorithm=name, max_distance=radius, k=k if wide else None)
+            result = c.search(
+                searched, algorithm=name, max_distance=radius, k=k if wide else None, flips=flips
+            )
             nearest = result.matches[:k]
             files = c.files_at([m.path for m in nearest])
             return {
@@ -323,10 +345,22 @@ def _checked_algorithm(requested: str | None) -> str | None:
     if not requested:
         return None
     name = requested.strip().lower()
-    if name not in ALGORITHMS:
+    if not all(_is_algorithm(view) for view in framed_views(name)):
         known = ", ".join(sorted(ALGORITHMS))
         raise BadRequest(400, f"unknown algorithm {requested!r}; choose from {known}")
     return name
+
+
+def _is_framed(name: str | None) -> bool:
+    return name is not None and len(framed_views(name)) > 1
+
+
+def _is_algorithm(name: str) -> bool:
+    try:
+        get_algorithm(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _default_algorithm(catalog: Catalog) -> str:
