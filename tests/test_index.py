@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixdex.bits import hamming
-from pixdex.index import LinearScan, build_index, load_index
+from pixdex.index import LinearScan, VPTree, build_index, load_index
 
-STRUCTURES = [LinearScan]
+STRUCTURES = [LinearScan, VPTree]
 
 
 def reference_range(codes, ids, query, radius):

@@ -10,6 +10,7 @@ import numpy as np
 from pixdex.index import storage
 from pixdex.index.base import HammingIndex, as_codes
 from pixdex.index.scan import LinearScan
+from pixdex.index.vptree import VPTree
 
 KINDS = ("auto", "scan")
 
@@ -27,7 +28,7 @@ def build_index(
     return LinearScan(codes, ids)
 
 
-STRUCTURES: dict[str, type[HammingIndex]] = {LinearScan.kind: LinearScan}
+STRUCTURES: dict[str, type[HammingIndex]] = {cls.kind: cls for cls in (LinearScan, VPTree)}
 
 
 def load_index(path: str | Path) -> HammingIndex:

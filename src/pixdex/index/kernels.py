@@ -98,38 +98,47 @@ def scan_range(flat, ids, alive, queries, radius):
     empty when every row is live. Returns ``(lims, hit_ids, hit_dists)``: the hits of query ``i``
     are ``[lims[i], lims[i+1])``, sorted by distance then id.
     """
-    words = queries.shape[1]
-    n = ids.shape[0]
-    masked = alive.shape[0] > 0
     lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
     out_ids = np.empty(4 * SCAN_BLOCK, dtype=np.int64)
     out_dists = np.empty(4 * SCAN_BLOCK, dtype=np.int32)
     count = 0
     for query in range(queries.shape[0]):
-        q = queries[query]
-        for start in range(0, n, SCAN_BLOCK):
-            stop = min(n, start + SCAN_BLOCK)
-            hits = 0
-            if words == 1:
-                q0 = q[0]
-                block = flat[start:stop]
-                for j in range(block.shape[0]):
-                    hits += popcount(block[j] ^ q0) <= radius
-            else:
-                for row in range(start, stop):
-                    hits += flat_distance(flat, row, q) <= radius
-            if hits == 0:
-                continue
-            while count + hits > out_ids.shape[0]:
-                out_ids, out_dists = grow(out_ids, out_dists)
-            count = collect(
-                flat, ids, alive, masked, q, radius, start, stop, out_ids, out_dists, count
-            )
+        out_ids, out_dists, count = scan_one(
+            flat, ids, alive, queries[query], radius, out_ids, out_dists, count
+        )
         lims[query + 1] = count
     out_ids = out_ids[:count].copy()
     out_dists = out_dists[:count].copy()
-    sort_hits(lims, out_ids, out_dists, 64 * words)
+    sort_hits(lims, out_ids, out_dists, 64 * queries.shape[1])
     return lims, out_ids, out_dists
+
+
+@njit(cache=True, nogil=True)
+def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
+    """Append every live code within ``radius`` bits of ``q`` to the hit buffer (unsorted).
+
+    Returns the buffer (grown when needed) and its new count.
+    """
+    words = q.shape[0]
+    n = ids.shape[0]
+    masked = alive.shape[0] > 0
+    for start in range(0, n, SCAN_BLOCK):
+        stop = min(n, start + SCAN_BLOCK)
+        hits = 0
+        if words == 1:
+            q0 = q[0]
+            block = flat[start:stop]
+            for j in range(block.shape[0]):
+                hits += popcount(block[j] ^ q0) <= radius
+        else:
+            for row in range(start, stop):
+                hits += flat_distance(flat, row, q) <= radius
+        if hits == 0:
+            continue
+        while count + hits > out_ids.shape[0]:
+            out_ids, out_dists = grow(out_ids, out_dists)
+        count = collect(flat, ids, alive, masked, q, radius, start, stop, out_ids, out_dists, count)
+    return out_ids, out_dists, count
 
 
 @njit(cache=True, nogil=True)
