@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixdex.bits import hamming
-from pixdex.index import LinearScan, VPTree, build_index, load_index
+from pixdex.index import LinearScan, MultiIndexHash, VPTree, build_index, load_index
 
-STRUCTURES = [LinearScan, VPTree]
+STRUCTURES = [LinearScan, VPTree, MultiIndexHash]
 
 
 def reference_range(codes, ids, query, radius):
@@ -178,3 +178,29 @@ def test_build_index_rejects_unknown_kind_and_bad_codes():
         LinearScan(np.zeros((2, 1), np.float32))
     with pytest.raises(ValueError, match="2 ids for 3 codes"):
         LinearScan(np.zeros((3, 1), np.uint64), np.arange(2))
+
+
+@SETTINGS
+@given(data=code_sets(), radius=st.integers(0, 24), k=st.integers(0, 30), extra=st.integers(0, 12))
+def test_multi_index_probing_matches_reference(data, radius, k, extra):
+    """MultiIndexHash with the scan fallback off, so every answer comes from the tables: any
+    number of (possibly uneven) substrings, removed entries included."""
+    codes, ids, queries = data
+    bits = 64 * codes.shape[1]
+    tables = min(bits, -(-bits // 12) + extra)
+    index = MultiIndexHash(codes, ids, tables=tables, scan_fallback=False)
+    assert index.tables == tables
+    doomed = ids[::5]
+    index.remove(doomed)
+    keep = ~np.isin(ids, doomed)
+    for query in queries:
+        assert_same(
+            index.range_search(query, radius),
+            reference_range(codes[keep], ids[keep], query, radius),
+        )
+        assert_same(index.knn(query, k), reference_knn(codes[keep], ids[keep], query, k))
+
+
+def test_multi_index_rejects_substrings_too_long():
+    with pytest.raises(ValueError, match="longer than 24 bits"):
+        MultiIndexHash(np.zeros((4, 1), np.uint64), tables=2)

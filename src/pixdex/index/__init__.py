@@ -7,7 +7,8 @@ forms) with arrays of ids and distances in bits.
 
 from pixdex.index.auto import build_index, load_index
 from pixdex.index.base import HammingIndex
+from pixdex.index.mih import MultiIndexHash
 from pixdex.index.scan import LinearScan
 from pixdex.index.vptree import VPTree
 
-__all__ = ["HammingIndex", "LinearScan", "VPTree", "build_index", "load_index"]
+__all__ = ["HammingIndex", "LinearScan", "MultiIndexHash", "VPTree", "build_index", "load_index"]

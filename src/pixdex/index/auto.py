@@ -9,6 +9,7 @@ import numpy as np
 
 from pixdex.index import storage
 from pixdex.index.base import HammingIndex, as_codes
+from pixdex.index.mih import MultiIndexHash
 from pixdex.index.scan import LinearScan
 from pixdex.index.vptree import VPTree
 
@@ -28,7 +29,9 @@ def build_index(
     return LinearScan(codes, ids)
 
 
-STRUCTURES: dict[str, type[HammingIndex]] = {cls.kind: cls for cls in (LinearScan, VPTree)}
+STRUCTURES: dict[str, type[HammingIndex]] = {
+    cls.kind: cls for cls in (LinearScan, VPTree, MultiIndexHash)
+}
 
 
 def load_index(path: str | Path) -> HammingIndex:
