@@ -204,3 +204,21 @@ def test_multi_index_probing_matches_reference(data, radius, k, extra):
 def test_multi_index_rejects_substrings_too_long():
     with pytest.raises(ValueError, match="longer than 24 bits"):
         MultiIndexHash(np.zeros((4, 1), np.uint64), tables=2)
+
+
+def test_build_index_kinds_and_automatic_choice():
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 2**64, size=(100, 1), dtype=np.uint64)
+    for kind, structure in [("scan", LinearScan), ("vptree", VPTree), ("mih", MultiIndexHash)]:
+        assert type(build_index(small, kind=kind)) is structure
+    assert type(build_index(small)) is LinearScan
+    seeds = rng.integers(0, 2**64, size=(500, 1), dtype=np.uint64)
+    large = flip_bits(seeds[rng.integers(0, 500, 40_000)], rng.integers(0, 12, 40_000), rng)
+    index = build_index(large)
+    assert type(index) is MultiIndexHash
+    ids = np.arange(large.shape[0])
+    queries = flip_bits(large[:20], rng.integers(0, 7, 20), rng)
+    lims, hit_ids, hit_dists = index.range_search_batch(queries, 10)
+    for i, query in enumerate(queries):
+        got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
+        assert_same(got, reference_range(large, ids, query, 10))
