@@ -130,6 +130,16 @@ def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
             block = flat[start:stop]
             for j in range(block.shape[0]):
                 hits += popcount(block[j] ^ q0) <= radius
+        elif words == 4:
+            # 256-bit codes (PDQ, 16×16 dHash) spelt out: a loop over words would not vectorise.
+            # Rows of a 2-D view vectorise here (~4× faster than indexing the flat words).
+            q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+            rows = flat[4 * start : 4 * stop].reshape(stop - start, 4)
+            for j in range(stop - start):
+                row = rows[j]
+                d = popcount(row[0] ^ q0) + popcount(row[1] ^ q1)
+                d += popcount(row[2] ^ q2) + popcount(row[3] ^ q3)
+                hits += d <= radius
         else:
             for row in range(start, stop):
                 hits += flat_distance(flat, row, q) <= radius
