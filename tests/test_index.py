@@ -222,3 +222,26 @@ def test_build_index_kinds_and_automatic_choice():
     for i, query in enumerate(queries):
         got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
         assert_same(got, reference_range(large, ids, query, 10))
+
+
+@pytest.mark.parametrize("words", [1, 4])
+def test_deep_structures_match_reference_on_a_larger_clustered_set(words):
+    """3,000 clustered codes: a VP-tree many levels deep and MIH tables with full buckets, with
+    the scan fallback on and off, against the reference at the radii near-duplicate search uses."""
+    rng = np.random.default_rng(words)
+    seeds = rng.integers(0, 2**64, size=(40, words), dtype=np.uint64)
+    codes = flip_bits(seeds[rng.integers(0, 40, 3000)], rng.integers(0, 16, 3000), rng)
+    codes[::7] = codes[0]
+    ids = rng.permutation(3000).astype(np.int64)
+    queries = flip_bits(codes[rng.integers(0, 3000, 12)], rng.integers(0, 7, 12), rng)
+    indexes = [
+        VPTree(codes, ids),
+        MultiIndexHash(codes, ids),
+        MultiIndexHash(codes, ids, scan_fallback=False),
+    ]
+    for radius in [0, 4, 10, 12, 31] if words == 4 else [0, 2, 4, 8, 10, 12]:
+        for index in indexes:
+            lims, hit_ids, hit_dists = index.range_search_batch(queries, radius)
+            for i, query in enumerate(queries):
+                got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
+                assert_same(got, reference_range(codes, ids, query, radius))

@@ -76,8 +76,8 @@ def sort_hits(lims, ids, dists, max_distance):
 
 
 SCAN_BLOCK = 1024
-"""Rows per scan block: a vectorised pass counts a block's hits, a second pass collects them only
-when there are some (an ``(n, w)`` view or an in-loop append would stop LLVM vectorising)."""
+"""Rows per scan block: a vectorised pass computes a block's distances, a second pass collects
+the hits only when there are some (an in-loop append would stop LLVM vectorising)."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -117,47 +117,53 @@ def scan_range(flat, ids, alive, queries, radius):
 def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
     """Append every live code within ``radius`` bits of ``q`` to the hit buffer (unsorted).
 
-    Returns the buffer (grown when needed) and its new count.
+    Returns the buffer (grown when needed) and its new count. Each block's distances go to a small
+    buffer in one vectorised pass; only blocks with hits are then walked to collect them.
     """
-    words = q.shape[0]
     n = ids.shape[0]
     masked = alive.shape[0] > 0
+    block_dists = np.empty(SCAN_BLOCK, dtype=np.int32)
     for start in range(0, n, SCAN_BLOCK):
         stop = min(n, start + SCAN_BLOCK)
-        hits = 0
-        if words == 1:
-            q0 = q[0]
-            block = flat[start:stop]
-            for j in range(block.shape[0]):
-                hits += popcount(block[j] ^ q0) <= radius
-        elif words == 4:
-            # 256-bit codes (PDQ, 16×16 dHash) spelt out: a loop over words would not vectorise.
-            # Rows of a 2-D view vectorise here (~4× faster than indexing the flat words).
-            q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
-            rows = flat[4 * start : 4 * stop].reshape(stop - start, 4)
-            for j in range(stop - start):
-                row = rows[j]
-                d = popcount(row[0] ^ q0) + popcount(row[1] ^ q1)
-                d += popcount(row[2] ^ q2) + popcount(row[3] ^ q3)
-                hits += d <= radius
-        else:
-            for row in range(start, stop):
-                hits += flat_distance(flat, row, q) <= radius
+        hits = block_distances(flat, q, radius, start, stop, block_dists)
         if hits == 0:
             continue
         while count + hits > out_ids.shape[0]:
             out_ids, out_dists = grow(out_ids, out_dists)
-        count = collect(flat, ids, alive, masked, q, radius, start, stop, out_ids, out_dists, count)
+        for j in range(stop - start):
+            if block_dists[j] <= radius and (not masked or alive[start + j]):
+                out_ids[count] = ids[start + j]
+                out_dists[count] = block_dists[j]
+                count += 1
     return out_ids, out_dists, count
 
 
-@njit(cache=True, nogil=True)
-def collect(flat, ids, alive, masked, query, radius, start, stop, out_ids, out_dists, count):
-    """Append rows ``start .. stop-1`` within ``radius`` of ``query``; returns the new count."""
-    for row in range(start, stop):
-        d = flat_distance(flat, row, query)
-        if d <= radius and (not masked or alive[row]):
-            out_ids[count] = ids[row]
-            out_dists[count] = d
-            count += 1
-    return count
+@njit(cache=True, nogil=True, inline="always")
+def block_distances(flat, q, radius, start, stop, block_dists):
+    """Distances of rows ``start .. stop-1`` to ``q`` into ``block_dists``; returns how many are
+    within ``radius``. 64- and 256-bit codes are spelt out so LLVM vectorises the loop (an
+    ``(n, w)`` view for one word, or a loop over words, would stop it)."""
+    words = q.shape[0]
+    hits = 0
+    if words == 1:
+        q0 = q[0]
+        block = flat[start:stop]
+        for j in range(stop - start):
+            d = popcount(block[j] ^ q0)
+            block_dists[j] = d
+            hits += d <= radius
+    elif words == 4:
+        q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+        rows = flat[4 * start : 4 * stop].reshape(stop - start, 4)
+        for j in range(stop - start):
+            row = rows[j]
+            d = popcount(row[0] ^ q0) + popcount(row[1] ^ q1)
+            d += popcount(row[2] ^ q2) + popcount(row[3] ^ q3)
+            block_dists[j] = d
+            hits += d <= radius
+    else:
+        for j in range(stop - start):
+            d = flat_distance(flat, start + j, q)
+            block_dists[j] = d
+            hits += d <= radius
+    return hits
