@@ -196,12 +196,18 @@ def vptree_package_contender(codes, rng) -> Contender:
     )
 
 
-ALL_BITS = (1 << 256) - 1
+WORD_MASK = (1 << 64) - 1
 
 
 def hamming_of_ints(a, b) -> int:
-    """Hamming distance of two codes held as Python ints (the package passes numpy scalars)."""
-    return ((int(a) ^ int(b)) & ALL_BITS).bit_count()
+    """Hamming distance of two codes held as Python ints (the package passes numpy scalars).
+
+    Only 64-bit codes are signed (see ``as_int``), so only their XOR can be negative.
+    """
+    difference = int(a) ^ int(b)
+    if difference < 0:
+        difference &= WORD_MASK
+    return difference.bit_count()
 
 
 def as_int(row: np.ndarray) -> int:
