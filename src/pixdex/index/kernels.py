@@ -80,21 +80,12 @@ SCAN_BLOCK = 1024
 the hits only when there are some (an in-loop append would stop LLVM vectorising)."""
 
 
-@njit(cache=True, nogil=True, inline="always")
-def flat_distance(flat, row, query):
-    """Hamming distance (bits) between row ``row`` of flattened codes and ``query`` ``(w,)``."""
-    words = query.shape[0]
-    total = 0
-    for word in range(words):
-        total += popcount(flat[row * words + word] ^ query[word])
-    return total
-
-
 @njit(cache=True, nogil=True)
-def scan_range(flat, ids, alive, queries, radius):
+def scan_range(columns, ids, alive, queries, radius):
     """All codes within ``radius`` bits of each query, by brute force.
 
-    ``flat`` is the ``(n, w)`` codes raveled (C order); ``alive`` a uint8 mask of live rows, or
+    ``columns`` is the codes transposed, ``(w, n)`` C order (see ``as_columns``); ``alive`` a
+    uint8 mask of live rows, or
     empty when every row is live. Returns ``(lims, hit_ids, hit_dists)``: the hits of query ``i``
     are ``[lims[i], lims[i+1])``, sorted by distance then id.
     """
@@ -104,7 +95,7 @@ def scan_range(flat, ids, alive, queries, radius):
     count = 0
     for query in range(queries.shape[0]):
         out_ids, out_dists, count = scan_one(
-            flat, ids, alive, queries[query], radius, out_ids, out_dists, count
+            columns, ids, alive, queries[query], radius, out_ids, out_dists, count
         )
         lims[query + 1] = count
     out_ids = out_ids[:count].copy()
@@ -114,7 +105,7 @@ def scan_range(flat, ids, alive, queries, radius):
 
 
 @njit(cache=True, nogil=True)
-def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
+def scan_one(columns, ids, alive, q, radius, out_ids, out_dists, count):
     """Append every live code within ``radius`` bits of ``q`` to the hit buffer (unsorted).
 
     Returns the buffer (grown when needed) and its new count. Each block's distances go to a small
@@ -125,7 +116,7 @@ def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
     block_dists = np.empty(SCAN_BLOCK, dtype=np.int32)
     for start in range(0, n, SCAN_BLOCK):
         stop = min(n, start + SCAN_BLOCK)
-        hits = block_distances(flat, q, radius, start, stop, block_dists)
+        hits = block_distances(columns, q, radius, start, stop, block_dists)
         if hits == 0:
             continue
         while count + hits > out_ids.shape[0]:
@@ -139,31 +130,40 @@ def scan_one(flat, ids, alive, q, radius, out_ids, out_dists, count):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def block_distances(flat, q, radius, start, stop, block_dists):
+def block_distances(columns, q, radius, start, stop, block_dists):
     """Distances of rows ``start .. stop-1`` to ``q`` into ``block_dists``; returns how many are
-    within ``radius``. 64- and 256-bit codes are spelt out so LLVM vectorises the loop (an
-    ``(n, w)`` view for one word, or a loop over words, would stop it)."""
+    within ``radius``. Word-major columns give every word its own contiguous stream, so LLVM
+    vectorises the loop (for 256-bit codes ~2× faster than row-major rows); 64- and 256-bit codes
+    are spelt out because a loop over words would stop it."""
     words = q.shape[0]
     hits = 0
     if words == 1:
         q0 = q[0]
-        block = flat[start:stop]
+        col0 = columns[0, start:stop]
         for j in range(stop - start):
-            d = popcount(block[j] ^ q0)
+            d = popcount(col0[j] ^ q0)
             block_dists[j] = d
             hits += d <= radius
     elif words == 4:
         q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
-        rows = flat[4 * start : 4 * stop].reshape(stop - start, 4)
+        col0, col1 = columns[0, start:stop], columns[1, start:stop]
+        col2, col3 = columns[2, start:stop], columns[3, start:stop]
         for j in range(stop - start):
-            row = rows[j]
-            d = popcount(row[0] ^ q0) + popcount(row[1] ^ q1)
-            d += popcount(row[2] ^ q2) + popcount(row[3] ^ q3)
+            d = popcount(col0[j] ^ q0) + popcount(col1[j] ^ q1)
+            d += popcount(col2[j] ^ q2) + popcount(col3[j] ^ q3)
             block_dists[j] = d
             hits += d <= radius
     else:
         for j in range(stop - start):
-            d = flat_distance(flat, start + j, q)
+            d = 0
+            for word in range(words):
+                d += popcount(columns[word, start + j] ^ q[word])
             block_dists[j] = d
             hits += d <= radius
     return hits
+
+
+def as_columns(codes: np.ndarray) -> np.ndarray:
+    """Codes ``(n, w)`` as the word-major ``(w, n)`` array the scan kernels read (a free view of
+    the same memory for 64-bit codes, a copy otherwise)."""
+    return np.ascontiguousarray(codes.T)
