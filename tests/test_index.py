@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixdex.bits import hamming
-from pixdex.index import LinearScan, MultiIndexHash, VPTree, build_index, load_index
+from pixdex.index import LinearScan, MultiIndexHash, VPTree, build_index, kernels, load_index
+from pixdex.index.scan import numpy_scan_range
 
 STRUCTURES = [LinearScan, VPTree, MultiIndexHash]
 
@@ -245,3 +246,18 @@ def test_deep_structures_match_reference_on_a_larger_clustered_set(words):
             for i, query in enumerate(queries):
                 got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
                 assert_same(got, reference_range(codes, ids, query, radius))
+
+
+@SETTINGS
+@given(data=code_sets(max_size=200))
+def test_the_numpy_scan_equals_the_compiled_scan(data):
+    codes, ids, queries = data
+    columns = kernels.as_columns(codes)
+    alive = np.ones(len(ids), dtype=np.uint8)
+    alive[::3] = 0
+    for radius in (0, 3, 10, 64 * codes.shape[1]):
+        for mask in (alive, alive[:0]):
+            compiled = kernels.scan_range(columns, ids, mask, queries, radius)
+            plain = numpy_scan_range(columns, ids, mask, queries, radius)
+            for ours, theirs in zip(plain, compiled, strict=True):
+                np.testing.assert_array_equal(ours, theirs)
