@@ -12,7 +12,6 @@ import numpy as np
 from pixdex.index import kernels
 from pixdex.index.base import HammingIndex, Hits
 
-
 NUMPY_SCAN_WORK = 1 << 16
 """Codes × queries up to which a search runs in numpy instead of the compiled kernel: a new
 process's first call of a compiled kernel costs ~0.2 s (loading it from numba's cache), the numpy
