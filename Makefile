@@ -18,6 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pip install -q --no-deps imagededup tqdm PyWavelets
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
