@@ -38,6 +38,14 @@ from pixdex.catalog import (
     walk_images,
 )
 from pixdex.errors import PixdexError
+from pixdex.evaluation.command import (
+    DEFAULT_EVAL_EDITS,
+    DEFAULT_MODES,
+    DEFAULT_SAMPLE,
+    DEFAULT_TARGET,
+    eval_command,
+    print_tables,
+)
 from pixdex.hashing import Hash
 
 app = typer.Typer(
@@ -102,6 +110,10 @@ def index(
     ] = BATCH_SIZE,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    with _user_errors():
+        for folder in folders:
+            if not folder.exists():
+                raise CatalogError(f"{folder}: no such file or folder")
     with _user_errors(), Catalog(db) as catalog:
         columns = (
             TextColumn("hashing"),
@@ -197,6 +209,30 @@ def search(
             "--include-low-quality", help="Also match degenerate hashes (near-blank images)."
         ),
     ] = False,
+    flips: Annotated[
+        bool,
+        typer.Option(
+            "--flips", help="Also find mirrored and rotated copies (searches 8 orientations)."
+        ),
+    ] = False,
+    confirm: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm",
+            help="Keep only matches whose hash of this second algorithm (e.g. pdq, phash) is "
+            "close too; the catalog must hold it.",
+            show_default=False,
+        ),
+    ] = None,
+    confirm_distance: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-distance",
+            min=0,
+            help="Largest distance of the confirming hash, in bits (default: its usual one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find catalogued images within a Hamming distance of each query, nearest first."""
     if not queries and not hashes:
@@ -211,6 +247,9 @@ def search(
                 max_distance=distance,
                 k=k,
                 include_low_quality=include_low_quality,
+                flips=flips,
+                confirm=confirm,
+                confirm_distance=confirm_distance,
             )
             results.append(result)
             if as_json:
@@ -288,6 +327,99 @@ def _human_bytes(count: int) -> str:
     while size >= 1024 and step < len(units) - 1:
         size, step = size / 1024, step + 1
     return f"{count} B" if step == 0 else f"{size:.1f} {units[step]}"
+
+
+@app.command(name="eval")
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="A folder of images to sample originals from.")],
+    algorithms: Annotated[
+        str,
+        typer.Option(
+            "--algorithms",
+            "-a",
+            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq), "
+            "ALG+flips (also the query's mirrored and rotated orientations) or ALG+ALG "
+            "(candidates confirmed by a second hash).",
+        ),
+    ] = ",".join(DEFAULT_MODES),
+    edits: Annotated[
+        str, typer.Option("--edits", "-e", help="Edits to make of every original, comma-separated.")
+    ] = ",".join(DEFAULT_EVAL_EDITS),
+    sample: Annotated[
+        int, typer.Option("--sample", "-n", min=2, help="Originals drawn from FOLDER.")
+    ] = DEFAULT_SAMPLE,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and the edits.")] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for eval.csv, eval.json and the plots.")
+    ] = Path("eval"),
+    target: Annotated[
+        float,
+        typer.Option(
+            "--target-false-match",
+            min=0.0,
+            max=1.0,
+            help="False-match rate per pair of different pictures the recommended distance "
+            "stays within.",
+        ),
+    ] = DEFAULT_TARGET,
+    max_side: Annotated[
+        int, typer.Option("--max-side", min=16, help="Decode originals at most this big (px).")
+    ] = 1024,
+    groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--groups",
+            help="JSON object mapping image paths to picture labels: files with one label show "
+            "the same picture and are not counted as false matches.",
+        ),
+    ] = None,
+) -> None:
+    """Measure recall and false matches of each hash and search mode on edited copies of
+    images from FOLDER; recommend a distance per mode."""
+    labels = _read_groups(groups) if groups is not None else None
+    columns = (
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("originals"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=_stderr, transient=True) as bar:
+            task = bar.add_task("evaluating", total=None)
+            result = eval_command(
+                folder,
+                modes=[m for m in algorithms.split(",") if m.strip()],
+                edits=[e.strip() for e in edits.split(",") if e.strip()],
+                sample=sample,
+                seed=seed,
+                out=out,
+                target=target,
+                max_side=max_side,
+                groups=labels,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except ValueError as error:
+        typer.echo(f"pixdex: {error}", err=True)
+        raise typer.Exit(2) from None
+    print_tables(result, Console())
+    typer.echo(f"→ {out / 'eval.csv'}, {out / 'eval.json'}, plots in {out}")
+
+
+def _read_groups(path: Path) -> dict[str, str]:
+    """``--groups``: paths (relative ones from the file's folder) to picture labels."""
+    try:
+        mapping = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        typer.echo(f"pixdex: {path}: cannot read the groups file ({error})", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(mapping, dict):
+        typer.echo(f"pixdex: {path}: the groups file must be a JSON object", err=True)
+        raise typer.Exit(2)
+    base = path.resolve().parent
+    return {str((base / key).resolve()): str(value) for key, value in mapping.items()}
 
 
 @app.command()

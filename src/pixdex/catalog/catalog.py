@@ -19,12 +19,13 @@ from pixdex import bits as bitops
 from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.orientations import query_hashes
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.sqlite import SQLiteStore
 from pixdex.catalog.store import FileRecord, FileState, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash
-from pixdex.pipeline import hash_files, hash_image
+from pixdex.pipeline import hash_files
 
 DEFAULT_PATH = Path("pixdex.db")
 """The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
@@ -285,14 +286,29 @@ class Catalog:
         max_distance: int | None = None,
         k: int | None = None,
         include_low_quality: bool = False,
+        flips: bool = False,
+        confirm: str | None = None,
+        confirm_distance: int | None = None,
     ) -> SearchResult:
         """Catalogued files whose ``algorithm`` hash is within ``max_distance`` bits of the query.
 
         ``query`` is an image (path or encoded bytes) or a ``Hash``. ``max_distance`` defaults
         to ``default_distance(bits)``; ``k`` keeps only the ``k`` nearest. Degenerate hashes
-        (near-blank images) are not matched unless ``include_low_quality``. Raises ``ImageError``
-        for an unreadable query image and ``CatalogError`` when the catalog has no hash of
-        ``algorithm`` or the query hash has another length.
+        (near-blank images) are not matched unless ``include_low_quality``.
+
+        With ``flips``, the query image is also searched in its seven other orientations
+        (mirrored, rotated 90°, 180°, 270°, and those mirrored), so mirrored and rotated copies
+        are found; a file's distance is its nearest orientation's. Nothing changes at index time.
+
+        With ``confirm`` (another algorithm's name), the matches are kept only when their stored
+        ``confirm`` hash is also within ``confirm_distance`` bits (default:
+        ``default_distance`` of its length) of the query's, in the orientation that found them:
+        a fast hash proposes, a finer one disposes. Files without a ``confirm`` hash are dropped.
+        The matches are then a subset of the one-hash search's, with the same distances.
+
+        Raises ``ImageError`` for an unreadable query image and ``CatalogError`` when the catalog
+        has no hash of ``algorithm`` (or ``confirm``), the query hash has another length, or
+        ``flips`` / ``confirm`` are asked of a query given as a hash.
         """
         (algorithm,) = _check_algorithms([algorithm])
         index = self._search_index(algorithm, include_low_quality)
@@ -301,7 +317,15 @@ class Catalog:
                 f"{self.path}: no {algorithm} hashes in this catalog "
                 f"(index with `pixdex index DIR --algorithm {algorithm}`)"
             )
-        label, code = self._query_hash(query, algorithm)
+        if confirm is not None:
+            (confirm,) = _check_algorithms([confirm])
+            if confirm not in self._store.algorithms():
+                raise CatalogError(
+                    f"{self.path}: no {confirm} hashes to confirm with "
+                    f"(index with `pixdex index DIR --algorithm {algorithm},{confirm}`)"
+                )
+        label, oriented = self._query_hashes(query, algorithm, flips, confirm)
+        code = oriented[0][algorithm]
         if code.bits != index.bits:
             raise CatalogError(
                 f"{label}: a {code.bits}-bit hash, but the catalog's {algorithm} hashes have "
@@ -310,32 +334,78 @@ class Catalog:
         radius = default_distance(index.bits) if max_distance is None else max_distance
         if radius < 0 or (k is not None and k < 1):
             raise CatalogError("the distance must be ≥ 0 and k ≥ 1")
+        if confirm_distance is not None and confirm_distance < 0:
+            raise CatalogError("the confirming distance must be ≥ 0")
 
         started = time.perf_counter()
-        if k is None:
-            ids, distances = index.range_search(code.words, radius)
-        else:
-            ids, distances = index.knn(code.words, k)
-            ids, distances = ids[distances <= radius], distances[distances <= radius]
-        stored = self._store.lookup(ids.tolist(), algorithm)
+        # file id → (distance, the orientations that found it at that distance or nearer)
+        found: dict[int, tuple[int, list[int]]] = {}
+        for turn, hashes in enumerate(oriented):
+            if k is None:
+                ids, distances = index.range_search(hashes[algorithm].words, radius)
+            else:
+                ids, distances = index.knn(hashes[algorithm].words, k)
+                ids, distances = ids[distances <= radius], distances[distances <= radius]
+            for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
+                best, turns = found.get(i, (d, []))
+                found[i] = (min(best, d), [*turns, turn])
+        if confirm is not None:
+            found = self._confirmed(found, oriented, confirm, confirm_distance)
+        nearest = sorted(found, key=lambda i: found[i][0])
+        stored = self._store.lookup(nearest, algorithm)
         matches = sorted(
             (
-                Match(stored[i].path, int(d), stored[i].hash)
-                for i, d in zip(ids.tolist(), distances.tolist(), strict=True)
+                Match(stored[i].path, found[i][0], stored[i].hash)
+                for i in nearest
                 if i in stored  # an entry removed since the index was built
             ),
             key=lambda m: (m.distance, m.path),
         )
+        if k is not None:
+            matches = matches[:k]  # several orientations may each have brought k
         took_ms = (time.perf_counter() - started) * 1000.0
         return SearchResult(label, algorithm, code, took_ms, tuple(matches))
 
-    def _query_hash(self, query: str | os.PathLike[str] | bytes | Hash, algorithm: str):
+    def _confirmed(
+        self,
+        found: dict[int, tuple[int, list[int]]],
+        oriented: list[dict[str, Hash]],
+        confirm: str,
+        confirm_distance: int | None,
+    ) -> dict[int, tuple[int, list[int]]]:
+        """The candidates whose stored ``confirm`` hash is within reach of the query's in one
+        of the orientations that found them."""
+        stored = self._store.lookup(list(found), confirm)
+        kept = {}
+        for i, (distance, turns) in found.items():
+            if i not in stored:
+                continue
+            fine = stored[i].hash
+            reach = default_distance(fine.bits) if confirm_distance is None else confirm_distance
+            if min(fine - oriented[t][confirm] for t in turns) <= reach:
+                kept[i] = (distance, turns)
+        return kept
+
+    def _query_hashes(
+        self,
+        query: str | os.PathLike[str] | bytes | Hash,
+        algorithm: str,
+        flips: bool,
+        confirm: str | None,
+    ) -> tuple[str, list[dict[str, Hash]]]:
+        """The query's label and its hashes by algorithm, one dict per orientation searched."""
         if isinstance(query, Hash):
+            if flips or confirm is not None:
+                raise CatalogError(
+                    "flips and a confirming hash need the query image, not a hash "
+                    "(a hash cannot be turned or re-hashed with another algorithm)"
+                )
             if query.algorithm != algorithm:
                 raise CatalogError(f"a {query.algorithm} hash cannot search {algorithm} hashes")
-            return f"hash:{query.hex}", query
+            return f"hash:{query.hex}", [{algorithm: query}]
         label = "<bytes>" if isinstance(query, bytes) else os.fspath(query)
-        return label, hash_image(query, algorithm)
+        names = [algorithm] if confirm is None or confirm == algorithm else [algorithm, confirm]
+        return label, query_hashes(query, names, flips=flips)
 
     def _search_index(self, algorithm: str, include_low_quality: bool) -> SearchIndex:
         key = (algorithm, include_low_quality)

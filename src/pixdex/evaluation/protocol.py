@@ -98,6 +98,14 @@ class HashedSample:
     index_ok: dict[str, np.ndarray]
     queries: dict[str, np.ndarray]
     query_ok: dict[str, np.ndarray]
+    skipped: tuple[tuple[Path, str], ...] = ()
+
+
+UNREADABLE = (OSError, ValueError, EOFError, Image.DecompressionBombError)
+"""What Pillow raises for a file it cannot decode (broken, truncated, not an image, too large)."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` with the number of originals processed so far."""
 
 
 def edit_seed(seed: int, row: int, edit: str) -> int:
@@ -116,41 +124,55 @@ def hash_sample(
     max_side: int = 1024,
     groups: Sequence[str] | None = None,
     load: Callable[[Path, int], Image.Image] = load_rgb,
+    skip_unreadable: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> HashedSample:
     """Hash every original and, for the originals at ``query_rows``, every edited copy.
 
     ``groups`` labels pictures (default: every path its own picture). ``load(path, max_side)``
     decodes a file to RGB (default: the evaluation's loader: EXIF orientation, white behind
-    transparency).
+    transparency). With ``skip_unreadable``, a file that cannot be decoded is left out (listed in
+    ``skipped`` with the reason; the rows after it move up) instead of raising. ``progress`` is
+    called after each original.
     """
     unknown = [e for e in edits if e not in EDITS]
     if unknown:
         raise ValueError(f"unknown edit(s) {unknown}; choose from: {', '.join(EDITS)}")
     paths = [Path(p) for p in paths]
+    labels = [str(p) for p in paths] if groups is None else list(groups)
     queried = set(query_rows)
     index: dict[str, list] = {s.name: [] for s in schemes}
     queries: dict[str, list] = {s.name: [] for s in schemes}
     sources, edit_names = [], []
+    kept, kept_labels, skipped = [], [], []
     for row, path in enumerate(paths):
-        image = load(path, max_side)
-        for scheme in schemes:
-            index[scheme.name].append(scheme.codes(image))
-        if row not in queried:
-            continue
-        for edit in edits:
-            copy = apply_edit(edit, image, edit_seed(seed, row, edit))
+        try:
+            image = load(path, max_side)
+        except UNREADABLE as error:
+            if not skip_unreadable:
+                raise
+            skipped.append((path, f"{type(error).__name__}: {error}"))
+        else:
+            kept.append(path)
+            kept_labels.append(labels[row])
             for scheme in schemes:
-                queries[scheme.name].append(scheme.codes(copy))
-            sources.append(row)
-            edit_names.append(edit)
+                index[scheme.name].append(scheme.codes(image))
+            # The seed follows the input row, so a skipped file does not change the other edits.
+            for edit in edits if row in queried else ():
+                copy = apply_edit(edit, image, edit_seed(seed, row, edit))
+                for scheme in schemes:
+                    queries[scheme.name].append(scheme.codes(copy))
+                sources.append(len(kept) - 1)
+                edit_names.append(edit)
+        if progress:
+            progress(row + 1, len(paths))
     index_arrays, index_ok, query_arrays, query_ok = {}, {}, {}, {}
     for scheme in schemes:
         index_arrays[scheme.name], index_ok[scheme.name] = _stack(index[scheme.name], scheme)
         query_arrays[scheme.name], query_ok[scheme.name] = _stack(queries[scheme.name], scheme)
-    labels = np.array([str(p) for p in paths] if groups is None else list(groups))
     return HashedSample(
-        paths=paths,
-        groups=labels,
+        paths=kept,
+        groups=np.array(kept_labels),
         sources=np.array(sources, dtype=np.int64),
         edits=np.array(edit_names, dtype=str),
         bits={s.name: s.bits for s in schemes},
@@ -158,6 +180,7 @@ def hash_sample(
         index_ok=index_ok,
         queries=query_arrays,
         query_ok=query_ok,
+        skipped=tuple(skipped),
     )
 
 

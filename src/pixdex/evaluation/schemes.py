@@ -1,0 +1,134 @@
+"""The search modes ``pixdex eval`` can measure, named the way a user selects them.
+
+- ``ALG`` (``dhash``, ``pdq``, ...): one registered algorithm at its default size, searched at a
+  Hamming distance;
+- ``ALG+flips``: the same, but the query is also searched in its seven other orientations
+  (``Catalog.search(flips=True)``): a mirrored or rotated copy matches;
+- ``ALG+CONFIRM`` (``dhash+pdq``): candidates from ``ALG`` within the distance, kept only when the
+  ``CONFIRM`` hashes are within ``CONFIRM``'s default distance too
+  (``Catalog.search(confirm=CONFIRM)``); ``ALG+CONFIRM:N`` confirms within ``N`` bits instead
+  (``confirm_distance=N``).
+
+As in the catalog, degenerate hashes (near-blank pictures, quality < LOW_QUALITY) are neither
+indexed nor searched: such an original is never found and never falsely matched.
+
+Each mode becomes a pair of distance matrices over a ``HashedSample`` (queries × originals, and
+originals × originals), so the measurement code is the same for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from pixdex.catalog import default_distance
+from pixdex.catalog.orientations import orientations
+from pixdex.evaluation.protocol import HashedSample, Scheme, algorithm_scheme, picture_distances
+from pixdex.evaluation.variants import confirmed
+from pixdex.hashing import ALGORITHMS
+
+FLIPS = "flips"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A parsed mode name: ``primary`` alone, with ``flips``, or confirmed by ``confirm``."""
+
+    name: str
+    primary: str
+    flips: bool = False
+    confirm: str | None = None
+    confirm_distance: int | None = None
+
+
+def parse_mode(text: str) -> Mode:
+    """The ``Mode`` a name like ``dhash``, ``dhash+flips``, ``dhash+pdq`` or ``dhash+pdq:60``
+    stands for.
+
+    Raises ValueError naming the known algorithms for anything else.
+    """
+    name = text.strip().lower()
+    primary, _, second = name.partition("+")
+    second, colon, distance = second.partition(":")
+    known = ", ".join(sorted(ALGORITHMS))
+    usage = f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+ALG or ALG+ALG:DISTANCE"
+    for part in (primary, second) if second and second != FLIPS else (primary,):
+        if part not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}")
+    if colon and (not distance.isdigit() or second == FLIPS):
+        raise ValueError(f"{text!r}: the confirming distance must be a number of bits; {usage}")
+    if second == FLIPS:
+        return Mode(name, primary, flips=True)
+    return Mode(
+        name, primary, confirm=second or None, confirm_distance=int(distance) if colon else None
+    )
+
+
+def oriented_scheme(algorithm: str) -> Scheme:
+    """An algorithm's codes of the picture in its eight orientations, identity first: row 0 is
+    what the catalog stores, rows 0-7 what a search with flips looks up. Degenerate pictures
+    are declined."""
+    chosen = ALGORITHMS[algorithm]
+
+    def codes(image: Image.Image) -> np.ndarray | None:
+        hashes = [chosen.compute(p, chosen.default_size) for p in orientations(image)]
+        if hashes[0].is_degenerate:
+            return None
+        return np.stack([h.words for h in hashes])
+
+    return Scheme(algorithm, chosen.bits(chosen.default_size), codes)
+
+
+def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
+    """One scheme per algorithm the modes use, named after the algorithm; oriented (eight codes
+    per picture) when some mode searches that algorithm with flips."""
+    flipped = {m.primary for m in modes if m.flips}
+    used = dict.fromkeys(a for m in modes for a in (m.primary, m.confirm) if a)
+    schemes = []
+    for name in used:
+        if name in flipped:
+            scheme = oriented_scheme(name)
+        else:
+            scheme = algorithm_scheme(name, skip_degenerate=True)
+        schemes.append(Scheme(name, scheme.bits, scheme.codes))
+    return schemes
+
+
+def _plain_distances(sample: HashedSample, algorithm: str) -> tuple[np.ndarray, np.ndarray]:
+    """Queries × originals and originals × originals distances, identity orientation only."""
+    bits = sample.bits[algorithm]
+    index, ok = sample.index[algorithm][:, :1], sample.index_ok[algorithm]
+    queries = sample.queries[algorithm][:, :1]
+    return (
+        picture_distances(queries, sample.query_ok[algorithm], index, ok, bits),
+        picture_distances(index, ok, index, ok, bits),
+    )
+
+
+def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+    """A mode's queries × originals and originals × originals distances (``bits + 1``: the pair
+    never matches), on the primary algorithm's scale."""
+    algorithm = mode.primary
+    bits = sample.bits[algorithm]
+    if mode.flips:
+        index, ok = sample.index[algorithm], sample.index_ok[algorithm]
+        stored = index[:, :1]
+        queries = picture_distances(
+            sample.queries[algorithm], sample.query_ok[algorithm], stored, ok, bits
+        )
+        # Original i searched with flips finds j, or j finds i: either is a reported pair.
+        searched = picture_distances(index, ok, stored, ok, bits)
+        return queries, np.minimum(searched, searched.T)
+    queries, originals = _plain_distances(sample, algorithm)
+    if mode.confirm is None:
+        return queries, originals
+    fine_queries, fine_originals = _plain_distances(sample, mode.confirm)
+    fine_distance = mode.confirm_distance
+    if fine_distance is None:
+        fine_distance = default_distance(sample.bits[mode.confirm])
+    return (
+        confirmed(queries, fine_queries, fine_distance, bits + 1),
+        confirmed(originals, fine_originals, fine_distance, bits + 1),
+    )

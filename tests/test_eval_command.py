@@ -1,0 +1,170 @@
+"""``pixdex eval`` on folders of real photographs: reproducible output, the files it writes, the
+search modes it measures (flips, a confirming hash), and the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pixdex.cli import app
+from pixdex.evaluation.command import choose_originals, eval_command
+from pixdex.evaluation.schemes import Mode, parse_mode
+
+MODES = ["dhash", "dhash+flips", "dhash+pdq"]
+EDITS = ["red-square", "shapes-text", "jpeg-30", "mirror", "rotate-90"]
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory, photo_paths: list[Path]) -> Path:
+    """Seven real photographs in a folder (one in a subfolder)."""
+    folder = tmp_path_factory.mktemp("photos")
+    (folder / "sub").mkdir()
+    for i, path in enumerate(photo_paths[:7]):
+        shutil.copy(path, (folder / "sub" if i == 3 else folder) / path.name)
+    return folder
+
+
+def run(folder: Path, out: Path, seed: int = 0, **options):
+    settings = {"modes": MODES, "edits": EDITS, "sample": 6, "max_side": 256, "plots": False}
+    return eval_command(folder, seed=seed, out=out, **(settings | options))
+
+
+@pytest.fixture(scope="module")
+def evaluation(photo_folder: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    return run(photo_folder, out, plots=True), out
+
+
+def test_same_seed_gives_identical_json_and_another_seed_does_not(
+    photo_folder: Path, tmp_path: Path, evaluation
+) -> None:
+    _, first = evaluation
+    run(photo_folder, tmp_path / "again")
+    run(photo_folder, tmp_path / "other", seed=1)
+    text = (first / "eval.json").read_text()
+    assert (tmp_path / "again" / "eval.json").read_text() == text
+    assert (tmp_path / "again" / "eval.csv").read_text() == (first / "eval.csv").read_text()
+    # Seed 1 draws another 6 of the 7 photos and places the stickers elsewhere.
+    assert (tmp_path / "other" / "eval.json").read_text() != text
+
+
+def test_the_sample_is_seeded_and_drawn_from_the_whole_tree(photo_folder: Path) -> None:
+    paths = sorted(photo_folder.rglob("*.*"))
+    first, again = choose_originals(paths, 4, 3), choose_originals(list(reversed(paths)), 4, 3)
+    assert first == again and len(set(first)) == 4 and set(first) <= set(paths)
+    assert choose_originals(paths, 50, 3) == paths
+
+
+def test_json_and_csv_hold_the_same_curves(photo_folder: Path, evaluation) -> None:
+    result, out = evaluation
+    data = json.loads((out / "eval.json").read_text())
+    assert [m["mode"] for m in data["modes"]] == MODES
+    files = {p.relative_to(photo_folder).as_posix() for p in photo_folder.rglob("*.*")}
+    assert len(data["originals"]) == 6 and set(data["originals"]) < files
+    assert data["files_found"] == 7
+    with (out / "eval.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 3 * 65  # distances 0..64 for each 64-bit mode
+    for mode in data["modes"]:
+        mine = [r for r in rows if r["mode"] == mode["mode"]]
+        for edit in EDITS:
+            from_csv = [float(r[f"recall_{edit}"]) for r in mine]
+            assert from_csv == pytest.approx(mode["curves"]["recall"][edit])
+        from_csv = [float(r["false_match_rate"]) for r in mine]
+        assert from_csv == pytest.approx(mode["curves"]["false_match_rate"])
+        # The recommended distance is the largest whose false-match rate is within the target.
+        rates = np.array(mode["curves"]["false_match_rate"])
+        d = mode["recommended_distance"]
+        assert rates[d] <= data["target_false_match_rate"]
+        assert d == 64 or rates[d + 1] > data["target_false_match_rate"]
+    assert result.results[0].report.edits["red-square"].queries == 6
+
+
+def test_plots_are_written_as_png(evaluation) -> None:
+    _, out = evaluation
+    for name in ("recall_by_edit.png", "tradeoff.png"):
+        with Image.open(out / name) as image:
+            assert image.format == "PNG" and min(image.size) > 200
+
+
+def test_flips_find_mirrored_and_rotated_copies(evaluation) -> None:
+    result, _ = evaluation
+    plain, flips = (r.report for r in result.results[:2])
+    for edit in ("mirror", "rotate-90"):
+        # A mirrored photo's dHash is far from the original's; one of the eight orientations
+        # of the query is the original itself.
+        assert plain.edits[edit].recall[10] < 0.5
+        assert flips.edits[edit].recall[10] == 1.0
+    # The other edits are found at least as often as without flips.
+    for edit in ("red-square", "shapes-text", "jpeg-30"):
+        assert np.all(flips.edits[edit].recall >= plain.edits[edit].recall)
+
+
+def test_a_confirming_hash_only_removes_matches(evaluation) -> None:
+    result, _ = evaluation
+    plain, confirmed = result.results[0].report, result.results[2].report
+    assert np.all(confirmed.false_match_rate <= plain.false_match_rate)
+    for edit in EDITS:
+        assert np.all(confirmed.edits[edit].recall <= plain.edits[edit].recall)
+    # PDQ confirms the small edits: a sticker and JPEG artefacts stay found.
+    assert confirmed.edits["jpeg-30"].recall[10] == plain.edits["jpeg-30"].recall[10] == 1.0
+
+
+def test_unreadable_files_are_left_out_and_listed(photo_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    shutil.copytree(photo_folder, folder)
+    broken = next(folder.glob("*.jpg"))
+    broken.write_bytes(broken.read_bytes()[:300])  # truncated in the middle of the header
+    result = run(folder, tmp_path / "out", sample=None, modes=["dhash"], edits=["jpeg-30"])
+    assert [p for p, _ in result.skipped] == [broken.name]
+    assert len(result.originals) == 6 and broken.name not in result.originals
+
+
+def test_groups_keep_the_same_picture_out_of_the_false_matches(
+    photo_folder: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "twins"
+    shutil.copytree(photo_folder, folder)
+    source = next(folder.glob("*.png"))
+    shutil.copy(source, folder / "twin.png")
+    options = {"sample": None, "modes": ["dhash"], "edits": ["jpeg-30"]}
+    apart = run(folder, tmp_path / "a", **options).results[0].report
+    labels = {str(source.resolve()): "same", str((folder / "twin.png").resolve()): "same"}
+    together = run(folder, tmp_path / "b", groups=labels, **options).results[0].report
+    assert apart.false_match_rate[0] > 0 and together.false_match_rate[0] == 0
+
+
+def test_mode_names() -> None:
+    assert parse_mode("DHash") == Mode("dhash", "dhash")
+    assert parse_mode("dhash+flips") == Mode("dhash+flips", "dhash", flips=True)
+    assert parse_mode("dhash+pdq") == Mode("dhash+pdq", "dhash", confirm="pdq")
+    assert parse_mode("dhash+pdq:60") == Mode(
+        "dhash+pdq:60", "dhash", confirm="pdq", confirm_distance=60
+    )
+    for bad in ("sha1", "dhash+sha1", "+pdq", "dhash+pdq:x", "dhash+flips:3"):
+        with pytest.raises(ValueError, match="choose from"):
+            parse_mode(bad)
+
+
+def test_command_line(photo_folder: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    args = ["eval", str(photo_folder), "-n", "3", "-a", "dhash,dhash+pdq", "-e", "jpeg-30"]
+    result = runner.invoke(app, [*args, "--max-side", "128", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "dhash+pdq" in result.output and "jpeg-30" in result.output
+    assert {p.name for p in out.iterdir()} == {
+        "eval.json",
+        "eval.csv",
+        "recall_by_edit.png",
+        "tradeoff.png",
+    }
+    bad = runner.invoke(app, ["eval", str(photo_folder), "-a", "md5", "--out", str(out)])
+    assert bad.exit_code == 2 and "md5" in bad.output
