@@ -12,8 +12,8 @@ and compares only the codes found there. A pair is reported from the first subst
 it and from its lower row only, so it comes out once without a global de-duplication.
 
 The number of substrings is chosen by a cost model (probes versus candidate comparisons on
-uniform codes); for tiny inputs or radii too wide for blocking to pay, a tiled brute-force pass
-is used instead. Both paths run as ``nogil`` numba kernels on chunks of rows from a thread pool.
+uniform codes); for tiny inputs or radii too wide for blocking to pay, an all-pairs pass is
+used instead. Both paths run as ``nogil`` numba kernels on chunks of rows from a thread pool.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ MAX_KEY_BITS = 22
 
 PROBE_COST = 3.0
 """Cost of probing one bucket (a random read of the offset table) in units of one candidate
-comparison (an XOR and popcount of a code in a contiguous bucket), as measured on 64-bit codes."""
+comparison (an XOR and popcount of a code in a contiguous bucket). Candidates dominate: on 1M
+clustered 64-bit codes at 8 bits, 4 substrings (188 probes and ~1,400 candidates per code) ran
+1.6× faster than 5 (57 probes, ~3,500 candidates), which a probe cost of 40 would reverse."""
 
 CHUNKS_PER_WORKER = 16
 """Row chunks per worker thread: clustered data makes some chunks far costlier than others, so
@@ -71,7 +73,7 @@ def pairs_within(
     array (default ``0 .. n-1``). Returns ``(left_ids, right_ids, distances)``: int64, int64 and
     int32 arrays with one entry per pair, where ``left`` comes from the earlier row, so a pair is
     listed once and a row is never paired with itself (two rows with equal codes are a pair at
-    distance 0). Pairs are grouped by left row; their order within is unspecified.
+    distance 0). The pairs come in no particular order.
 
     ``workers`` threads share the work (default: one per core). ``blocking`` forces the blocked
     join (True) or the all-pairs pass (False); by default the cost model picks.
