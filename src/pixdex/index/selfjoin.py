@@ -36,9 +36,11 @@ MAX_KEY_BITS = 22
 
 PROBE_COST = 3.0
 """Cost of probing one bucket (a random read of the offset table) in units of one candidate
-comparison (an XOR and popcount of a code in a contiguous bucket). Candidates dominate: on 1M
-clustered 64-bit codes at 8 bits, 4 substrings (188 probes and ~1,400 candidates per code) ran
-1.6× faster than 5 (57 probes, ~3,500 candidates), which a probe cost of 40 would reverse."""
+comparison (an XOR and popcount of a code in a contiguous bucket). Tuned on the first version of
+the join, which probed once per code and mask: on 1M clustered 64-bit codes at 8 bits, 4
+substrings (188 probes and ~1,400 candidates per code) ran 1.6× faster than 5 (57 probes, ~3,500
+candidates). The bucket-pair join probes once per pair of buckets, so the model now overstates
+probes; not re-tuned yet."""
 
 CHUNKS_PER_WORKER = 16
 """Row chunks per worker thread: clustered data makes some chunks far costlier than others, so
