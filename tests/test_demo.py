@@ -12,6 +12,7 @@ def test_the_demo_indexes_the_samples_and_finds_every_red_square_query(tmp_path:
     main([str(tmp_path)])
     printed = capfd.readouterr().out
     assert "$ pixdex index" in printed and "$ pixdex search" in printed
+    assert "$ pixdex dupes" in printed and "motorcycle_right.png" in printed
     assert "<img" in (tmp_path / "report.html").read_text()
     queries = sorted((tmp_path / "queries").iterdir())
     assert len(queries) == len(QUERY_PHOTOS) * len(QUERY_EDITS)

@@ -570,6 +570,22 @@ def undo(db: DbOption = DEFAULT_PATH) -> None:
 
 
 @app.command()
+def serve(
+    db: DbOption = DEFAULT_PATH,
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to listen on; 0.0.0.0 exposes the catalog to the network."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
+    from pixdex.server.serve import serve as run_server
+
+    with _user_errors():
+        run_server(db, host, port)
+
+
+@app.command()
 def version() -> None:
     """Print the pixdex version."""
     from importlib.metadata import version as package_version

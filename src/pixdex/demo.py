@@ -8,7 +8,7 @@
    with large shapes and text drawn over them, and a half-size JPEG re-save, in ``FOLDER/queries``;
 3. the commands a user types, run as a user runs them: ``pixdex index`` (progress bar and
    summary), ``pixdex search`` over the queries (matches with distance and hash, an HTML report
-   with thumbnails), ``pixdex info``.
+   with thumbnails), ``pixdex dupes`` (the copies inside the library), ``pixdex info``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     run("index", library, "--db", db)
     run("search", queries, "--db", db, "--report", folder / "report.html")
+    run("dupes", "--db", db)
     run("info", "--db", db)
     print(f"\nopen {folder / 'report.html'} to see each query beside its matches")
 

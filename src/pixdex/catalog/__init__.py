@@ -16,11 +16,13 @@ from pixdex.catalog.catalog import (
     Match,
     SearchResult,
     default_distance,
+    framed_views,
+    search_distance,
 )
 from pixdex.catalog.duplicates import KEEP_POLICIES, DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, Store
+from pixdex.catalog.store import FileRecord, Store, StoredFile
 from pixdex.catalog.walker import walk_images
 
 __all__ = [
@@ -41,7 +43,10 @@ __all__ = [
     "SQLiteStore",
     "SearchResult",
     "Store",
+    "StoredFile",
     "UndoReport",
     "default_distance",
+    "framed_views",
+    "search_distance",
     "walk_images",
 ]

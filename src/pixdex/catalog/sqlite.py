@@ -16,7 +16,14 @@ import numpy as np
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
-from pixdex.catalog.store import AlgorithmStats, FileRecord, FileState, StoredHash, StoreStats
+from pixdex.catalog.store import (
+    AlgorithmStats,
+    FileRecord,
+    FileState,
+    StoredFile,
+    StoredHash,
+    StoreStats,
+)
 from pixdex.hashing import LOW_QUALITY, Hash
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
@@ -227,6 +234,26 @@ class SQLiteStore:
                 found[file_id] = StoredHash(
                     file_id, path, blob_to_hash(blob, bits, algorithm, quality)
                 )
+        return found
+
+    def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
+        found = self._files_where("id", [int(i) for i in ids])
+        return {f.file_id: f for f in found}
+
+    def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
+        found = self._files_where("path", [str(p) for p in paths])
+        return {f.path: f for f in found}
+
+    def _files_where(self, column: str, keys: list[int] | list[str]) -> list[StoredFile]:
+        found: list[StoredFile] = []
+        for start in range(0, len(keys), _ID_CHUNK):
+            chunk = keys[start : start + _ID_CHUNK]
+            rows = self._db.execute(
+                "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
+                f"FROM files WHERE {column} IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.extend(StoredFile(*row) for row in rows)
         return found
 
     def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:

@@ -1,5 +1,9 @@
 """``LinearScan``: XOR and popcount against every code — the ground truth, and the fastest
-structure for small sets (no build, no memory beyond the codes and ids)."""
+structure for small sets (no build, no memory beyond the codes and ids).
+
+The codes are held word-major, ``(w, n)``: word ``k`` of every code is one contiguous array, which
+the compiled scan streams through with vector instructions. ``codes()`` gives them back as
+``(n, w)``."""
 
 from __future__ import annotations
 
@@ -15,17 +19,18 @@ class LinearScan(HammingIndex):
     kind = "scan"
 
     def _build(self, codes: np.ndarray, ids: np.ndarray) -> None:
-        self._codes = codes
+        self._columns = kernels.as_columns(codes)
         self._ids = ids
 
     def _entries(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._codes, self._ids
+        return self._columns.T, self._ids
 
     def _search_built(self, queries: np.ndarray, radius: int) -> Hits:
-        return kernels.scan_range(self._codes.reshape(-1), self._ids, self._alive, queries, radius)
+        return kernels.scan_range(self._columns, self._ids, self._alive, queries, radius)
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {"codes": self._codes, "ids": self._ids}
+        return {"columns": self._columns, "ids": self._ids}
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        self._build(np.ascontiguousarray(arrays["codes"]), np.ascontiguousarray(arrays["ids"]))
+        self._columns = np.ascontiguousarray(arrays["columns"])
+        self._ids = np.ascontiguousarray(arrays["ids"])

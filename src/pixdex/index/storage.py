@@ -2,7 +2,8 @@
 
 Members: ``format`` (int, currently 1), ``kind`` (the structure's name: ``scan``, ``vptree`` or
 ``mih``), ``words`` (uint64 words per code) and the structure's own arrays under their names, e.g.
-``codes`` ``(n, w)`` uint64 and ``ids`` ``(n,)`` int64. Any numpy (or a zip tool plus the ``.npy``
+``ids`` ``(n,)`` int64 and the codes, as ``codes`` ``(n, w)`` uint64 (``vptree``, ``mih``) or
+word-major ``columns`` ``(w, n)`` uint64 (``scan``). Any numpy (or a zip tool plus the ``.npy``
 format) reads it; ``np.load(path, allow_pickle=False)`` refuses anything executable.
 """
 
