@@ -265,3 +265,41 @@ def test_cli_user_errors_are_one_line_with_status_2(catalog, arguments):
     result = CliRunner().invoke(app, ["dupes", "--db", str(catalog.path), *arguments])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "pixdex:" in result.stderr
+
+
+def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(tmp_path, photo_paths):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for photo in photo_paths:
+        shutil.copy(photo, root / photo.name)
+    turned = write_edited_copies(root / "coffee.png", tmp_path / "turned", ["mirror", "rotate-90"])
+    for path in turned.values():
+        shutil.move(path, root / path.name)
+    with Catalog(tmp_path / "pixdex.db") as catalog:
+        catalog.index([root], workers=1)
+        plain = group_paths(catalog.duplicates())
+        flipped = catalog.duplicates(flips=True)
+    expected = {str(root / "coffee.png")} | {str(root / p.name) for p in turned.values()}
+    assert not any(group & expected for group in plain)
+    assert expected in group_paths(flipped)
+    group = next(g for g in flipped if {m.path for m in g.members} == expected)
+    assert all(m.distance <= 10 for m in group.members)  # in each copy's nearest orientation
+    # Nothing else joins: the other photos' turned hashes are far from everything.
+    assert sum(len(g.members) for g in flipped) - len(expected) == sum(len(g) for g in plain)
+
+
+def test_cli_dupes_flips(tmp_path, photo_paths):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for photo in photo_paths[:4]:
+        shutil.copy(photo, root / photo.name)
+    (mirrored,) = write_edited_copies(root / photo_paths[0].name, root, ["mirror"]).values()
+    db = tmp_path / "pixdex.db"
+    with Catalog(db) as catalog:
+        catalog.index([root], workers=1)
+    result = CliRunner().invoke(app, ["dupes", "--db", str(db), "--flips", "--json"])
+    assert result.exit_code == 0, result.output
+    groups = [json.loads(line) for line in result.output.splitlines()]
+    assert [sorted(m["path"] for m in g["members"]) for g in groups] == [
+        sorted([str(root / photo_paths[0].name), str(mirrored)])
+    ]

@@ -485,6 +485,13 @@ def dupes(
             "so A~B~C chains do not merge far-apart files.",
         ),
     ] = False,
+    flips: Annotated[
+        bool,
+        typer.Option(
+            "--flips",
+            help="Also group mirrored and rotated copies (decodes every file again).",
+        ),
+    ] = False,
 ) -> None:
     """List groups of duplicate images (identical bytes, or hashes within a distance); with
     --move-to or --delete --yes, act on every file but each group's keeper."""
@@ -501,6 +508,7 @@ def dupes(
             keep=keep,
             chain=not no_chain,
             include_low_quality=include_low_quality,
+            flips=flips,
         )
         _write_groups(groups, as_json, csv_file, report)
         if move_to is not None or delete:

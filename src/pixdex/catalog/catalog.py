@@ -444,11 +444,13 @@ class Catalog:
         keep: str = "largest",
         chain: bool = True,
         include_low_quality: bool = False,
+        flips: bool = False,
     ) -> list[DuplicateGroup]:
         """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
         ``max_distance`` bits (default ``default_distance(bits)``), each with a keeper chosen by
         ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
-        representatives instead of joining chains of near pairs."""
+        representatives instead of joining chains of near pairs; ``flips`` also groups mirrored
+        and quarter-turned copies (each file is decoded again)."""
         (algorithm,) = _check_algorithms([algorithm])
         bits = self._store.algorithms().get(algorithm)
         if bits is None:
@@ -463,6 +465,7 @@ class Catalog:
             keep=keep,
             chain=chain,
             include_low_quality=include_low_quality,
+            flips=flips,
         )
 
     def remove_duplicates(

@@ -25,7 +25,8 @@ from scipy.sparse.csgraph import connected_components
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
-from pixdex.hashing import LOW_QUALITY
+from pixdex.catalog.turned_pairs import turned_pairs
+from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.index import pairs_within
 
 KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
@@ -95,9 +96,12 @@ def find_duplicates(
     keep: str = "largest",
     chain: bool = True,
     include_low_quality: bool = False,
+    flips: bool = False,
 ) -> list[DuplicateGroup]:
     """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
-    lie within ``max_distance`` bits, largest group first (then by keeper path).
+    lie within ``max_distance`` bits, largest group first (then by keeper path). With ``flips``,
+    also files whose mirrored or quarter-turned orientation is that near (see
+    ``turned_pairs``; each file is decoded again), distances then in the nearest orientation.
 
     Degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which all hash alike)
     make no near-duplicate pair unless ``include_low_quality``; byte-identical files are grouped
@@ -111,6 +115,11 @@ def find_duplicates(
     # Distances are measured again to each group's keeper: the pairs only say who is linked.
     left, right, _ = pairs_within(codes, ids, max_distance)
     exact_left, exact_right = _digest_pairs(store.digest_groups())
+    turned: dict[int, list[Hash]] = {}
+    if flips:
+        extra = turned_pairs(store.records(ids.tolist()), ids, codes, algorithm, max_distance)
+        left, right = np.concatenate([left, extra.left]), np.concatenate([right, extra.right])
+        turned = extra.turned
     left = np.concatenate([left, exact_left])
     right = np.concatenate([right, exact_right])
     if left.size == 0:
@@ -124,7 +133,7 @@ def find_duplicates(
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
 
     records = store.records(nodes.tolist())
-    groups = [_group(records, cluster.tolist(), algorithm, keep) for cluster in clusters]
+    groups = [_group(records, cluster.tolist(), algorithm, keep, turned) for cluster in clusters]
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
     return groups
@@ -161,7 +170,11 @@ def _around_representatives(count: int, a: np.ndarray, b: np.ndarray) -> np.ndar
 
 
 def _group(
-    records: dict[int, FileRecord], ids: list[int], algorithm: str, keep: str
+    records: dict[int, FileRecord],
+    ids: list[int],
+    algorithm: str,
+    keep: str,
+    turned: dict[int, list[Hash]],
 ) -> DuplicateGroup:
     present = [(i, records[i]) for i in ids if i in records]  # a file removed meanwhile
     if len(present) < 2:
@@ -177,6 +190,8 @@ def _group(
         own_hash = record.hashes.get(algorithm, by_digest.get(record.digest))
         # Without any hash in the group, its only links are equal digests: all exact.
         distance = 0 if exact or own_hash is None or keeper_hash is None else keeper_hash - own_hash
+        if not exact and keeper_hash is not None and file_id in turned:
+            distance = min(keeper_hash - h for h in turned[file_id])  # its nearest orientation
         members.append(
             DuplicateMember(
                 file_id=file_id,
