@@ -10,7 +10,8 @@
   (``confirm_distance=N``).
 
 As in the catalog, degenerate hashes (near-blank pictures, quality < LOW_QUALITY) are neither
-indexed nor searched: such an original is never found and never falsely matched.
+indexed nor searched: such an original is never found and never falsely matched. A confirming
+hash is compared whatever its quality, as the catalog compares the stored one.
 
 Each mode becomes a pair of distance matrices over a ``HashedSample`` (queries × originals, and
 originals × originals), so the measurement code is the same for all of them.
@@ -81,18 +82,25 @@ def oriented_scheme(algorithm: str) -> Scheme:
     return Scheme(algorithm, chosen.bits(chosen.default_size), codes)
 
 
+CONFIRMING = "{}~confirm"
+"""Sample key of an algorithm's hashes as a confirming hash: kept whatever their quality."""
+
+
 def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
-    """One scheme per algorithm the modes use, named after the algorithm; oriented (eight codes
-    per picture) when some mode searches that algorithm with flips."""
+    """The schemes the modes need, keyed by algorithm name: a searched algorithm's (degenerate
+    pictures declined; eight orientations when some mode searches it with flips), and a
+    confirming algorithm's (``CONFIRMING``, every picture hashed)."""
     flipped = {m.primary for m in modes if m.flips}
-    used = dict.fromkeys(a for m in modes for a in (m.primary, m.confirm) if a)
     schemes = []
-    for name in used:
+    for name in dict.fromkeys(m.primary for m in modes):
         if name in flipped:
             scheme = oriented_scheme(name)
         else:
             scheme = algorithm_scheme(name, skip_degenerate=True)
         schemes.append(Scheme(name, scheme.bits, scheme.codes))
+    for name in dict.fromkeys(m.confirm for m in modes if m.confirm):
+        scheme = algorithm_scheme(name)
+        schemes.append(Scheme(CONFIRMING.format(name), scheme.bits, scheme.codes))
     return schemes
 
 
@@ -124,10 +132,11 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     queries, originals = _plain_distances(sample, algorithm)
     if mode.confirm is None:
         return queries, originals
-    fine_queries, fine_originals = _plain_distances(sample, mode.confirm)
+    fine = CONFIRMING.format(mode.confirm)
+    fine_queries, fine_originals = _plain_distances(sample, fine)
     fine_distance = mode.confirm_distance
     if fine_distance is None:
-        fine_distance = default_distance(sample.bits[mode.confirm])
+        fine_distance = default_distance(sample.bits[fine])
     return (
         confirmed(queries, fine_queries, fine_distance, bits + 1),
         confirmed(originals, fine_originals, fine_distance, bits + 1),
