@@ -33,6 +33,8 @@ MODES = [
     "whash",
     "pdq",
     "dhash+flips",
+    "dhash+lowq",
+    "phash+lowq",
     "dhash+pdq",
     "dhash+pdq:50",
     "dhash+pdq:70",

@@ -7,11 +7,13 @@
 - ``ALG+CONFIRM`` (``dhash+pdq``): candidates from ``ALG`` within the distance, kept only when the
   ``CONFIRM`` hashes are within ``CONFIRM``'s default distance too
   (``Catalog.search(confirm=CONFIRM)``); ``ALG+CONFIRM:N`` confirms within ``N`` bits instead
-  (``confirm_distance=N``).
+  (``confirm_distance=N``);
+- ``ALG+lowq``: ``ALG`` with degenerate hashes matched too (``include_low_quality=True``).
 
 As in the catalog, degenerate hashes (near-blank pictures, quality < LOW_QUALITY) are neither
-indexed nor searched: such an original is never found and never falsely matched. A confirming
-hash is compared whatever its quality, as the catalog compares the stored one.
+indexed nor searched unless the mode says ``lowq``: such an original is never found and never
+falsely matched. A confirming hash is compared whatever its quality, as the catalog compares the
+stored one.
 
 Each mode becomes a pair of distance matrices over a ``HashedSample`` (queries × originals, and
 originals × originals), so the measurement code is the same for all of them.
@@ -31,6 +33,7 @@ from pixdex.evaluation.variants import confirmed
 from pixdex.hashing import ALGORITHMS
 
 FLIPS = "flips"
+LOW_QUALITY = "lowq"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Mode:
     flips: bool = False
     confirm: str | None = None
     confirm_distance: int | None = None
+    include_low_quality: bool = False
 
 
 def parse_mode(text: str) -> Mode:
@@ -54,14 +58,19 @@ def parse_mode(text: str) -> Mode:
     primary, _, second = name.partition("+")
     second, colon, distance = second.partition(":")
     known = ", ".join(sorted(ALGORITHMS))
-    usage = f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+ALG or ALG+ALG:DISTANCE"
-    for part in (primary, second) if second and second != FLIPS else (primary,):
+    usage = (
+        f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+{LOW_QUALITY}, ALG+ALG or ALG+ALG:DISTANCE"
+    )
+    modifier = second in (FLIPS, LOW_QUALITY)
+    for part in (primary, second) if second and not modifier else (primary,):
         if part not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}")
-    if colon and (not distance.isdigit() or second == FLIPS):
+    if colon and (not distance.isdigit() or modifier):
         raise ValueError(f"{text!r}: the confirming distance must be a number of bits; {usage}")
     if second == FLIPS:
         return Mode(name, primary, flips=True)
+    if second == LOW_QUALITY:
+        return Mode(name, primary, include_low_quality=True)
     return Mode(
         name, primary, confirm=second or None, confirm_distance=int(distance) if colon else None
     )
@@ -82,25 +91,27 @@ def oriented_scheme(algorithm: str) -> Scheme:
     return Scheme(algorithm, chosen.bits(chosen.default_size), codes)
 
 
-CONFIRMING = "{}~confirm"
-"""Sample key of an algorithm's hashes as a confirming hash: kept whatever their quality."""
+ANY_QUALITY = "{}~any-quality"
+"""Sample key of an algorithm's hashes kept whatever their quality (a confirming hash, or a mode
+that includes low-quality hashes)."""
 
 
 def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
     """The schemes the modes need, keyed by algorithm name: a searched algorithm's (degenerate
     pictures declined; eight orientations when some mode searches it with flips), and a
-    confirming algorithm's (``CONFIRMING``, every picture hashed)."""
+    confirming or low-quality-including algorithm's (``ANY_QUALITY``, every picture hashed)."""
     flipped = {m.primary for m in modes if m.flips}
     schemes = []
-    for name in dict.fromkeys(m.primary for m in modes):
+    for name in dict.fromkeys(m.primary for m in modes if not m.include_low_quality):
         if name in flipped:
             scheme = oriented_scheme(name)
         else:
             scheme = algorithm_scheme(name, skip_degenerate=True)
         schemes.append(Scheme(name, scheme.bits, scheme.codes))
-    for name in dict.fromkeys(m.confirm for m in modes if m.confirm):
+    unfiltered = [m.confirm or m.primary for m in modes if m.confirm or m.include_low_quality]
+    for name in dict.fromkeys(unfiltered):
         scheme = algorithm_scheme(name)
-        schemes.append(Scheme(CONFIRMING.format(name), scheme.bits, scheme.codes))
+        schemes.append(Scheme(ANY_QUALITY.format(name), scheme.bits, scheme.codes))
     return schemes
 
 
@@ -119,6 +130,8 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     """A mode's queries × originals and originals × originals distances (``bits + 1``: the pair
     never matches), on the primary algorithm's scale."""
     algorithm = mode.primary
+    if mode.include_low_quality:
+        algorithm = ANY_QUALITY.format(algorithm)
     bits = sample.bits[algorithm]
     if mode.flips:
         index, ok = sample.index[algorithm], sample.index_ok[algorithm]
@@ -132,7 +145,7 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     queries, originals = _plain_distances(sample, algorithm)
     if mode.confirm is None:
         return queries, originals
-    fine = CONFIRMING.format(mode.confirm)
+    fine = ANY_QUALITY.format(mode.confirm)
     fine_queries, fine_originals = _plain_distances(sample, fine)
     fine_distance = mode.confirm_distance
     if fine_distance is None:
