@@ -1,5 +1,6 @@
 """pixdex: near-duplicate image search with perceptual hashes and exact Hamming-space indexes."""
 
+from pixdex.catalog import Catalog, CatalogError
 from pixdex.errors import ImageError, PixdexError
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 from pixdex.pipeline import FileHashes, hash_files, hash_image
@@ -7,6 +8,8 @@ from pixdex.pipeline import FileHashes, hash_files, hash_image
 __all__ = [
     "ALGORITHMS",
     "LOW_QUALITY",
+    "Catalog",
+    "CatalogError",
     "FileHashes",
     "Hash",
     "ImageError",

@@ -110,6 +110,10 @@ def index(
     ] = BATCH_SIZE,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    with _user_errors():
+        for folder in folders:
+            if not folder.exists():
+                raise CatalogError(f"{folder}: no such file or folder")
     with _user_errors(), Catalog(db) as catalog:
         columns = (
             TextColumn("hashing"),
@@ -417,6 +421,168 @@ def _read_groups(path: Path) -> dict[str, str]:
         raise typer.Exit(2)
     base = path.resolve().parent
     return {str((base / key).resolve()): str(value) for key, value in mapping.items()}
+
+
+@app.command()
+def dupes(
+    db: DbOption = DEFAULT_PATH,
+    distance: Annotated[
+        int | None,
+        typer.Option(
+            "--distance",
+            "-d",
+            min=0,
+            help="Largest Hamming distance, in bits, between near-duplicates (default: 10 for "
+            "64-bit hashes, 31 for 256-bit).",
+            show_default=False,
+        ),
+    ] = None,
+    algorithm: Annotated[
+        str | None,
+        typer.Option(
+            "--algorithm",
+            "-a",
+            help="Hash algorithm (default: dhash, or the catalog's only one).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per group per line.")
+    ] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the groups to this CSV file.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write an HTML page of the groups with thumbnails."),
+    ] = None,
+    keep: Annotated[
+        str,
+        typer.Option(
+            "--keep", help="Which file of a group to keep: largest, newest, oldest, shortest-path."
+        ),
+    ] = "largest",
+    move_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--move-to", help="Move every other file here, keeping relative paths (undoable)."
+        ),
+    ] = None,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Delete every other file (needs --yes).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm --delete.")] = False,
+    include_low_quality: Annotated[
+        bool,
+        typer.Option(
+            "--include-low-quality", help="Also group degenerate hashes (near-blank images)."
+        ),
+    ] = False,
+    no_chain: Annotated[
+        bool,
+        typer.Option(
+            "--no-chain",
+            help="Group around representatives: every member within the distance of one file, "
+            "so A~B~C chains do not merge far-apart files.",
+        ),
+    ] = False,
+) -> None:
+    """List groups of duplicate images (identical bytes, or hashes within a distance); with
+    --move-to or --delete --yes, act on every file but each group's keeper."""
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        if sum((as_json, csv_file is not None, report is not None)) > 1:
+            raise CatalogError("choose one output: --json, --csv FILE or --report FILE")
+        if move_to is not None and delete:
+            raise CatalogError("choose one action: --move-to DIR or --delete")
+        if delete and not yes:
+            raise CatalogError("--delete removes files for good: add --yes to confirm")
+        groups = catalog.duplicates(
+            max_distance=distance,
+            algorithm=algorithm or _default_algorithm(catalog),
+            keep=keep,
+            chain=not no_chain,
+            include_low_quality=include_low_quality,
+        )
+        _write_groups(groups, as_json, csv_file, report)
+        if move_to is not None or delete:
+            done = catalog.remove_duplicates(groups, move_to=move_to, delete=delete)
+            _print_actions(done, to_stderr=as_json)
+
+
+def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | None) -> None:
+    from pixdex.duplicates_report import write_csv, write_duplicates_report
+
+    if as_json:
+        for group in groups:
+            typer.echo(json.dumps(group.to_dict()))
+        return
+    for path, write in ((csv_file, write_csv), (report, write_duplicates_report)):
+        if path is not None:
+            try:
+                write(groups, path)
+            except OSError as error:
+                raise CatalogError(f"{path}: cannot write it ({error.strerror})") from None
+            typer.echo(f"{_count(len(groups), 'group', 'groups')} → {path}")
+            return
+    for number, group in enumerate(groups, 1):
+        typer.echo(f"group {number}: {len(group.members)} files")
+        for member in group.members:
+            role = "keep" if member is group.keeper else ("same" if member.exact else "")
+            typer.echo(
+                f"  {role:4} {member.distance:>3}  {member.width}×{member.height} "
+                f"{member.format or '?':5} {_human_bytes(member.size):>10}  {member.path}"
+            )
+    files = sum(len(g.members) for g in groups)
+    typer.echo(f"{_count(len(groups), 'group', 'groups')}, {files} files")
+
+
+def _print_actions(done, *, to_stderr: bool) -> None:
+    for source, target in done.moved:
+        typer.echo(f"moved: {source} → {target}", err=to_stderr)
+    for path in done.deleted:
+        typer.echo(f"deleted: {path}", err=to_stderr)
+    for path, reason in done.skipped:
+        typer.echo(f"skipped: {path}: {reason}", err=to_stderr)
+    typer.echo(
+        f"{len(done.moved)} moved, {len(done.deleted)} deleted, {len(done.skipped)} skipped "
+        f"(run {done.run}; `pixdex undo` moves them back)",
+        err=to_stderr,
+    )
+
+
+@app.command()
+def undo(db: DbOption = DEFAULT_PATH) -> None:
+    """Move back the files the last `pixdex dupes --move-to` run moved."""
+    with _user_errors(), Catalog(db, create=False) as catalog:
+        done = catalog.undo()
+    if done.run is None:
+        typer.echo("nothing to undo")
+        return
+    for source, target in done.restored:
+        typer.echo(f"restored: {source} → {target}")
+    for path, reason in done.failed:
+        typer.echo(f"failed: {path}: {reason}")
+    for path in done.not_undoable:
+        typer.echo(f"deleted, cannot restore: {path}")
+    typer.echo(f"run {done.run}: {len(done.restored)} restored, {len(done.failed)} failed")
+    if done.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    db: DbOption = DEFAULT_PATH,
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to listen on; 0.0.0.0 exposes the catalog to the network."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
+    from pixdex.server.serve import serve as run_server
+
+    with _user_errors():
+        run_server(db, host, port)
 
 
 @app.command()

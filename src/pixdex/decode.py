@@ -200,9 +200,16 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
             stream.seek(0)
             raise ImageError(label, _unidentified_reason(stream.read(64))) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError(label, f"corrupt image header ({exc})") from exc
+            raise ImageError(label, _header_reason(exc)) from exc
     _check_pixels(label, image.size, limits)
     return image
+
+
+def _header_reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        return f"truncated file: it ends inside the image header ({text})"
+    return f"corrupt image header ({text})"
 
 
 def _unidentified_reason(head: bytes) -> str:
@@ -211,7 +218,10 @@ def _unidentified_reason(head: bytes) -> str:
         return f"HEIC/HEIF image but the plug-in is missing; {HEIC_HINT}"
     for signature, image_format in _SIGNATURES:
         if head.startswith(signature):
-            return f"truncated or corrupt {image_format} file (its header is incomplete)"
+            return (
+                f"a {image_format} file Pillow cannot read: truncated, corrupt, or a variant it "
+                "does not support"
+            )
     if all(32 <= b < 127 or b in b"\t\r\n" for b in head):
         return "not an image: the file holds text"
     return "not an image, or a format Pillow cannot read"
@@ -273,7 +283,7 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _reduce(image: Image.Image, min_side: int) -> Image.Image:
-    """Box-reduce by the largest integer factor that keeps both sides ≥ 4 × ``min_side`` pixels.
+    """Box-reduce by the largest integer factor that keeps both sides ≥ ``min_side`` pixels.
 
     What libjpeg's DCT scaling does for JPEG, done after decoding for every other format: the
     mode conversion and the hash's own anti-aliased resize then work on a few hundred pixels a side
@@ -283,10 +293,11 @@ def _reduce(image: Image.Image, min_side: int) -> Image.Image:
     return image.reduce(factor) if factor >= 2 else image
 
 
-# Measured on 96 real PNGs (Debian wallpapers and scikit-image photos), dHash 8: reducing to
-# ≥ 1 × min_side changed 13 % of hashes by more than 2 bits, ≥ 2 × 2 %, ≥ 4 × none, at the same
-# speed (the box reduction reads every pixel whatever the factor).
-_REDUCE_MARGIN = 4
+# Measured on 96 real PNGs (Debian wallpapers and scikit-image photos), dHash 8 with a min_side
+# of 72 pixels: reducing to ≥ 1 × min_side changed 13 % of hashes by more than 2 bits, ≥ 2 × 2 %,
+# ≥ 4 × none, at the same speed (the box reduction reads every pixel whatever the factor). The
+# hashes now ask for 4 × that min_side themselves (thumbnail.DECODE_MARGIN), hence 1 here.
+_REDUCE_MARGIN = 1
 
 
 def _to_pixels(image: Image.Image, min_side: int) -> Image.Image:

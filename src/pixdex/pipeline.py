@@ -40,7 +40,8 @@ class FileHashes:
     ``width`` and ``height`` are the original image size in pixels after EXIF orientation (not
     the reduced decode); ``format`` is Pillow's format name ("JPEG", "PNG", ...); ``size`` is the
     file size in bytes; ``digest`` is the hex BLAKE2b-128 of the file's bytes (equal digests:
-    identical files). ``error`` is the ``ImageError`` message when the file could not be hashed;
+    identical files). ``error`` is the reason (``ImageError.reason``: the path is ``path``) when
+    the file could not be hashed;
     the fields the failure left unknown are 0 or None.
     """
 
@@ -127,7 +128,7 @@ class _Job:
         try:
             data = _read(path, self.limits)
         except ImageError as exc:
-            return FileHashes(path, error=str(exc))
+            return FileHashes(path, error=exc.reason)
         digest = hashlib.blake2b(data, digest_size=DIGEST_BYTES).hexdigest()
         algos = [get_algorithm(name) for name in self.algorithms]
         sizes = [a.default_size if self.hash_size is None else self.hash_size for a in algos]
@@ -138,12 +139,10 @@ class _Job:
                 a.name: a.compute(decoded.image, n) for a, n in zip(algos, sizes, strict=True)
             }
         except ImageError as exc:
-            return FileHashes(path, size=len(data), digest=digest, error=str(exc))
+            return FileHashes(path, size=len(data), digest=digest, error=exc.reason)
         except Exception as exc:  # one odd file must not abort a batch of millions
             reason = f"unexpected error while hashing ({type(exc).__name__}: {exc})"
-            return FileHashes(
-                path, size=len(data), digest=digest, error=str(ImageError(path, reason))
-            )
+            return FileHashes(path, size=len(data), digest=digest, error=reason)
         return FileHashes(
             path, hashes, decoded.width, decoded.height, decoded.format, len(data), digest
         )

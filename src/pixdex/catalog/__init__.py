@@ -4,6 +4,7 @@
 is the embedded default); ``walker`` finds the image files to index.
 """
 
+from pixdex.catalog.actions import ActionReport, UndoReport
 from pixdex.catalog.catalog import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
@@ -15,10 +16,13 @@ from pixdex.catalog.catalog import (
     Match,
     SearchResult,
     default_distance,
+    framed_views,
+    search_distance,
 )
+from pixdex.catalog.duplicates import KEEP_POLICIES, DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, Store
+from pixdex.catalog.store import FileRecord, Store, StoredFile
 from pixdex.catalog.walker import walk_images
 
 __all__ = [
@@ -26,15 +30,23 @@ __all__ = [
     "DEFAULT_ALGORITHM",
     "DEFAULT_DISTANCES",
     "DEFAULT_PATH",
+    "KEEP_POLICIES",
+    "ActionReport",
     "Catalog",
     "CatalogError",
     "CatalogInfo",
+    "DuplicateGroup",
+    "DuplicateMember",
     "FileRecord",
     "IndexReport",
     "Match",
     "SQLiteStore",
     "SearchResult",
     "Store",
+    "StoredFile",
+    "UndoReport",
     "default_distance",
+    "framed_views",
+    "search_distance",
     "walk_images",
 ]

@@ -8,6 +8,7 @@ catalog and rebuilt only after a write.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from pixdex import bits as bitops
+from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
+from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.orientations import query_hashes
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, FileState, StoreStats
+from pixdex.catalog.store import FileRecord, FileState, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
-from pixdex.hashing import ALGORITHMS, Hash
+from pixdex.hashing import ALGORITHMS, Hash, get_algorithm
 from pixdex.pipeline import hash_files
 
 DEFAULT_PATH = Path("pixdex.db")
@@ -34,6 +37,17 @@ DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
 is the match threshold PDQ's authors recommend. Other lengths get the same 10/64 share of their
 bits."""
+
+FRAMED = "framed"
+"""``ALG:framed`` names a pair of views of one algorithm: the picture inside its uniform margins
+(``ALG:trim``) and its centre (``ALG:centre``). Indexing it stores both; searching it matches a
+file when any view of the query is near any view of the file, so added borders and 10 % crops are
+found (see the quality figures in BENCHMARKS.md)."""
+
+FRAMED_DISTANCES = {256: 97}
+"""Default search radius of a framed search, by hash length: chosen on the development queries of
+``python -m benchmarks quality`` (PDQ framed: 94.5 % of test sources found, 1.75 other pictures
+per query)."""
 
 BATCH_SIZE = 500
 """Files per committed transaction while indexing: what an interrupted run can lose at most."""
@@ -182,7 +196,7 @@ class Catalog:
         exist are dropped.
         """
         started = time.perf_counter()
-        algorithms = _check_algorithms(algorithms)
+        algorithms = _check_algorithms(algorithms, framed=True)
         roots = [os.path.abspath(p) for p in paths]
         for root in roots:
             if not os.path.exists(root):
@@ -308,9 +322,11 @@ class Catalog:
         has no hash of ``algorithm`` (or ``confirm``), the query hash has another length, or
         ``flips`` / ``confirm`` are asked of a query given as a hash.
         """
-        (algorithm,) = _check_algorithms([algorithm])
-        index = self._search_index(algorithm, include_low_quality)
-        if index.bits == 0:
+        algorithm = algorithm.strip().lower()
+        views = _check_algorithms(framed_views(algorithm))
+        indexes = [self._search_index(view, include_low_quality) for view in views]
+        index = indexes[0]
+        if any(i.bits == 0 for i in indexes):
             raise CatalogError(
                 f"{self.path}: no {algorithm} hashes in this catalog "
                 f"(index with `pixdex index DIR --algorithm {algorithm}`)"
@@ -322,14 +338,14 @@ class Catalog:
                     f"{self.path}: no {confirm} hashes to confirm with "
                     f"(index with `pixdex index DIR --algorithm {algorithm},{confirm}`)"
                 )
-        label, oriented = self._query_hashes(query, algorithm, flips, confirm)
-        code = oriented[0][algorithm]
+        label, oriented = self._query_hashes(query, views, flips, confirm)
+        code = oriented[0][views[0]]
         if code.bits != index.bits:
             raise CatalogError(
                 f"{label}: a {code.bits}-bit hash, but the catalog's {algorithm} hashes have "
                 f"{index.bits} bits ({bitops.hex_digits(index.bits)} hex digits)"
             )
-        radius = default_distance(index.bits) if max_distance is None else max_distance
+        radius = search_distance(algorithm, index.bits) if max_distance is None else max_distance
         if radius < 0 or (k is not None and k < 1):
             raise CatalogError("the distance must be ≥ 0 and k ≥ 1")
         if confirm_distance is not None and confirm_distance < 0:
@@ -339,18 +355,21 @@ class Catalog:
         # file id → (distance, the orientations that found it at that distance or nearer)
         found: dict[int, tuple[int, list[int]]] = {}
         for turn, hashes in enumerate(oriented):
-            if k is None:
-                ids, distances = index.range_search(hashes[algorithm].words, radius)
-            else:
-                ids, distances = index.knn(hashes[algorithm].words, k)
-                ids, distances = ids[distances <= radius], distances[distances <= radius]
-            for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
-                best, turns = found.get(i, (d, []))
-                found[i] = (min(best, d), [*turns, turn])
+            # Framed: every view of the query against every view of the files.
+            for view, searched in itertools.product(views, indexes):
+                words = hashes[view].words
+                if k is None:
+                    ids, distances = searched.range_search(words, radius)
+                else:
+                    ids, distances = searched.knn(words, k)
+                    ids, distances = ids[distances <= radius], distances[distances <= radius]
+                for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
+                    best, turns = found.get(i, (d, []))
+                    found[i] = (min(best, d), [*turns, turn])
         if confirm is not None:
             found = self._confirmed(found, oriented, confirm, confirm_distance)
         nearest = sorted(found, key=lambda i: found[i][0])
-        stored = self._store.lookup(nearest, algorithm)
+        stored = self._store.lookup(nearest, views[0])
         matches = sorted(
             (
                 Match(stored[i].path, found[i][0], stored[i].hash)
@@ -387,22 +406,24 @@ class Catalog:
     def _query_hashes(
         self,
         query: str | os.PathLike[str] | bytes | Hash,
-        algorithm: str,
+        views: tuple[str, ...],
         flips: bool,
         confirm: str | None,
     ) -> tuple[str, list[dict[str, Hash]]]:
-        """The query's label and its hashes by algorithm, one dict per orientation searched."""
+        """The query's label and its hashes by algorithm (each of ``views``, and ``confirm``),
+        one dict per orientation searched."""
+        algorithm = views[0]
         if isinstance(query, Hash):
-            if flips or confirm is not None:
+            if flips or confirm is not None or len(views) > 1:
                 raise CatalogError(
-                    "flips and a confirming hash need the query image, not a hash "
+                    "flips, framed views and a confirming hash need the query image, not a hash "
                     "(a hash cannot be turned or re-hashed with another algorithm)"
                 )
             if query.algorithm != algorithm:
                 raise CatalogError(f"a {query.algorithm} hash cannot search {algorithm} hashes")
             return f"hash:{query.hex}", [{algorithm: query}]
         label = "<bytes>" if isinstance(query, bytes) else os.fspath(query)
-        names = [algorithm] if confirm is None or confirm == algorithm else [algorithm, confirm]
+        names = list(dict.fromkeys([*views, *([confirm] if confirm else [])]))
         return label, query_hashes(query, names, flips=flips)
 
     def _search_index(self, algorithm: str, include_low_quality: bool) -> SearchIndex:
@@ -412,6 +433,53 @@ class Catalog:
             cached = open_search_index(self._store, self.path, algorithm, include_low_quality)
             self._indexes[key] = cached
         return cached
+
+    # -- duplicates ------------------------------------------------------------------------------
+
+    def duplicates(
+        self,
+        *,
+        max_distance: int | None = None,
+        algorithm: str = DEFAULT_ALGORITHM,
+        keep: str = "largest",
+        chain: bool = True,
+        include_low_quality: bool = False,
+    ) -> list[DuplicateGroup]:
+        """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
+        ``max_distance`` bits (default ``default_distance(bits)``), each with a keeper chosen by
+        ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
+        representatives instead of joining chains of near pairs."""
+        (algorithm,) = _check_algorithms([algorithm])
+        bits = self._store.algorithms().get(algorithm)
+        if bits is None:
+            raise CatalogError(
+                f"{self.path}: no {algorithm} hashes in this catalog "
+                f"(index with `pixdex index DIR --algorithm {algorithm}`)"
+            )
+        return find_duplicates(
+            self._store,
+            algorithm=algorithm,
+            max_distance=default_distance(bits) if max_distance is None else max_distance,
+            keep=keep,
+            chain=chain,
+            include_low_quality=include_low_quality,
+        )
+
+    def remove_duplicates(
+        self,
+        groups: Sequence[DuplicateGroup],
+        *,
+        move_to: str | os.PathLike[str] | None = None,
+        delete: bool = False,
+    ) -> ActionReport:
+        """Move (to ``move_to``, keeping relative paths) or delete every non-keeper of
+        ``groups``, skipping files changed since indexing; journaled, and undoable for moves
+        (see ``pixdex.catalog.actions``)."""
+        return apply_actions(self._store, self.path, groups, move_to=move_to, delete=delete)
+
+    def undo(self) -> UndoReport:
+        """Reverse the moves of the last ``remove_duplicates`` run not yet undone."""
+        return undo_last_run(self._store, self.path)
 
     # -- describing ------------------------------------------------------------------------------
 
@@ -426,16 +494,57 @@ class Catalog:
         """The hash length in bits of each algorithm in the catalog."""
         return self._store.algorithms()
 
+    def generation(self) -> int:
+        """The catalog's write counter: it grows with every write (an ``index`` run elsewhere
+        included), so a long-lived reader compares it to know its caches are stale."""
+        return self._store.generation()
 
-def _check_algorithms(names: Iterable[str]) -> tuple[str, ...]:
+    def files(self, ids: Sequence[int]) -> dict[int, StoredFile]:
+        """The catalogued file of each id (unknown ids are left out): what a server may serve."""
+        return self._store.files_by_id(ids)
+
+    def files_at(self, paths: Sequence[str]) -> dict[str, StoredFile]:
+        """The catalogued file at each path (paths not in the catalog are left out)."""
+        return self._store.files_by_path(paths)
+
+
+def _check_algorithms(names: Iterable[str], *, framed: bool = False) -> tuple[str, ...]:
+    """Normalised, de-duplicated algorithm names; with ``framed``, ``ALG:framed`` is expanded to
+    its two views. CatalogError names the unknown ones."""
     names = tuple(dict.fromkeys(n.strip().lower() for n in names if n.strip()))
-    unknown = [n for n in names if n not in ALGORITHMS]
+    if framed:
+        names = tuple(dict.fromkeys(v for n in names for v in framed_views(n)))
+    unknown = [n for n in names if not _known(n)]
     if unknown or not names:
         known = ", ".join(sorted(ALGORITHMS))
         raise CatalogError(
-            f"unknown algorithm {', '.join(unknown) or '(none)'}; choose from {known}"
+            f"unknown algorithm {', '.join(unknown) or '(none)'}; choose from {known} "
+            f"(or NAME:trim, NAME:centre, NAME:framed)"
         )
     return names
+
+
+def _known(name: str) -> bool:
+    try:
+        get_algorithm(name)
+    except ValueError:
+        return False
+    return True
+
+
+def search_distance(algorithm: str, bits: int) -> int:
+    """The default search radius of ``algorithm`` (a framed name included) for ``bits``-bit
+    hashes, in bits."""
+    if len(framed_views(algorithm)) > 1 and bits in FRAMED_DISTANCES:
+        return FRAMED_DISTANCES[bits]
+    return default_distance(bits)
+
+
+def framed_views(name: str) -> tuple[str, ...]:
+    """The stored algorithms a search by ``name`` uses: ``"pdq:framed"`` → ``("pdq:trim",
+    "pdq:centre")`` (the picture inside its margins and its centre), any other name itself."""
+    base, _, view = name.partition(":")
+    return (f"{base}:trim", f"{base}:centre") if view == FRAMED else (name,)
 
 
 def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[str]) -> bool:

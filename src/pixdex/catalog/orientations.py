@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from PIL import Image
 
 from pixdex.decode import decode_image
-from pixdex.hashing import ALGORITHMS, Hash
+from pixdex.hashing import Hash, get_algorithm
 
 ORIENTATIONS: dict[str, Image.Transpose | None] = {
     "identity": None,
@@ -48,7 +48,7 @@ def query_hashes(
     The image is decoded once, at the size the most demanding algorithm needs, and every
     orientation is hashed from those pixels. Raises ``ImageError`` for an unreadable image.
     """
-    chosen = [ALGORITHMS[name] for name in algorithms]
+    chosen = [get_algorithm(name) for name in algorithms]
     min_side = max(a.min_side(a.default_size) for a in chosen)
     image = decode_image(source, min_side=min_side).image
     pictures = orientations(image) if flips else [image]

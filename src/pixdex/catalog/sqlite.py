@@ -16,7 +16,14 @@ import numpy as np
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
-from pixdex.catalog.store import AlgorithmStats, FileRecord, FileState, StoredHash, StoreStats
+from pixdex.catalog.store import (
+    AlgorithmStats,
+    FileRecord,
+    FileState,
+    StoredFile,
+    StoredHash,
+    StoreStats,
+)
 from pixdex.hashing import LOW_QUALITY, Hash
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
@@ -228,6 +235,63 @@ class SQLiteStore:
                     file_id, path, blob_to_hash(blob, bits, algorithm, quality)
                 )
         return found
+
+    def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
+        found = self._files_where("id", [int(i) for i in ids])
+        return {f.file_id: f for f in found}
+
+    def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
+        found = self._files_where("path", [str(p) for p in paths])
+        return {f.path: f for f in found}
+
+    def _files_where(self, column: str, keys: list[int] | list[str]) -> list[StoredFile]:
+        found: list[StoredFile] = []
+        for start in range(0, len(keys), _ID_CHUNK):
+            chunk = keys[start : start + _ID_CHUNK]
+            rows = self._db.execute(
+                "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
+                f"FROM files WHERE {column} IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.extend(StoredFile(*row) for row in rows)
+        return found
+
+    def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
+        found: dict[int, FileRecord] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            hashes: dict[int, dict[str, Hash]] = {}
+            for file_id, name, bits, blob, quality in self._db.execute(
+                f"SELECT file_id, algorithm, bits, value, quality FROM hashes "
+                f"WHERE file_id IN ({marks})",
+                chunk,
+            ):
+                hashes.setdefault(file_id, {})[name] = blob_to_hash(blob, bits, name, quality)
+            for file_id, *fields in self._db.execute(
+                f"SELECT id, path, size, mtime_ns, digest, width, height, format, error "
+                f"FROM files WHERE id IN ({marks})",
+                chunk,
+            ):
+                found[file_id] = FileRecord(*fields, hashes=hashes.get(file_id, {}))
+        return found
+
+    def digest_groups(self) -> list[list[int]]:
+        rows = self._db.execute(
+            """
+            SELECT group_concat(id) FROM (
+                SELECT id, digest FROM files
+                WHERE error IS NULL AND digest IN (
+                    SELECT digest FROM files WHERE error IS NULL AND digest IS NOT NULL
+                    GROUP BY digest HAVING count(*) > 1
+                )
+                ORDER BY digest, id
+            )
+            GROUP BY digest
+            """
+        )
+        return [sorted(int(i) for i in ids.split(",")) for (ids,) in rows]
 
     def failures(self) -> list[tuple[str, str]]:
         return self._db.execute(

@@ -55,6 +55,25 @@ class StoredHash:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFile:
+    """One catalogued file as the store knows it, addressed by its id (what the server serves).
+
+    ``size`` is in bytes, ``mtime_ns`` in nanoseconds since the epoch, ``width`` and ``height``
+    in pixels (None for a file that failed to hash, whose ``error`` says why).
+    """
+
+    file_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AlgorithmStats:
     """How many hashes one algorithm has in a store, and how many of them are degenerate."""
 
@@ -113,6 +132,24 @@ class Store(Protocol):
 
     def lookup(self, ids: Sequence[int], algorithm: str) -> dict[int, StoredHash]:
         """Path and ``algorithm`` hash of each file id (ids not found are left out)."""
+        ...
+
+    def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
+        """The stored file of each id (ids not found are left out)."""
+        ...
+
+    def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
+        """The stored file at each path (paths not catalogued are left out)."""
+        ...
+
+    def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
+        """The full stored record (with every algorithm's hash) of each file id; ids not found
+        are left out. What duplicate finding shows per file and what an undo writes back."""
+        ...
+
+    def digest_groups(self) -> list[list[int]]:
+        """Ids of the hashed files sharing a content digest (byte-identical files), one list per
+        digest held by two or more files, each list ascending."""
         ...
 
     def failures(self) -> list[tuple[str, str]]:

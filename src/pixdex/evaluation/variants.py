@@ -17,52 +17,7 @@ import numpy as np
 from PIL import Image
 
 from pixdex.evaluation.protocol import Scheme
-
-TRIM_TOLERANCE = 24
-"""Largest difference (0-255, any channel) from the background colour still counted as margin:
-enough to absorb JPEG noise around a flat frame, far below the contrast of picture content."""
-TRIM_MIN_KEPT = 0.1
-"""Never trim to less than this fraction of either side: a picture that is nearly all margin
-(a blank page, a thin line) is kept whole rather than reduced to a sliver."""
-
-
-def margin_box(image: Image.Image) -> tuple[int, int, int, int]:
-    """The bounding box (left, top, right, bottom) of the picture inside uniform margins.
-
-    The background is the colour of the majority of the four corners (a frame colours them all;
-    a picture rarely has three equal corners). Without such a majority, nothing is trimmed.
-    """
-    # Look at a copy of at most ~256 pixels per side: margins are wide, and the box is then
-    # scaled back, accurate to ``factor`` pixels.
-    factor = max(1, max(image.size) // 256)
-    small = image.convert("RGB").reduce(factor) if factor > 1 else image.convert("RGB")
-    rgb = np.asarray(small, dtype=np.int16)
-    height, width = rgb.shape[:2]
-    full = (0, 0, *image.size)
-    corners = [tuple(rgb[y, x]) for y in (0, height - 1) for x in (0, width - 1)]
-    background = max(set(corners), key=corners.count)
-    close = [np.abs(np.subtract(c, background)).max() <= TRIM_TOLERANCE for c in corners]
-    if sum(close) < 3:
-        return full
-    content = np.abs(rgb - np.array(background, dtype=np.int16)).max(axis=-1) > TRIM_TOLERANCE
-    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
-    if rows.size == 0:
-        return full
-    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-    if right - left < TRIM_MIN_KEPT * width or bottom - top < TRIM_MIN_KEPT * height:
-        return full
-    return (
-        left * factor,
-        top * factor,
-        min(image.width, right * factor),
-        min(image.height, bottom * factor),
-    )
-
-
-def trim_margins(image: Image.Image) -> Image.Image:
-    """``image`` without its uniform margins (unchanged when it has none)."""
-    box = margin_box(image)
-    return image if box == (0, 0, *image.size) else image.crop(box)
+from pixdex.framing import centre, trim_margins
 
 
 def trimmed(scheme: Scheme) -> Scheme:
@@ -70,13 +25,6 @@ def trimmed(scheme: Scheme) -> Scheme:
     return Scheme(
         f"{scheme.name}+trim", scheme.bits, lambda image: scheme.codes(trim_margins(image))
     )
-
-
-def centre(image: Image.Image, fraction: float) -> Image.Image:
-    """The central part of ``image`` with ``fraction`` of each side cut away."""
-    width, height = image.size
-    dx, dy = round(width * fraction), round(height * fraction)
-    return image.crop((dx, dy, width - dx, height - dy))
 
 
 def with_centre(scheme: Scheme, fraction: float = 0.1) -> Scheme:

@@ -14,7 +14,7 @@ from PIL import Image
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
 from pixdex.hashing.quality import hash_quality
-from pixdex.hashing.thumbnail import gray_thumbnail
+from pixdex.hashing.thumbnail import DECODE_MARGIN, gray_thumbnail
 
 
 def ahash_bits(gray: np.ndarray) -> np.ndarray:
@@ -33,6 +33,6 @@ AHASH = Algorithm(
     name="ahash",
     default_size=8,
     bits=lambda n: n * n,
-    min_side=lambda n: 8 * n,
+    min_side=lambda n: DECODE_MARGIN * n,
     compute=ahash,
 )

@@ -13,7 +13,7 @@ from PIL import Image
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
 from pixdex.hashing.quality import hash_quality
-from pixdex.hashing.thumbnail import gray_thumbnail
+from pixdex.hashing.thumbnail import DECODE_MARGIN, gray_thumbnail
 
 
 def dhash_bits(gray: np.ndarray) -> np.ndarray:
@@ -32,6 +32,6 @@ DHASH = Algorithm(
     name="dhash",
     default_size=8,
     bits=lambda n: n * n,
-    min_side=lambda n: 8 * (n + 1),
+    min_side=lambda n: DECODE_MARGIN * (n + 1),
     compute=dhash,
 )

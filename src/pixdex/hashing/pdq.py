@@ -35,6 +35,11 @@ from pixdex.hashing.hash import Hash
 BUFFER_SIDE = 64
 """Side of the downsampled luminance buffer the DCT reads, in pixels."""
 
+PDQ_DECODE_SIDE = 512
+"""Smallest decoded side, in pixels, PDQ is computed from (the pipeline's reduced-scale decode):
+PDQ's box filters scale with the image, so its bits depend on the decode scale more than the
+64-bit hashes'; see the deviation figures in BENCHMARKS.md."""
+
 DCT_SIDE = 16
 """Side of the block of DCT coefficients that become bits: 16 × 16 = 256 bits."""
 
@@ -146,6 +151,6 @@ PDQ = Algorithm(
     name="pdq",
     default_size=DCT_SIDE,
     bits=lambda n: n * n,
-    min_side=lambda n: 256,
+    min_side=lambda n: PDQ_DECODE_SIDE,
     compute=pdq,
 )

@@ -17,7 +17,7 @@ from PIL import Image
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
 from pixdex.hashing.quality import hash_quality
-from pixdex.hashing.thumbnail import gray_thumbnail
+from pixdex.hashing.thumbnail import DCT_DECODE_MARGIN, gray_thumbnail
 
 OVERSAMPLING = 4
 """Thumbnail side over hash side: the DCT sees 4N × 4N pixels and the hash keeps N × N of its
@@ -55,6 +55,6 @@ PHASH = Algorithm(
     name="phash",
     default_size=8,
     bits=lambda n: n * n,
-    min_side=lambda n: 2 * OVERSAMPLING * n,
+    min_side=lambda n: DCT_DECODE_MARGIN * OVERSAMPLING * n,
     compute=phash,
 )

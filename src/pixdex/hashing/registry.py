@@ -7,15 +7,25 @@ from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.dhash import DHASH
 from pixdex.hashing.pdq import PDQ
 from pixdex.hashing.phash import PHASH
+from pixdex.hashing.views import VIEWS, split_name, view_algorithm
 from pixdex.hashing.whash import WHASH
 
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (DHASH, AHASH, PHASH, WHASH, PDQ)}
 
 
 def get_algorithm(name: str) -> Algorithm:
-    """The algorithm called ``name``; ValueError lists the known names otherwise."""
-    try:
-        return ALGORITHMS[name]
-    except KeyError:
-        known = ", ".join(sorted(ALGORITHMS))
-        raise ValueError(f"unknown algorithm {name!r}; choose one of: {known}") from None
+    """The algorithm called ``name``: a name of ``ALGORITHMS``, or ``NAME:VIEW`` for a view of
+    the picture (``pdq:trim``, ``dhash:centre``; see ``pixdex.hashing.views``). ValueError lists
+    the known names otherwise."""
+    base, view = split_name(name)
+    if base in ALGORITHMS and (view is None or view in VIEWS):
+        return ALGORITHMS[base] if view is None else _views[base, view]
+    known = ", ".join(sorted(ALGORITHMS))
+    views = ", ".join(VIEWS)
+    raise ValueError(
+        f"unknown algorithm {name!r}; choose one of: {known} (optionally :VIEW, VIEW one of "
+        f"{views})"
+    )
+
+
+_views = {(a.name, v): view_algorithm(a, v) for a in ALGORITHMS.values() for v in VIEWS}

@@ -19,7 +19,7 @@ from PIL import Image
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import Hash
 from pixdex.hashing.quality import hash_quality
-from pixdex.hashing.thumbnail import gray_thumbnail
+from pixdex.hashing.thumbnail import DCT_DECODE_MARGIN, gray_thumbnail
 
 LEVELS = 2
 """Haar levels between the thumbnail and the hash: the thumbnail is 2**LEVELS = 4 times larger."""
@@ -56,6 +56,6 @@ WHASH = Algorithm(
     name="whash",
     default_size=8,
     bits=lambda n: n * n,
-    min_side=lambda n: 2 * n * 2**LEVELS,
+    min_side=lambda n: DCT_DECODE_MARGIN * n * 2**LEVELS,
     compute=whash,
 )

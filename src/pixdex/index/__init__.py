@@ -8,5 +8,6 @@ forms) with arrays of ids and distances in bits.
 from pixdex.index.auto import build_index, load_index
 from pixdex.index.base import HammingIndex
 from pixdex.index.scan import LinearScan
+from pixdex.index.selfjoin import pairs_within
 
-__all__ = ["HammingIndex", "LinearScan", "build_index", "load_index"]
+__all__ = ["HammingIndex", "LinearScan", "build_index", "load_index", "pairs_within"]

@@ -1,0 +1,251 @@
+"""Safe actions on duplicate groups: move or delete every non-keeper, journal it, undo the moves.
+
+Nothing is touched unless it is provably the file that was indexed: before acting on a file its
+size, modification time and content digest are compared with the catalog's, and a mismatch (or a
+missing file) skips it with a reason. A group whose keeper fails that check is skipped whole, so
+the last verified copy of a picture is never moved or deleted.
+
+Every action is appended to a journal beside the catalog (``<catalog>.journal.jsonl``, one JSON
+object per line, flushed and synced after each action) together with the file's catalog record,
+so ``undo`` can put a moved file back and restore its catalog entry without hashing it again.
+Acted-on files leave the catalog: they are no longer part of the collection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pixdex.catalog.duplicates import DuplicateGroup, DuplicateMember
+from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.store import FileRecord, Store
+from pixdex.hashing import Hash
+from pixdex.pipeline import DIGEST_BYTES
+
+READ_CHUNK = 1 << 20
+"""Bytes read at a time while digesting a file before acting on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionReport:
+    """What one run did: ``moved`` as ``(from, to)`` paths, ``deleted`` paths, ``skipped`` as
+    ``(path, reason)``; ``run`` names the run in the journal."""
+
+    run: str
+    moved: tuple[tuple[str, str], ...]
+    deleted: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UndoReport:
+    """What ``undo`` did for run ``run``: ``restored`` as ``(from, to)`` moves back, ``failed``
+    as ``(path, reason)``, and the deleted files it cannot bring back."""
+
+    run: str | None
+    restored: tuple[tuple[str, str], ...]
+    failed: tuple[tuple[str, str], ...]
+    not_undoable: tuple[str, ...]
+
+
+def journal_path(catalog: Path) -> Path:
+    """The journal of actions taken on ``catalog``'s files, beside it."""
+    return catalog.with_name(f"{catalog.name}.journal.jsonl")
+
+
+def content_digest(path: str) -> str:
+    """Hex BLAKE2b-128 of the file's bytes: the catalog's content digest."""
+    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unchanged_since_indexing(member: DuplicateMember) -> str | None:
+    """Why ``member``'s file may not be acted on (gone, or size, mtime or digest changed since it
+    was indexed), or None when it is the indexed file."""
+    try:
+        stat = os.stat(member.path)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error.strerror})"
+    if stat.st_size != member.size:
+        return f"size changed since indexing ({member.size} → {stat.st_size} bytes)"
+    if stat.st_mtime_ns != member.mtime_ns:
+        return "modified since indexing (mtime changed)"
+    try:
+        if content_digest(member.path) != member.digest:
+            return "content changed since indexing (digest differs)"
+    except OSError as error:
+        return f"unreadable ({error.strerror})"
+    return None
+
+
+def apply_actions(
+    store: Store,
+    catalog: Path,
+    groups: Sequence[DuplicateGroup],
+    *,
+    move_to: str | os.PathLike[str] | None = None,
+    delete: bool = False,
+) -> ActionReport:
+    """Move every non-keeper of ``groups`` under ``move_to`` (keeping its path relative to the
+    folder all members share), or delete it when ``delete``; journal each action and drop the
+    acted-on files from the catalog."""
+    if (move_to is None) == (not delete):
+        raise CatalogError("choose one action: a folder to move duplicates to, or delete")
+    target_root = Path(move_to).absolute() if move_to is not None else None
+    members = [m.path for g in groups for m in g.members]
+    # Two distinct files never share a full path, so this is a folder.
+    common = Path(os.path.commonpath(members)) if members else Path("/")
+    if target_root is not None and target_root.is_relative_to(common):
+        raise CatalogError(
+            f"{target_root}: the folder to move duplicates to lies inside the collection "
+            f"({common}); choose a folder outside it"
+        )
+
+    run = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    moved: list[tuple[str, str]] = []
+    deleted: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    records = store.records([m.file_id for g in groups for m in g.others])
+    done_paths: list[str] = []
+    with open(journal_path(catalog), "a", encoding="utf-8") as journal:
+        for group in groups:
+            problem = unchanged_since_indexing(group.keeper)
+            if problem is not None:
+                skipped.extend(
+                    (m.path, f"keeper {group.keeper.path} {problem}: group left alone")
+                    for m in group.members
+                )
+                continue
+            for member in group.others:
+                problem = unchanged_since_indexing(member)
+                if problem is None and member.file_id not in records:
+                    problem = "no longer in the catalog"
+                if problem is not None:
+                    skipped.append((member.path, problem))
+                    continue
+                entry: dict[str, Any] = {
+                    "run": run,
+                    "time": time.time(),
+                    "path": member.path,
+                    "keeper": group.keeper.path,
+                    "record": record_to_json(records[member.file_id]),
+                }
+                try:
+                    if target_root is not None:
+                        destination = target_root / Path(member.path).relative_to(common)
+                        if destination.exists():
+                            skipped.append((member.path, f"{destination} already exists"))
+                            continue
+                        destination.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.move(member.path, destination)
+                        entry |= {"action": "move", "target": str(destination)}
+                        moved.append((member.path, str(destination)))
+                    else:
+                        os.unlink(member.path)
+                        entry |= {"action": "delete"}
+                        deleted.append(member.path)
+                except OSError as error:
+                    skipped.append((member.path, f"could not act on it ({error.strerror})"))
+                    continue
+                _append(journal, entry)
+                done_paths.append(member.path)
+    store.remove(done_paths)
+    return ActionReport(run, tuple(moved), tuple(deleted), tuple(skipped))
+
+
+def undo_last_run(store: Store, catalog: Path) -> UndoReport:
+    """Move the files of the last run not yet undone back where they were, and restore their
+    catalog entries. Deleted files cannot come back; they are listed."""
+    path = journal_path(catalog)
+    entries = _read_journal(path)
+    undone = {e["run"] for e in entries if e.get("action") == "undo"}
+    runs = [e["run"] for e in entries if e.get("action") in ("move", "delete")]
+    pending = [r for r in dict.fromkeys(runs) if r not in undone]
+    if not pending:
+        return UndoReport(None, (), (), ())
+    run = pending[-1]
+    restored: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    records: list[FileRecord] = []
+    actions = [e for e in entries if e["run"] == run and e.get("action") in ("move", "delete")]
+    for entry in reversed(actions):
+        if entry["action"] == "delete":
+            continue
+        source, original = entry["target"], entry["path"]
+        if os.path.lexists(original):
+            failed.append((original, "a file is back at this path; left both alone"))
+            continue
+        try:
+            Path(original).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, original)
+        except OSError as error:
+            failed.append((source, f"could not move it back ({error.strerror})"))
+            continue
+        restored.append((source, original))
+        records.append(record_from_json(entry["record"]))
+    store.write(records)
+    with open(path, "a", encoding="utf-8") as journal:
+        _append(journal, {"run": run, "time": time.time(), "action": "undo"})
+    not_undoable = tuple(e["path"] for e in actions if e["action"] == "delete")
+    return UndoReport(run, tuple(restored), tuple(failed), not_undoable)
+
+
+def record_to_json(record: FileRecord) -> dict[str, Any]:
+    """A catalog record as JSON: enough to write it back unchanged."""
+    return {
+        "path": record.path,
+        "size": record.size,
+        "mtime_ns": record.mtime_ns,
+        "digest": record.digest,
+        "width": record.width,
+        "height": record.height,
+        "format": record.format,
+        "hashes": {
+            name: {"hex": h.hex, "bits": h.bits, "quality": h.quality}
+            for name, h in record.hashes.items()
+        },
+    }
+
+
+def record_from_json(data: dict[str, Any]) -> FileRecord:
+    """The inverse of :func:`record_to_json`."""
+    hashes = {
+        name: Hash(int(h["hex"], 16), h["bits"], name, h["quality"])
+        for name, h in data["hashes"].items()
+    }
+    fields = {k: v for k, v in data.items() if k != "hashes"}
+    return FileRecord(**fields, hashes=hashes)
+
+
+def _append(journal, entry: dict[str, Any]) -> None:
+    journal.write(json.dumps(entry) + "\n")
+    journal.flush()
+    os.fsync(journal.fileno())
+
+
+def _read_journal(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entries = []
+    for number, line in enumerate(lines, 1):
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break  # cut short by a crash while writing it: its action was not finished
+            raise CatalogError(f"{path}:{number}: unreadable journal line") from None
+    return entries

@@ -1,0 +1,208 @@
+"""Duplicate groups in a catalog: byte-identical files and near-duplicates by hash distance.
+
+Pairs come from one self-join over the catalog's codes (``pixdex.index.pairs_within``), plus
+the pairs of files sharing a content digest. Two ways to turn pairs into groups:
+
+- ``chain=True`` (the default): connected components. Every copy of a picture lands in one group
+  even when the copies were edited in different ways, but a chain A~B~C can join A and C although
+  they are far apart.
+- ``chain=False``: groups around a representative. The file with the most neighbours becomes a
+  representative and takes every still-ungrouped neighbour, then the next, so every member is
+  within ``max_distance`` bits of its group's representative and no chain can stretch a group.
+
+Each group then gets a keeper by a policy (``KEEP_POLICIES``); distances are reported to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.store import FileRecord, Store
+from pixdex.hashing import LOW_QUALITY
+from pixdex.index import pairs_within
+
+KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
+"""How a group's keeper is chosen: most pixels (then most bytes), latest or earliest
+modification time, or shortest path; remaining ties go to the first path in sort order."""
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMember:
+    """One file of a duplicate group, as indexed.
+
+    ``distance`` is the Hamming distance, in bits, from the keeper's hash (0 for the keeper);
+    ``exact`` says the file's bytes are identical to the keeper's (same content digest). ``size``
+    is in bytes, ``width`` and ``height`` in pixels, ``mtime_ns`` in nanoseconds since the epoch.
+    """
+
+    file_id: int
+    path: str
+    distance: int
+    exact: bool
+    size: int
+    width: int
+    height: int
+    format: str | None
+    mtime_ns: int
+    digest: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a member in ``pixdex dupes --json``."""
+        return {
+            "path": self.path,
+            "distance": self.distance,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "exact": self.exact,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Files showing the same picture: ``members`` starts with the keeper, then by distance
+    from it and path."""
+
+    members: tuple[DuplicateMember, ...]
+
+    @property
+    def keeper(self) -> DuplicateMember:
+        """The file the keep policy chose to keep."""
+        return self.members[0]
+
+    @property
+    def others(self) -> tuple[DuplicateMember, ...]:
+        """Every member but the keeper: what an action moves or deletes."""
+        return self.members[1:]
+
+    def to_dict(self) -> dict[str, Any]:
+        """One line of ``pixdex dupes --json``."""
+        return {"keeper": self.keeper.path, "members": [m.to_dict() for m in self.members]}
+
+
+def find_duplicates(
+    store: Store,
+    *,
+    algorithm: str,
+    max_distance: int,
+    keep: str = "largest",
+    chain: bool = True,
+    include_low_quality: bool = False,
+) -> list[DuplicateGroup]:
+    """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
+    lie within ``max_distance`` bits, largest group first (then by keeper path).
+
+    Degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which all hash alike)
+    make no near-duplicate pair unless ``include_low_quality``; byte-identical files are grouped
+    whatever their quality, since equal bytes leave no doubt.
+    """
+    if keep not in KEEP_POLICIES:
+        raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
+    if max_distance < 0:
+        raise CatalogError("the distance must be ≥ 0")
+    ids, codes, _ = store.codes(algorithm, 0 if include_low_quality else LOW_QUALITY)
+    # Distances are measured again to each group's keeper: the pairs only say who is linked.
+    left, right, _ = pairs_within(codes, ids, max_distance)
+    exact_left, exact_right = _digest_pairs(store.digest_groups())
+    left = np.concatenate([left, exact_left])
+    right = np.concatenate([right, exact_right])
+    if left.size == 0:
+        return []
+
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    a, b = inverse[: left.size], inverse[left.size :]
+    labels = (_components if chain else _around_representatives)(nodes.size, a, b)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
+
+    records = store.records(nodes.tolist())
+    groups = [_group(records, cluster.tolist(), algorithm, keep) for cluster in clusters]
+    groups = [g for g in groups if len(g.members) > 1]
+    groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
+    return groups
+
+
+def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each byte-identical file paired with the first of its digest group (a star: enough to
+    connect them, and every member is at distance 0 of the centre)."""
+    left = [group[0] for group in digest_groups for _ in group[1:]]
+    right = [member for group in digest_groups for member in group[1:]]
+    return np.asarray(left, np.int64), np.asarray(right, np.int64)
+
+
+def _components(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+def _around_representatives(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Labels from greedy star cover: the ungrouped node with most neighbours (then the lowest
+    index) takes its ungrouped neighbours, until every node is grouped."""
+    graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count)).tocsr()
+    graph = (graph + graph.T).tocsr()
+    degree = np.diff(graph.indptr)
+    labels = np.full(count, -1, dtype=np.int64)
+    for node in np.lexsort((np.arange(count), -degree)).tolist():
+        if labels[node] >= 0:
+            continue
+        labels[node] = node
+        neighbours = graph.indices[graph.indptr[node] : graph.indptr[node + 1]]
+        free = neighbours[labels[neighbours] < 0]
+        labels[free] = node
+    return labels
+
+
+def _group(
+    records: dict[int, FileRecord], ids: list[int], algorithm: str, keep: str
+) -> DuplicateGroup:
+    present = [(i, records[i]) for i in ids if i in records]  # a file removed meanwhile
+    if len(present) < 2:
+        return DuplicateGroup(())
+    keeper_id, keeper = min(present, key=lambda item: _keep_rank(item[1], keep))
+    # A file catalogued without this algorithm's hash (indexed with other algorithms) is only
+    # here as a byte-identical copy: it borrows the hash of its twin.
+    by_digest = {r.digest: r.hashes[algorithm] for _, r in present if algorithm in r.hashes}
+    keeper_hash = keeper.hashes.get(algorithm, by_digest.get(keeper.digest))
+    members = []
+    for file_id, record in present:
+        exact = record.digest is not None and record.digest == keeper.digest
+        own_hash = record.hashes.get(algorithm, by_digest.get(record.digest))
+        # Without any hash in the group, its only links are equal digests: all exact.
+        distance = 0 if exact or own_hash is None or keeper_hash is None else keeper_hash - own_hash
+        members.append(
+            DuplicateMember(
+                file_id=file_id,
+                path=record.path,
+                distance=distance,
+                exact=exact,
+                size=record.size,
+                width=record.width or 0,
+                height=record.height or 0,
+                format=record.format,
+                mtime_ns=record.mtime_ns,
+                digest=record.digest,
+            )
+        )
+    members.sort(key=lambda m: (m.file_id != keeper_id, m.distance, m.path))
+    return DuplicateGroup(tuple(members))
+
+
+def _keep_rank(record: FileRecord, keep: str) -> tuple:
+    """Sort key whose minimum is the keeper under policy ``keep``."""
+    if keep == "largest":
+        primary: tuple = (-(record.width or 0) * (record.height or 0), -record.size)
+    elif keep == "newest":
+        primary = (-record.mtime_ns,)
+    elif keep == "oldest":
+        primary = (record.mtime_ns,)
+    else:
+        primary = (len(record.path),)
+    return (*primary, record.path)

@@ -1,0 +1,90 @@
+"""``make demo``: the original workflow end to end on real sample photographs, offline.
+
+    python -m pixdex.demo [FOLDER]      (default: out/demo)
+
+1. a library: every photograph, scan and drawing scikit-image ships (the ``demo`` extra), copied
+   into ``FOLDER/library``;
+2. queries like the original design's: photos with a small red square drawn in a corner, photos
+   with large shapes and text drawn over them, and a half-size JPEG re-save, in ``FOLDER/queries``;
+3. the commands a user types, run as a user runs them: ``pixdex index`` (progress bar and
+   summary), ``pixdex search`` over the queries (matches with distance and hash, an HTML report
+   with thumbnails), ``pixdex dupes`` (the copies inside the library), ``pixdex info``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from pixdex.evaluation.edits import apply_edit, load_rgb
+
+QUERY_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")
+"""The library photos edited into queries."""
+
+QUERY_EDITS = ("red-square", "shapes-text", "resize-50")
+"""The original's two demo edits, plus a smaller re-save."""
+
+LIBRARY_SUFFIXES = {".png", ".jpg", ".gif", ".tif"}
+
+
+def sample_images() -> list[Path]:
+    """scikit-image's bundled sample images; a one-line error when the extra is missing."""
+    try:
+        import skimage
+    except ImportError:
+        sys.exit("pixdex demo: the sample images come with scikit-image: pip install pixdex[demo]")
+    data = Path(skimage.__file__).parent / "data"
+    return sorted(p for p in data.iterdir() if p.suffix in LIBRARY_SUFFIXES)
+
+
+def build(folder: Path) -> tuple[Path, Path]:
+    """Write the library and the edited queries under ``folder``; (library, queries)."""
+    library, queries = folder / "library", folder / "queries"
+    for path in (library, queries):
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+    sources = sample_images()
+    for source in sources:
+        shutil.copy(source, library / source.name)
+    by_name = {p.name: p for p in sources}
+    for seed, name in enumerate(QUERY_PHOTOS):
+        photo = load_rgb(by_name[name])
+        for edit in QUERY_EDITS:
+            edited = apply_edit(edit, photo, seed)
+            stem = f"{Path(name).stem}.{edit}"
+            if edit == "resize-50":
+                edited.save(queries / f"{stem}.jpg", quality=85)
+            else:
+                edited.save(queries / f"{stem}.png")
+    return library, queries
+
+
+def run(*args: str | Path) -> None:
+    """Run ``pixdex ARGS`` in a subprocess, echoing the command as a user would type it."""
+    words = [str(a) for a in args]
+    print(f"\n$ pixdex {shlex.join(words)}", flush=True)
+    subprocess.run([sys.executable, "-m", "pixdex.cli", *words], check=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0] if args else "out/demo")
+    library, queries = build(folder)
+    db = folder / "pixdex.db"
+    db.unlink(missing_ok=True)
+    print(
+        f"demo library: {len(list(library.iterdir()))} sample images in {library}; "
+        f"{len(list(queries.iterdir()))} edited queries in {queries}"
+    )
+    run("index", library, "--db", db)
+    run("search", queries, "--db", db, "--report", folder / "report.html")
+    run("dupes", "--db", db)
+    run("info", "--db", db)
+    print(f"\nopen {folder / 'report.html'} to see each query beside its matches")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""``make demo`` end to end: the sample library, the edited queries, index, search, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pixdex.catalog import Catalog
+from pixdex.demo import QUERY_EDITS, QUERY_PHOTOS, main
+
+
+def test_the_demo_indexes_the_samples_and_finds_every_red_square_query(tmp_path: Path, capfd):
+    main([str(tmp_path)])
+    printed = capfd.readouterr().out
+    assert "$ pixdex index" in printed and "$ pixdex search" in printed
+    assert "$ pixdex dupes" in printed and "motorcycle_right.png" in printed
+    assert "<img" in (tmp_path / "report.html").read_text()
+    queries = sorted((tmp_path / "queries").iterdir())
+    assert len(queries) == len(QUERY_PHOTOS) * len(QUERY_EDITS)
+    with Catalog(tmp_path / "pixdex.db", create=False) as catalog:
+        for name in QUERY_PHOTOS:
+            query = tmp_path / "queries" / f"{Path(name).stem}.red-square.png"
+            found = [Path(m.path).name for m in catalog.search(str(query)).matches]
+            assert found[0] == name, (query.name, found)

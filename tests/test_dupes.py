@@ -1,0 +1,265 @@
+"""Duplicate groups, safe actions and undo on a catalog of real photographs with planted copies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
+from pixdex.catalog.actions import journal_path
+from pixdex.cli import app
+from pixdex.evaluation.edits import write_edited_copies
+from pixdex.hashing import Hash
+
+SOURCES = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")
+"""Photographs that get planted copies; the other photos in ``photo_paths`` get none."""
+
+EDITS = ["identity", "resize-50", "jpeg-30", "brightness", "red-square"]
+"""Edits dHash sees through at the default distance (see BENCHMARKS.md, quality section)."""
+
+
+@pytest.fixture
+def collection(tmp_path, photo_paths) -> tuple[Path, dict[str, str]]:
+    """A folder of real photos, with edited copies and a byte-identical copy of ``SOURCES``
+    planted in a subfolder. Returns the folder and each file's source photo (by file name)."""
+    root = tmp_path / "photos"
+    planted = root / "planted"
+    planted.mkdir(parents=True)
+    source_of = {}
+    for photo in photo_paths:
+        shutil.copy(photo, root / photo.name)
+        source_of[str(root / photo.name)] = photo.name
+    for name in SOURCES:
+        for path in write_edited_copies(root / name, planted, EDITS).values():
+            source_of[str(path)] = name
+        twin = planted / f"twin-{name}"
+        shutil.copy(root / name, twin)
+        source_of[str(twin)] = name
+    return root, source_of
+
+
+@pytest.fixture
+def catalog(tmp_path, collection):
+    root, _ = collection
+    with Catalog(tmp_path / "pixdex.db") as opened:
+        opened.index([root], workers=1)
+        yield opened
+
+
+def group_paths(groups) -> list[set[str]]:
+    return [{m.path for m in g.members} for g in groups]
+
+
+@pytest.mark.parametrize("chain", [True, False])
+def test_planted_copies_land_in_their_sources_group(catalog, collection, chain):
+    _, source_of = collection
+    groups = catalog.duplicates(chain=chain)
+    for name in SOURCES:
+        copies = {path for path, source in source_of.items() if source == name}
+        holding = [paths for paths in group_paths(groups) if paths & copies]
+        assert len(holding) == 1, f"{name}'s copies are split over {len(holding)} groups"
+        assert holding[0] == copies
+    # No unrelated photographs grouped: every group shows a single source photo.
+    for paths in group_paths(groups):
+        assert len({source_of[p] for p in paths}) == 1, paths
+    assert len(groups) == len(SOURCES)
+
+
+def test_members_describe_the_files_and_the_keeper_comes_first(catalog):
+    for group in catalog.duplicates(keep="largest"):
+        keeper = group.keeper
+        assert keeper.distance == 0 and keeper.exact
+        pixels = [m.width * m.height for m in group.members]
+        assert keeper.width * keeper.height == max(pixels)
+        for member in group.members:
+            with Image.open(member.path) as image:
+                assert (member.width, member.height) == image.size
+            assert member.size == os.path.getsize(member.path)
+            assert member.exact == (
+                Path(member.path).read_bytes() == Path(keeper.path).read_bytes()
+            )
+        distances = [m.distance for m in group.others]
+        assert distances == sorted(distances)
+
+
+@pytest.mark.parametrize("keep", ["newest", "oldest", "shortest-path"])
+def test_keep_policies(catalog, keep):
+    for group in catalog.duplicates(keep=keep):
+        if keep == "shortest-path":
+            assert len(group.keeper.path) == min(len(m.path) for m in group.members)
+        else:
+            mtimes = [m.mtime_ns for m in group.members]
+            wanted = max(mtimes) if keep == "newest" else min(mtimes)
+            assert group.keeper.mtime_ns == wanted
+
+
+def test_chaining_is_optional(tmp_path, photo_paths):
+    """Five files whose hashes form a chain, each 4 bits from the next: one connected component,
+    but groups around representatives keep every member within the distance of one file."""
+    store = SQLiteStore(tmp_path / "chain.db")
+    value, records = 0, []
+    for step, photo in enumerate(photo_paths[:5]):
+        if step:
+            value ^= 0b1111 << (8 * step)  # four fresh bits per link
+        stat = photo.stat()
+        records.append(
+            FileRecord(
+                str(photo),
+                stat.st_size,
+                stat.st_mtime_ns,
+                digest=f"{step:032x}",
+                width=10,
+                height=10,
+                format="PNG",
+                hashes={"dhash": Hash(value, 64, "dhash", 100)},
+            )
+        )
+    store.write(records)
+    store.close()
+    with Catalog(tmp_path / "chain.db") as catalog:
+        chained = catalog.duplicates(max_distance=5)
+        assert len(chained) == 1 and len(chained[0].members) == 5
+        split = catalog.duplicates(max_distance=5, chain=False)
+        assert sorted(len(g.members) for g in split) == [2, 3]
+        for group in split:
+            hashes = {
+                m.path: records[photo_paths.index(Path(m.path))].hashes["dhash"]
+                for m in group.members
+            }
+            assert any(all(h - other <= 5 for other in hashes.values()) for h in hashes.values())
+
+
+def test_blank_images_form_no_group_unless_asked(tmp_path):
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    Image.new("RGB", (300, 200), (255, 255, 255)).save(folder / "white.png")
+    Image.new("RGB", (320, 240), (254, 254, 254)).save(folder / "white-too.jpg", quality=95)
+    with Catalog(tmp_path / "blank.db") as catalog:
+        catalog.index([folder], workers=1)
+        assert catalog.duplicates() == []
+        (group,) = catalog.duplicates(include_low_quality=True)
+        assert {Path(m.path).name for m in group.members} == {"white.png", "white-too.jpg"}
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_move_acts_on_exactly_the_non_keepers_and_undo_restores_them(catalog, collection, tmp_path):
+    root, _ = collection
+    before = snapshot(root)
+    groups = catalog.duplicates()
+    others = {m.path for g in groups for m in g.others}
+    keepers = {g.keeper.path for g in groups}
+    quarantine = tmp_path / "quarantine"
+
+    done = catalog.remove_duplicates(groups, move_to=quarantine)
+
+    assert {source for source, _ in done.moved} == others
+    assert done.skipped == () and done.deleted == ()
+    for source, target in done.moved:
+        assert not os.path.exists(source)
+        assert Path(target) == quarantine / Path(source).relative_to(root)
+        assert Path(target).read_bytes() == before[source]
+    assert all(os.path.exists(k) for k in keepers)
+    assert catalog.duplicates() == []  # the catalog no longer lists the moved files
+    assert len(journal_path(catalog.path).read_text().splitlines()) == len(others)
+
+    undone = catalog.undo()
+    assert undone.run == done.run and undone.failed == ()
+    assert snapshot(root) == before  # every file back, byte for byte
+    assert group_paths(catalog.duplicates()) == group_paths(groups)
+    assert catalog.undo().run is None  # nothing left to undo
+
+
+def test_a_file_changed_after_indexing_is_left_alone(catalog):
+    groups = catalog.duplicates()
+    changed = groups[0].others[0].path
+    with open(changed, "ab") as handle:
+        handle.write(b"edited after indexing")
+    touched = groups[1].others[0].path
+    stat = os.stat(touched)
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+    done = catalog.remove_duplicates(groups, delete=True)
+
+    skipped = dict(done.skipped)
+    assert set(skipped) == {changed, touched}
+    assert "size changed" in skipped[changed] and "modified" in skipped[touched]
+    assert os.path.exists(changed) and os.path.exists(touched)
+    expected = {m.path for g in groups for m in g.others} - {changed, touched}
+    assert set(done.deleted) == expected
+    assert not any(os.path.exists(p) for p in expected)
+    assert set(catalog.undo().not_undoable) == set(done.deleted)
+
+
+def test_a_group_whose_keeper_changed_is_not_touched(catalog):
+    groups = catalog.duplicates()
+    keeper = groups[0].keeper.path
+    Path(keeper).write_bytes(Path(keeper).read_bytes() + b"!")
+    done = catalog.remove_duplicates(groups[:1], delete=True)
+    assert done.deleted == ()
+    assert {p for p, _ in done.skipped} == {m.path for m in groups[0].members}
+    assert all(os.path.exists(m.path) for m in groups[0].members)
+
+
+def test_moving_into_the_collection_is_refused(catalog, collection):
+    root, _ = collection
+    with pytest.raises(CatalogError, match="inside the collection"):
+        catalog.remove_duplicates(catalog.duplicates(), move_to=root / "dupes")
+
+
+def test_cli_json_lines(catalog):
+    result = CliRunner().invoke(app, ["dupes", "--db", str(catalog.path), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(SOURCES)
+    for group in lines:
+        assert set(group) == {"keeper", "members"}
+        assert group["members"][0]["path"] == group["keeper"]
+        assert group["members"][0]["distance"] == 0
+        for member in group["members"]:
+            assert set(member) == {"path", "distance", "size", "width", "height", "exact"}
+            assert isinstance(member["exact"], bool)
+            assert member["size"] == os.path.getsize(member["path"])
+
+
+def test_cli_moves_then_undoes(catalog, collection, tmp_path):
+    root, _ = collection
+    before = snapshot(root)
+    db = str(catalog.path)
+    moved = CliRunner().invoke(app, ["dupes", "--db", db, "--move-to", str(tmp_path / "q")])
+    assert moved.exit_code == 0, moved.output
+    assert snapshot(root) != before
+    undone = CliRunner().invoke(app, ["undo", "--db", db])
+    assert undone.exit_code == 0, undone.output
+    assert snapshot(root) == before
+
+
+def test_cli_report_and_csv(catalog, tmp_path):
+    db = str(catalog.path)
+    page = tmp_path / "dupes.html"
+    assert CliRunner().invoke(app, ["dupes", "--db", db, "--report", str(page)]).exit_code == 0
+    text = page.read_text()
+    assert text.count("<section>") == len(SOURCES) and "data:image/jpeg;base64," in text
+    table = tmp_path / "dupes.csv"
+    assert CliRunner().invoke(app, ["dupes", "--db", db, "--csv", str(table)]).exit_code == 0
+    rows = table.read_text().splitlines()
+    members = sum(len(g.members) for g in catalog.duplicates())
+    assert rows[0].startswith("group,keeper,path") and len(rows) == members + 1
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--delete"], ["--keep", "prettiest"], ["--json", "--csv", "x.csv"], ["--algorithm", "nope"]],
+)
+def test_cli_user_errors_are_one_line_with_status_2(catalog, arguments):
+    result = CliRunner().invoke(app, ["dupes", "--db", str(catalog.path), *arguments])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "pixdex:" in result.stderr

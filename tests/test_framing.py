@@ -1,0 +1,138 @@
+"""Framed views on real photographs: trimming margins, the centre view, and ``ALG:framed`` search
+in the catalog, the command line and the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageOps
+
+from pixdex import hash_image
+from pixdex.catalog import Catalog, CatalogError
+from pixdex.evaluation.edits import load_rgb, write_edited_copies
+from pixdex.framing import centre, margin_box, trim_margins
+from pixdex.hashing import get_algorithm
+from pixdex.server import create_app
+
+PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"]
+
+
+def test_trimming_a_bordered_photo_gives_back_the_photo(photo_paths):
+    photo = load_rgb(photo_paths[0])  # astronaut: no uniform margins of its own
+    assert margin_box(photo) == (0, 0, *photo.size)
+    framed = ImageOps.expand(photo, border=60, fill=(255, 255, 255))
+    left, top, right, bottom = margin_box(framed)
+    assert abs(left - 60) <= 2 and abs(top - 60) <= 2
+    assert abs(right - 60 - photo.width) <= 2 and abs(bottom - 60 - photo.height) <= 2
+    assert hash_image(trim_margins(framed), "pdq") - hash_image(photo, "pdq") <= 16
+
+
+def test_a_blank_page_is_not_trimmed_to_nothing():
+    page = Image.new("RGB", (300, 200), "white")
+    assert trim_margins(page).size == (300, 200)
+
+
+def test_centre_cuts_the_fraction_from_each_side(photo_paths):
+    photo = load_rgb(photo_paths[0])
+    assert centre(photo, 0.1).size == (round(photo.width * 0.8), round(photo.height * 0.8))
+
+
+def test_views_are_algorithms_named_after_their_base(photo_paths):
+    value = hash_image(photo_paths[1], "pdq:centre")
+    assert value.algorithm == "pdq:centre" and len(value) == 256
+    assert get_algorithm("dhash:trim").min_side(8) == get_algorithm("dhash").min_side(8)
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        get_algorithm("pdq:sideways")
+
+
+@pytest.fixture(scope="module")
+def framed_catalog(tmp_path_factory, photo_paths):
+    """Photos indexed with dHash and PDQ framed, and edited copies: (db, photos, copies)."""
+    root = tmp_path_factory.mktemp("framed")
+    folder = root / "photos"
+    folder.mkdir()
+    for path in photo_paths:
+        shutil.copy(path, folder / path.name)
+    db = root / "pixdex.db"
+    with Catalog(db) as catalog:
+        catalog.index([folder], algorithms=["dhash", "pdq:framed"], workers=1)
+        assert set(catalog.algorithms()) == {"dhash", "pdq:trim", "pdq:centre"}
+    copies = {}
+    for name in PHOTOS:
+        copies[name] = write_edited_copies(folder / name, root / "copies", ["border", "crop-10"])
+    return db, folder, copies
+
+
+def test_framed_search_finds_bordered_and_cropped_copies_plain_dhash_misses(framed_catalog):
+    db, _, copies = framed_catalog
+    plain_found = framed_found = 0
+    with Catalog(db, create=False) as catalog:
+        for name, edits in copies.items():
+            for path in edits.values():
+                plain = [Path(m.path).name for m in catalog.search(str(path)).matches]
+                framed = catalog.search(str(path), algorithm="pdq:framed")
+                names = [Path(m.path).name for m in framed.matches]
+                plain_found += name in plain
+                framed_found += names[:1] == [name]
+                keys = [(m.distance, m.path) for m in framed.matches]
+                assert keys == sorted(keys)
+                assert framed.hash.algorithm == "pdq:trim"
+    total = sum(len(e) for e in copies.values())
+    assert framed_found == total
+    assert plain_found < total // 2
+
+
+def test_framed_search_needs_an_image_and_the_framed_hashes(framed_catalog, tmp_path, photo_paths):
+    db, folder, _ = framed_catalog
+    with Catalog(db, create=False) as catalog:
+        stored = catalog.search(str(folder / "coffee.png"), algorithm="pdq:framed").hash
+        with pytest.raises(CatalogError, match="need the query image"):
+            catalog.search(stored, algorithm="pdq:framed")
+        with pytest.raises(CatalogError, match="no dhash:framed hashes"):
+            catalog.search(str(folder / "coffee.png"), algorithm="dhash:framed")
+
+
+def test_framed_search_from_the_command_line_and_the_api(framed_catalog):
+    db, _, copies = framed_catalog
+    border = copies["chelsea.png"]["border"]
+    command = ["search", str(border), "--db", str(db), "--algorithm", "pdq:framed", "--json"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pixdex.cli", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = json.loads(result.stdout)
+    assert line["algorithm"] == "pdq:framed"
+    assert Path(line["matches"][0]["path"]).name == "chelsea.png"
+    with TestClient(create_app(db)) as client:
+        data = border.read_bytes()
+        files = {"image": (border.name, data, "image/png")}
+        framed = client.post("/api/search", params={"algorithm": "pdq:framed"}, files=files)
+        assert framed.status_code == 200, framed.text
+        assert Path(framed.json()["matches"][0]["path"]).name == "chelsea.png"
+        files = {"image": (border.name, data, "image/png")}
+        plain = client.post("/api/search", files=files).json()["matches"]
+        assert "chelsea.png" not in [Path(m["path"]).name for m in plain]
+        by_hash = client.post("/api/search", json={"hash": "0" * 64, "algorithm": "pdq:framed"})
+        assert by_hash.status_code == 400 and "image query" in by_hash.json()["error"]
+
+
+def test_flips_through_the_api(framed_catalog, tmp_path):
+    db, folder, _ = framed_catalog
+    mirrored = tmp_path / "mirrored.png"
+    ImageOps.mirror(load_rgb(folder / "coffee.png")).save(mirrored)
+    with TestClient(create_app(db)) as client:
+        files = {"image": (mirrored.name, mirrored.read_bytes(), "image/png")}
+        plain = client.post("/api/search", files=files).json()["matches"]
+        assert "coffee.png" not in [Path(m["path"]).name for m in plain]
+        files = {"image": (mirrored.name, mirrored.read_bytes(), "image/png")}
+        flipped = client.post("/api/search", params={"flips": "true"}, files=files).json()
+        assert Path(flipped["matches"][0]["path"]).name == "coffee.png"
+        assert flipped["matches"][0]["distance"] == 0
