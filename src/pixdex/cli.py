@@ -337,7 +337,8 @@ def evaluate(
         typer.Option(
             "--algorithms",
             "-a",
-            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq), "
+            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq, or a "
+            "view such as pdq:trim), "
             "ALG+flips (also the query's mirrored and rotated orientations), ALG+lowq (also "
             "near-blank images' hashes), ALG+ALG or ALG+ALG:BITS (candidates confirmed by a "
             "second hash, within its usual or the given distance).",

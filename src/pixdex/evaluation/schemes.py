@@ -30,7 +30,7 @@ from pixdex.catalog import default_distance
 from pixdex.catalog.orientations import orientations
 from pixdex.evaluation.protocol import HashedSample, Scheme, algorithm_scheme, picture_distances
 from pixdex.evaluation.variants import confirmed
-from pixdex.hashing import ALGORITHMS
+from pixdex.hashing import ALGORITHMS, get_algorithm
 
 FLIPS = "flips"
 LOW_QUALITY = "lowq"
@@ -50,37 +50,42 @@ class Mode:
 
 def parse_mode(text: str) -> Mode:
     """The ``Mode`` a name like ``dhash``, ``dhash+flips``, ``dhash+pdq`` or ``dhash+pdq:60``
-    stands for.
+    stands for. Any algorithm may be a view (``pdq:trim``, ``dhash:centre+pdq:trim:60``): a
+    trailing ``:N`` of digits is the confirming distance, any other ``:NAME`` a view.
 
     Raises ValueError naming the known algorithms for anything else.
     """
     name = text.strip().lower()
     primary, _, second = name.partition("+")
-    second, colon, distance = second.partition(":")
+    head, colon, tail = second.rpartition(":")
+    confirm_distance = None
+    if colon and tail.isdigit():
+        second, confirm_distance = head, int(tail)
     known = ", ".join(sorted(ALGORITHMS))
     usage = (
-        f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+{LOW_QUALITY}, ALG+ALG or ALG+ALG:DISTANCE"
+        f"choose from {known} (or ALG:VIEW), as ALG, ALG+{FLIPS}, ALG+{LOW_QUALITY}, ALG+ALG "
+        "or ALG+ALG:DISTANCE"
     )
     modifier = second in (FLIPS, LOW_QUALITY)
     for part in (primary, second) if second and not modifier else (primary,):
-        if part not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}")
-    if colon and (not distance.isdigit() or modifier):
-        raise ValueError(f"{text!r}: the confirming distance must be a number of bits; {usage}")
+        try:
+            get_algorithm(part)
+        except ValueError:
+            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}") from None
+    if (modifier or not second) and confirm_distance is not None:
+        raise ValueError(f"{text!r}: a distance only follows a confirming algorithm; {usage}")
     if second == FLIPS:
         return Mode(name, primary, flips=True)
     if second == LOW_QUALITY:
         return Mode(name, primary, include_low_quality=True)
-    return Mode(
-        name, primary, confirm=second or None, confirm_distance=int(distance) if colon else None
-    )
+    return Mode(name, primary, confirm=second or None, confirm_distance=confirm_distance)
 
 
 def oriented_scheme(algorithm: str) -> Scheme:
     """An algorithm's codes of the picture in its eight orientations, identity first: row 0 is
     what the catalog stores, rows 0-7 what a search with flips looks up. Degenerate pictures
     are declined."""
-    chosen = ALGORITHMS[algorithm]
+    chosen = get_algorithm(algorithm)
 
     def codes(image: Image.Image) -> np.ndarray | None:
         hashes = [chosen.compute(p, chosen.default_size) for p in orientations(image)]
