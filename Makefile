@@ -28,6 +28,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pip install -q --no-deps imagededup tqdm PyWavelets
 	$(PY) -m benchmarks
 
 lint: $(STAMP)

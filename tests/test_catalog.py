@@ -199,6 +199,18 @@ def test_the_search_index_is_saved_beside_the_catalog_and_replaced_when_stale(
         assert names == {photo_paths[0].name, "copy.png"}
 
 
+def test_a_damaged_saved_index_is_rebuilt(tmp_path: Path, photos: Path, photo_paths) -> None:
+    db = tmp_path / "pixdex.db"
+    with Catalog(db) as catalog:
+        catalog.index([photos], workers=1)
+    (saved,) = tmp_path.glob("pixdex.db.dhash.g*.idx")
+    saved.write_bytes(b"not an index file at all")
+    with Catalog(db, create=False) as reopened:
+        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
+    assert names == {photo_paths[0].name}
+    assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
+
+
 def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
     catalog: Catalog, photos: Path, photo_paths: list[Path]
 ) -> None:

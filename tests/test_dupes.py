@@ -176,6 +176,8 @@ def test_move_acts_on_exactly_the_non_keepers_and_undo_restores_them(catalog, co
     assert snapshot(root) == before  # every file back, byte for byte
     assert group_paths(catalog.duplicates()) == group_paths(groups)
     assert catalog.undo().run is None  # nothing left to undo
+    nothing = catalog.remove_duplicates([], move_to=quarantine)
+    assert nothing.moved == nothing.skipped == ()
 
 
 def test_a_file_changed_after_indexing_is_left_alone(catalog):

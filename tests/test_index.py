@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixdex.bits import hamming
-from pixdex.index import LinearScan, build_index, load_index
+from pixdex.index import LinearScan, MultiIndexHash, VPTree, build_index, kernels, load_index
+from pixdex.index.scan import numpy_scan_range
 
-STRUCTURES = [LinearScan]
+STRUCTURES = [LinearScan, VPTree, MultiIndexHash]
 
 
 def reference_range(codes, ids, query, radius):
@@ -178,3 +179,85 @@ def test_build_index_rejects_unknown_kind_and_bad_codes():
         LinearScan(np.zeros((2, 1), np.float32))
     with pytest.raises(ValueError, match="2 ids for 3 codes"):
         LinearScan(np.zeros((3, 1), np.uint64), np.arange(2))
+
+
+@SETTINGS
+@given(data=code_sets(), radius=st.integers(0, 24), k=st.integers(0, 30), extra=st.integers(0, 12))
+def test_multi_index_probing_matches_reference(data, radius, k, extra):
+    """MultiIndexHash with the scan fallback off, so every answer comes from the tables: any
+    number of (possibly uneven) substrings, removed entries included."""
+    codes, ids, queries = data
+    bits = 64 * codes.shape[1]
+    tables = min(bits, -(-bits // 12) + extra)
+    index = MultiIndexHash(codes, ids, tables=tables, scan_fallback=False)
+    assert index.tables == tables
+    doomed = ids[::5]
+    index.remove(doomed)
+    keep = ~np.isin(ids, doomed)
+    for query in queries:
+        assert_same(
+            index.range_search(query, radius),
+            reference_range(codes[keep], ids[keep], query, radius),
+        )
+        assert_same(index.knn(query, k), reference_knn(codes[keep], ids[keep], query, k))
+
+
+def test_multi_index_rejects_substrings_too_long():
+    with pytest.raises(ValueError, match="longer than 24 bits"):
+        MultiIndexHash(np.zeros((4, 1), np.uint64), tables=2)
+
+
+def test_build_index_kinds_and_automatic_choice():
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 2**64, size=(100, 1), dtype=np.uint64)
+    for kind, structure in [("scan", LinearScan), ("vptree", VPTree), ("mih", MultiIndexHash)]:
+        assert type(build_index(small, kind=kind)) is structure
+    assert type(build_index(small)) is LinearScan
+    seeds = rng.integers(0, 2**64, size=(500, 1), dtype=np.uint64)
+    large = flip_bits(seeds[rng.integers(0, 500, 40_000)], rng.integers(0, 12, 40_000), rng)
+    index = build_index(large)
+    assert type(index) is MultiIndexHash
+    ids = np.arange(large.shape[0])
+    queries = flip_bits(large[:20], rng.integers(0, 7, 20), rng)
+    lims, hit_ids, hit_dists = index.range_search_batch(queries, 10)
+    for i, query in enumerate(queries):
+        got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
+        assert_same(got, reference_range(large, ids, query, 10))
+
+
+@pytest.mark.parametrize("words", [1, 4])
+def test_deep_structures_match_reference_on_a_larger_clustered_set(words):
+    """3,000 clustered codes: a VP-tree many levels deep and MIH tables with full buckets, with
+    the scan fallback on and off, against the reference at the radii near-duplicate search uses."""
+    rng = np.random.default_rng(words)
+    seeds = rng.integers(0, 2**64, size=(40, words), dtype=np.uint64)
+    codes = flip_bits(seeds[rng.integers(0, 40, 3000)], rng.integers(0, 16, 3000), rng)
+    codes[::7] = codes[0]
+    ids = rng.permutation(3000).astype(np.int64)
+    queries = flip_bits(codes[rng.integers(0, 3000, 12)], rng.integers(0, 7, 12), rng)
+    indexes = [
+        VPTree(codes, ids),
+        MultiIndexHash(codes, ids),
+        MultiIndexHash(codes, ids, scan_fallback=False),
+    ]
+    for radius in [0, 4, 10, 12, 31] if words == 4 else [0, 2, 4, 8, 10, 12]:
+        for index in indexes:
+            lims, hit_ids, hit_dists = index.range_search_batch(queries, radius)
+            for i, query in enumerate(queries):
+                got = hit_ids[lims[i] : lims[i + 1]], hit_dists[lims[i] : lims[i + 1]]
+                assert_same(got, reference_range(codes, ids, query, radius))
+
+
+@SETTINGS
+@given(data=code_sets(max_size=200))
+def test_the_numpy_scan_equals_the_compiled_scan(data):
+    codes, ids, queries = data
+    columns = kernels.as_columns(codes)
+    alive = np.ones(len(ids), dtype=np.uint8)
+    alive[::3] = 0
+    for radius in (0, 3, 10, 64 * codes.shape[1]):
+        for mask in (alive, alive[:0]):
+            compiled = kernels.scan_range(columns, ids, mask, queries, radius)
+            plain = numpy_scan_range(columns, ids, mask, queries, radius)
+            for ours, theirs in zip(plain, compiled, strict=True):
+                np.testing.assert_array_equal(ours, theirs)

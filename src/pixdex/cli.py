@@ -544,9 +544,10 @@ def _print_actions(done, *, to_stderr: bool) -> None:
         typer.echo(f"deleted: {path}", err=to_stderr)
     for path, reason in done.skipped:
         typer.echo(f"skipped: {path}: {reason}", err=to_stderr)
+    undo = "; `pixdex undo` moves them back" if done.moved else ""
     typer.echo(
         f"{len(done.moved)} moved, {len(done.deleted)} deleted, {len(done.skipped)} skipped "
-        f"(run {done.run}; `pixdex undo` moves them back)",
+        f"(run {done.run}{undo})",
         err=to_stderr,
     )
 

@@ -105,16 +105,18 @@ def apply_actions(
     if (move_to is None) == (not delete):
         raise CatalogError("choose one action: a folder to move duplicates to, or delete")
     target_root = Path(move_to).absolute() if move_to is not None else None
+    run = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
     members = [m.path for g in groups for m in g.members]
+    if not members:
+        return ActionReport(run, (), (), ())
     # Two distinct files never share a full path, so this is a folder.
-    common = Path(os.path.commonpath(members)) if members else Path("/")
+    common = Path(os.path.commonpath(members))
     if target_root is not None and target_root.is_relative_to(common):
         raise CatalogError(
             f"{target_root}: the folder to move duplicates to lies inside the collection "
             f"({common}); choose a folder outside it"
         )
 
-    run = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
     moved: list[tuple[str, str]] = []
     deleted: list[str] = []
     skipped: list[tuple[str, str]] = []

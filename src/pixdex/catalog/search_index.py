@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +69,17 @@ def open_search_index(
     """The current index of ``algorithm``: loaded from its saved file, or built and saved.
 
     Degenerate hashes (quality below ``LOW_QUALITY``) are left out unless ``include_low_quality``.
-    A failure to save (a read-only folder) only costs the next process a rebuild.
+    A failure to save (a read-only folder) only costs the next process a rebuild; a saved file
+    that cannot be read (damaged, or written by an older pixdex) is rebuilt the same way.
     """
     generation = store.generation()
     bits = store.algorithms().get(algorithm, 0)
     path = index_file(catalog, algorithm, include_low_quality, generation)
     if path.is_file():
-        return SearchIndex(algorithm, bits, generation, load_index(path))
+        try:
+            return SearchIndex(algorithm, bits, generation, load_index(path))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # a saved index is a cache: one of an older format or damaged is rebuilt
     ids, codes, bits = store.codes(algorithm, 0 if include_low_quality else LOW_QUALITY)
     if len(ids) == 0:
         return SearchIndex(algorithm, bits, generation, None)

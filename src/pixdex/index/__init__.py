@@ -7,7 +7,17 @@ forms) with arrays of ids and distances in bits.
 
 from pixdex.index.auto import build_index, load_index
 from pixdex.index.base import HammingIndex
+from pixdex.index.mih import MultiIndexHash
 from pixdex.index.scan import LinearScan
 from pixdex.index.selfjoin import pairs_within
+from pixdex.index.vptree import VPTree
 
-__all__ = ["HammingIndex", "LinearScan", "build_index", "load_index", "pairs_within"]
+__all__ = [
+    "HammingIndex",
+    "LinearScan",
+    "MultiIndexHash",
+    "VPTree",
+    "build_index",
+    "load_index",
+    "pairs_within",
+]

@@ -223,7 +223,11 @@ class HammingIndex:
         hits = self._search_built(queries, radius)
         if self._pending_ids.shape[0]:
             extra = kernels.scan_range(
-                self._pending_codes.reshape(-1), self._pending_ids, self._alive[:0], queries, radius
+                kernels.as_columns(self._pending_codes),
+                self._pending_ids,
+                self._alive[:0],
+                queries,
+                radius,
             )
             lims = hits[0] + extra[0]
             ids = np.empty(lims[-1], dtype=np.int64)

@@ -76,69 +76,94 @@ def sort_hits(lims, ids, dists, max_distance):
 
 
 SCAN_BLOCK = 1024
-"""Rows per scan block: a vectorised pass counts a block's hits, a second pass collects them only
-when there are some (an ``(n, w)`` view or an in-loop append would stop LLVM vectorising)."""
-
-
-@njit(cache=True, nogil=True, inline="always")
-def flat_distance(flat, row, query):
-    """Hamming distance (bits) between row ``row`` of flattened codes and ``query`` ``(w,)``."""
-    words = query.shape[0]
-    total = 0
-    for word in range(words):
-        total += popcount(flat[row * words + word] ^ query[word])
-    return total
+"""Rows per scan block: a vectorised pass computes a block's distances, a second pass collects
+the hits only when there are some (an in-loop append would stop LLVM vectorising)."""
 
 
 @njit(cache=True, nogil=True)
-def scan_range(flat, ids, alive, queries, radius):
+def scan_range(columns, ids, alive, queries, radius):
     """All codes within ``radius`` bits of each query, by brute force.
 
-    ``flat`` is the ``(n, w)`` codes raveled (C order); ``alive`` a uint8 mask of live rows, or
+    ``columns`` is the codes transposed, ``(w, n)`` C order (see ``as_columns``); ``alive`` a
+    uint8 mask of live rows, or
     empty when every row is live. Returns ``(lims, hit_ids, hit_dists)``: the hits of query ``i``
     are ``[lims[i], lims[i+1])``, sorted by distance then id.
     """
-    words = queries.shape[1]
-    n = ids.shape[0]
-    masked = alive.shape[0] > 0
     lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
     out_ids = np.empty(4 * SCAN_BLOCK, dtype=np.int64)
     out_dists = np.empty(4 * SCAN_BLOCK, dtype=np.int32)
     count = 0
     for query in range(queries.shape[0]):
-        q = queries[query]
-        for start in range(0, n, SCAN_BLOCK):
-            stop = min(n, start + SCAN_BLOCK)
-            hits = 0
-            if words == 1:
-                q0 = q[0]
-                block = flat[start:stop]
-                for j in range(block.shape[0]):
-                    hits += popcount(block[j] ^ q0) <= radius
-            else:
-                for row in range(start, stop):
-                    hits += flat_distance(flat, row, q) <= radius
-            if hits == 0:
-                continue
-            while count + hits > out_ids.shape[0]:
-                out_ids, out_dists = grow(out_ids, out_dists)
-            count = collect(
-                flat, ids, alive, masked, q, radius, start, stop, out_ids, out_dists, count
-            )
+        out_ids, out_dists, count = scan_one(
+            columns, ids, alive, queries[query], radius, out_ids, out_dists, count
+        )
         lims[query + 1] = count
     out_ids = out_ids[:count].copy()
     out_dists = out_dists[:count].copy()
-    sort_hits(lims, out_ids, out_dists, 64 * words)
+    sort_hits(lims, out_ids, out_dists, 64 * queries.shape[1])
     return lims, out_ids, out_dists
 
 
 @njit(cache=True, nogil=True)
-def collect(flat, ids, alive, masked, query, radius, start, stop, out_ids, out_dists, count):
-    """Append rows ``start .. stop-1`` within ``radius`` of ``query``; returns the new count."""
-    for row in range(start, stop):
-        d = flat_distance(flat, row, query)
-        if d <= radius and (not masked or alive[row]):
-            out_ids[count] = ids[row]
-            out_dists[count] = d
-            count += 1
-    return count
+def scan_one(columns, ids, alive, q, radius, out_ids, out_dists, count):
+    """Append every live code within ``radius`` bits of ``q`` to the hit buffer (unsorted).
+
+    Returns the buffer (grown when needed) and its new count. Each block's distances go to a small
+    buffer in one vectorised pass; only blocks with hits are then walked to collect them.
+    """
+    n = ids.shape[0]
+    masked = alive.shape[0] > 0
+    block_dists = np.empty(SCAN_BLOCK, dtype=np.int32)
+    for start in range(0, n, SCAN_BLOCK):
+        stop = min(n, start + SCAN_BLOCK)
+        hits = block_distances(columns, q, radius, start, stop, block_dists)
+        if hits == 0:
+            continue
+        while count + hits > out_ids.shape[0]:
+            out_ids, out_dists = grow(out_ids, out_dists)
+        for j in range(stop - start):
+            if block_dists[j] <= radius and (not masked or alive[start + j]):
+                out_ids[count] = ids[start + j]
+                out_dists[count] = block_dists[j]
+                count += 1
+    return out_ids, out_dists, count
+
+
+@njit(cache=True, nogil=True, inline="always")
+def block_distances(columns, q, radius, start, stop, block_dists):
+    """Distances of rows ``start .. stop-1`` to ``q`` into ``block_dists``; returns how many are
+    within ``radius``. Word-major columns give every word its own contiguous stream, so LLVM
+    vectorises the loop (for 256-bit codes ~2× faster than row-major rows); 64- and 256-bit codes
+    are spelt out because a loop over words would stop it."""
+    words = q.shape[0]
+    hits = 0
+    if words == 1:
+        q0 = q[0]
+        col0 = columns[0, start:stop]
+        for j in range(stop - start):
+            d = popcount(col0[j] ^ q0)
+            block_dists[j] = d
+            hits += d <= radius
+    elif words == 4:
+        q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+        col0, col1 = columns[0, start:stop], columns[1, start:stop]
+        col2, col3 = columns[2, start:stop], columns[3, start:stop]
+        for j in range(stop - start):
+            d = popcount(col0[j] ^ q0) + popcount(col1[j] ^ q1)
+            d += popcount(col2[j] ^ q2) + popcount(col3[j] ^ q3)
+            block_dists[j] = d
+            hits += d <= radius
+    else:
+        for j in range(stop - start):
+            d = 0
+            for word in range(words):
+                d += popcount(columns[word, start + j] ^ q[word])
+            block_dists[j] = d
+            hits += d <= radius
+    return hits
+
+
+def as_columns(codes: np.ndarray) -> np.ndarray:
+    """Codes ``(n, w)`` as the word-major ``(w, n)`` array the scan kernels read (a free view of
+    the same memory for 64-bit codes, a copy otherwise)."""
+    return np.ascontiguousarray(codes.T)

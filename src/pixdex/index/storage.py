@@ -1,9 +1,11 @@
 """The on-disk format of an index: one uncompressed ``.npz`` of plain arrays, no pickle.
 
-Members: ``format`` (int, currently 1), ``kind`` (the structure's name: ``scan``, ``vptree`` or
-``mih``), ``words`` (uint64 words per code) and the structure's own arrays under their names, e.g.
-``codes`` ``(n, w)`` uint64 and ``ids`` ``(n,)`` int64. Any numpy (or a zip tool plus the ``.npy``
-format) reads it; ``np.load(path, allow_pickle=False)`` refuses anything executable.
+Members: ``format`` (int, currently 2: the scan's codes became word-major ``columns``), ``kind``
+(the structure's name: ``scan``, ``vptree`` or ``mih``), ``words`` (uint64 words per code) and the
+structure's own arrays under their names, e.g. ``ids`` ``(n,)`` int64 and the codes, as ``codes``
+``(n, w)`` uint64 (``vptree``, ``mih``) or word-major ``columns`` ``(w, n)`` uint64 (``scan``).
+Any numpy (or a zip tool plus the ``.npy`` format) reads it; ``np.load(path, allow_pickle=False)``
+refuses anything executable.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2
 RESERVED = ("format", "kind", "words")
 
 
