@@ -33,6 +33,8 @@ MODES = [
     "whash",
     "pdq",
     "dhash+flips",
+    "dhash+lowq",
+    "phash+lowq",
     "dhash+pdq",
     "dhash+pdq:50",
     "dhash+pdq:70",
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--kinds", default="", help="only these corpus kinds, comma-separated (e.g. jpeg-photo)"
     )
+    parser.add_argument("--modes", default=",".join(MODES), help="modes, comma-separated")
     args = parser.parse_args(argv or [])
     quick = args.quick or os.environ.get("PIXDEX_BENCH_QUICK") == "1"
     sample, max_side = (20, 256) if quick else (args.sample, args.max_side)
@@ -88,13 +91,16 @@ def main(argv: list[str] | None = None) -> None:
     if kinds:
         corpus = [im for im in corpus if im.kind in kinds]
     groups = {str(im.path.resolve()): im.group for im in corpus}
+    modes = [m for m in args.modes.split(",") if m]
+    custom = modes != MODES
     name = "quick" if quick else "corpus" + ("-" + "-".join(sorted(kinds)) if kinds else "")
+    name += "-custom" if custom else ""
     started = time.perf_counter()
     console = Console(width=160)
     evaluation = run_eval(
         [im.path for im in corpus],
         REPO,
-        modes=MODES,
+        modes=modes,
         edits=DEFAULT_EVAL_EDITS,
         sample=sample,
         seed=args.seed,
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         groups=groups,
         console=console,
     )
-    if not quick and not kinds:
+    if not quick and not kinds and not custom:
         shown = [r for r in evaluation.results if r.mode in DOC_MODES]
         DOC_FIGURE.parent.mkdir(exist_ok=True)
         plot_tradeoff(dataclasses.replace(evaluation, results=tuple(shown)), DOC_FIGURE)
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     print(markdown_table(evaluation, DOC_MODES))
     console.print(
         f"{len(evaluation.originals)} originals of {evaluation.found} corpus files, "
-        f"{len(evaluation.edits)} edits, {len(MODES)} modes in "
+        f"{len(evaluation.edits)} edits, {len(modes)} modes in "
         f"{time.perf_counter() - started:.0f} s → {OUT / name}"
     )
 

@@ -117,6 +117,27 @@ def test_a_confirming_hash_only_removes_matches(evaluation) -> None:
     assert confirmed.edits["jpeg-30"].recall[10] == plain.edits["jpeg-30"].recall[10] == 1.0
 
 
+def test_views_are_measured_like_any_algorithm(photo_folder: Path, tmp_path: Path) -> None:
+    options = {"sample": 5, "edits": ["border"], "modes": ["dhash", "dhash:trim"]}
+    plain, trimmed = (r.report for r in run(photo_folder, tmp_path, **options).results)
+    # A white frame moves the picture inside the hashed area; trimming it away undoes that.
+    assert trimmed.edits["border"].recall[4] == 1.0
+    assert plain.edits["border"].recall[4] < 1.0
+
+
+def test_low_quality_hashes_are_matched_only_when_asked(photo_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "blanks"
+    shutil.copytree(photo_folder, folder)
+    for shade in (250, 255):  # two blank pages: identical, degenerate dHashes
+        Image.new("RGB", (300, 200), (shade,) * 3).save(folder / f"blank{shade}.png")
+    options = {"sample": None, "edits": ["jpeg-30"], "modes": ["dhash", "dhash+lowq"]}
+    plain, lowq = (r.report for r in run(folder, tmp_path / "out", **options).results)
+    assert plain.false_match_rate[0] == 0 and lowq.false_match_rate[0] > 0
+    # With low-quality hashes, the blank pages' JPEG copies are found; without, they are not.
+    assert lowq.edits["jpeg-30"].recall[10] == 1.0
+    assert plain.edits["jpeg-30"].recall[10] == pytest.approx(7 / 9)
+
+
 def test_unreadable_files_are_left_out_and_listed(photo_folder: Path, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     shutil.copytree(photo_folder, folder)
@@ -148,7 +169,12 @@ def test_mode_names() -> None:
     assert parse_mode("dhash+pdq:60") == Mode(
         "dhash+pdq:60", "dhash", confirm="pdq", confirm_distance=60
     )
-    for bad in ("sha1", "dhash+sha1", "+pdq", "dhash+pdq:x", "dhash+flips:3"):
+    assert parse_mode("pdq+lowq") == Mode("pdq+lowq", "pdq", include_low_quality=True)
+    assert parse_mode("dhash:centre+pdq:trim:40") == Mode(
+        "dhash:centre+pdq:trim:40", "dhash:centre", confirm="pdq:trim", confirm_distance=40
+    )
+    assert parse_mode("pdq:trim+flips") == Mode("pdq:trim+flips", "pdq:trim", flips=True)
+    for bad in ("sha1", "dhash+sha1", "+pdq", "dhash+pdq:x", "dhash+flips:3", "dhash:7"):
         with pytest.raises(ValueError, match="choose from"):
             parse_mode(bad)
 

@@ -337,9 +337,11 @@ def evaluate(
         typer.Option(
             "--algorithms",
             "-a",
-            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq), "
-            "ALG+flips (also the query's mirrored and rotated orientations) or ALG+ALG "
-            "(candidates confirmed by a second hash).",
+            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq, or a "
+            "view such as pdq:trim), "
+            "ALG+flips (also the query's mirrored and rotated orientations), ALG+lowq (also "
+            "near-blank images' hashes), ALG+ALG or ALG+ALG:BITS (candidates confirmed by a "
+            "second hash, within its usual or the given distance).",
         ),
     ] = ",".join(DEFAULT_MODES),
     edits: Annotated[

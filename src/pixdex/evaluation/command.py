@@ -32,6 +32,7 @@ from pixdex.catalog import default_distance, walk_images
 from pixdex.evaluation.measure import QualityReport
 from pixdex.evaluation.protocol import ProgressCallback, hash_sample, report_from_distances
 from pixdex.evaluation.schemes import hashing_schemes, mode_distances, parse_mode
+from pixdex.hashing import get_algorithm
 
 DEFAULT_MODES = ["dhash", "ahash", "phash", "whash", "pdq", "dhash+flips", "dhash+pdq"]
 """Every algorithm alone, plus the two search modes built on the default algorithm."""
@@ -198,7 +199,8 @@ def evaluate_modes(
     )
     results = []
     for mode in parsed:
-        bits = sample.bits[mode.primary]
+        algorithm = get_algorithm(mode.primary)
+        bits = algorithm.bits(algorithm.default_size)
         queries, originals = mode_distances(sample, mode)
         report = report_from_distances(sample, mode.name, bits, queries, originals)
         results.append(

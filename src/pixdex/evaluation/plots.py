@@ -3,7 +3,8 @@
 - ``recall_by_edit.png``: one panel per search mode, recall of each edit against the Hamming
   distance, with the recommended and the default distance marked;
 - ``tradeoff.png``: recall (all edits but the orientation ones) against the false-match rate per
-  pair, one curve per mode, each point a distance: the further up and left, the better.
+  pair, one curve per mode, each point a distance (circle: recommended, square: default): the
+  further up and left, the better.
 """
 
 from __future__ import annotations
@@ -92,13 +93,17 @@ def plot_tradeoff(evaluation: Evaluation, path: Path) -> Path:
         if result.recommended >= 0:
             d = result.recommended
             panel.plot(rate[d], recall[d], "o", color=line.get_color(), ms=7, mfc="none")
+        d = result.default
+        panel.plot(rate[d], recall[d], "s", color=line.get_color(), ms=6, mfc="none")
     panel.axvline(evaluation.target, color="grey", ls=":", lw=1, label="target rate")
     panel.set_xscale("log")
     panel.set_xlim(floor * 0.8, 1.0)
     panel.set_ylim(0, 1.01)
     panel.set_xlabel("false-match rate per pair of different pictures (log)")
     panel.set_ylabel("recall (edits other than mirror / rotate)")
-    panel.set_title("recall vs false matches; circles: recommended distance", fontsize=9)
+    panel.set_title(
+        "recall vs false matches; circle: recommended distance, square: default", fontsize=9
+    )
     panel.grid(alpha=0.3, which="both")
     panel.legend(fontsize=7, loc="lower right")
     figure.tight_layout()

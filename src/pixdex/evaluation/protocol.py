@@ -29,7 +29,7 @@ from pixdex.evaluation.measure import (
     pair_false_match_rate,
     query_curves,
 )
-from pixdex.hashing import ALGORITHMS
+from pixdex.hashing import get_algorithm
 
 CodesOf = Callable[[Image.Image], np.ndarray | None]
 """Picture → ``(k, w)`` uint64 codes (``k`` ≥ 1 hashes of ``w`` words), or None to decline."""
@@ -66,7 +66,7 @@ def algorithm_scheme(
     With ``skip_degenerate``, pictures whose hash is degenerate (quality < LOW_QUALITY) are
     declined: they are neither indexed nor searched.
     """
-    algorithm = ALGORITHMS[name]
+    algorithm = get_algorithm(name)
     size = hash_size or algorithm.default_size
 
     def codes(image: Image.Image) -> np.ndarray | None:

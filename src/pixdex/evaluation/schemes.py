@@ -7,10 +7,13 @@
 - ``ALG+CONFIRM`` (``dhash+pdq``): candidates from ``ALG`` within the distance, kept only when the
   ``CONFIRM`` hashes are within ``CONFIRM``'s default distance too
   (``Catalog.search(confirm=CONFIRM)``); ``ALG+CONFIRM:N`` confirms within ``N`` bits instead
-  (``confirm_distance=N``).
+  (``confirm_distance=N``);
+- ``ALG+lowq``: ``ALG`` with degenerate hashes matched too (``include_low_quality=True``).
 
 As in the catalog, degenerate hashes (near-blank pictures, quality < LOW_QUALITY) are neither
-indexed nor searched: such an original is never found and never falsely matched.
+indexed nor searched unless the mode says ``lowq``: such an original is never found and never
+falsely matched. A confirming hash is compared whatever its quality, as the catalog compares the
+stored one.
 
 Each mode becomes a pair of distance matrices over a ``HashedSample`` (queries × originals, and
 originals × originals), so the measurement code is the same for all of them.
@@ -27,9 +30,10 @@ from pixdex.catalog import default_distance
 from pixdex.catalog.orientations import orientations
 from pixdex.evaluation.protocol import HashedSample, Scheme, algorithm_scheme, picture_distances
 from pixdex.evaluation.variants import confirmed
-from pixdex.hashing import ALGORITHMS
+from pixdex.hashing import ALGORITHMS, get_algorithm
 
 FLIPS = "flips"
+LOW_QUALITY = "lowq"
 
 
 @dataclass(frozen=True)
@@ -41,36 +45,47 @@ class Mode:
     flips: bool = False
     confirm: str | None = None
     confirm_distance: int | None = None
+    include_low_quality: bool = False
 
 
 def parse_mode(text: str) -> Mode:
     """The ``Mode`` a name like ``dhash``, ``dhash+flips``, ``dhash+pdq`` or ``dhash+pdq:60``
-    stands for.
+    stands for. Any algorithm may be a view (``pdq:trim``, ``dhash:centre+pdq:trim:60``): a
+    trailing ``:N`` of digits is the confirming distance, any other ``:NAME`` a view.
 
     Raises ValueError naming the known algorithms for anything else.
     """
     name = text.strip().lower()
     primary, _, second = name.partition("+")
-    second, colon, distance = second.partition(":")
+    head, colon, tail = second.rpartition(":")
+    confirm_distance = None
+    if colon and tail.isdigit():
+        second, confirm_distance = head, int(tail)
     known = ", ".join(sorted(ALGORITHMS))
-    usage = f"choose from {known}, as ALG, ALG+{FLIPS}, ALG+ALG or ALG+ALG:DISTANCE"
-    for part in (primary, second) if second and second != FLIPS else (primary,):
-        if part not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}")
-    if colon and (not distance.isdigit() or second == FLIPS):
-        raise ValueError(f"{text!r}: the confirming distance must be a number of bits; {usage}")
+    usage = (
+        f"choose from {known} (or ALG:VIEW), as ALG, ALG+{FLIPS}, ALG+{LOW_QUALITY}, ALG+ALG "
+        "or ALG+ALG:DISTANCE"
+    )
+    modifier = second in (FLIPS, LOW_QUALITY)
+    for part in (primary, second) if second and not modifier else (primary,):
+        try:
+            get_algorithm(part)
+        except ValueError:
+            raise ValueError(f"unknown algorithm {part!r} in {text!r}; {usage}") from None
+    if (modifier or not second) and confirm_distance is not None:
+        raise ValueError(f"{text!r}: a distance only follows a confirming algorithm; {usage}")
     if second == FLIPS:
         return Mode(name, primary, flips=True)
-    return Mode(
-        name, primary, confirm=second or None, confirm_distance=int(distance) if colon else None
-    )
+    if second == LOW_QUALITY:
+        return Mode(name, primary, include_low_quality=True)
+    return Mode(name, primary, confirm=second or None, confirm_distance=confirm_distance)
 
 
 def oriented_scheme(algorithm: str) -> Scheme:
     """An algorithm's codes of the picture in its eight orientations, identity first: row 0 is
     what the catalog stores, rows 0-7 what a search with flips looks up. Degenerate pictures
     are declined."""
-    chosen = ALGORITHMS[algorithm]
+    chosen = get_algorithm(algorithm)
 
     def codes(image: Image.Image) -> np.ndarray | None:
         hashes = [chosen.compute(p, chosen.default_size) for p in orientations(image)]
@@ -81,18 +96,27 @@ def oriented_scheme(algorithm: str) -> Scheme:
     return Scheme(algorithm, chosen.bits(chosen.default_size), codes)
 
 
+ANY_QUALITY = "{}~any-quality"
+"""Sample key of an algorithm's hashes kept whatever their quality (a confirming hash, or a mode
+that includes low-quality hashes)."""
+
+
 def hashing_schemes(modes: list[Mode]) -> list[Scheme]:
-    """One scheme per algorithm the modes use, named after the algorithm; oriented (eight codes
-    per picture) when some mode searches that algorithm with flips."""
+    """The schemes the modes need, keyed by algorithm name: a searched algorithm's (degenerate
+    pictures declined; eight orientations when some mode searches it with flips), and a
+    confirming or low-quality-including algorithm's (``ANY_QUALITY``, every picture hashed)."""
     flipped = {m.primary for m in modes if m.flips}
-    used = dict.fromkeys(a for m in modes for a in (m.primary, m.confirm) if a)
     schemes = []
-    for name in used:
+    for name in dict.fromkeys(m.primary for m in modes if not m.include_low_quality):
         if name in flipped:
             scheme = oriented_scheme(name)
         else:
             scheme = algorithm_scheme(name, skip_degenerate=True)
         schemes.append(Scheme(name, scheme.bits, scheme.codes))
+    unfiltered = [m.confirm or m.primary for m in modes if m.confirm or m.include_low_quality]
+    for name in dict.fromkeys(unfiltered):
+        scheme = algorithm_scheme(name)
+        schemes.append(Scheme(ANY_QUALITY.format(name), scheme.bits, scheme.codes))
     return schemes
 
 
@@ -111,6 +135,8 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     """A mode's queries × originals and originals × originals distances (``bits + 1``: the pair
     never matches), on the primary algorithm's scale."""
     algorithm = mode.primary
+    if mode.include_low_quality:
+        algorithm = ANY_QUALITY.format(algorithm)
     bits = sample.bits[algorithm]
     if mode.flips:
         index, ok = sample.index[algorithm], sample.index_ok[algorithm]
@@ -124,10 +150,11 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     queries, originals = _plain_distances(sample, algorithm)
     if mode.confirm is None:
         return queries, originals
-    fine_queries, fine_originals = _plain_distances(sample, mode.confirm)
+    fine = ANY_QUALITY.format(mode.confirm)
+    fine_queries, fine_originals = _plain_distances(sample, fine)
     fine_distance = mode.confirm_distance
     if fine_distance is None:
-        fine_distance = default_distance(sample.bits[mode.confirm])
+        fine_distance = default_distance(sample.bits[fine])
     return (
         confirmed(queries, fine_queries, fine_distance, bits + 1),
         confirmed(originals, fine_originals, fine_distance, bits + 1),
