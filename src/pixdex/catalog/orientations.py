@@ -50,6 +50,6 @@ def query_hashes(
     """
     chosen = [get_algorithm(name) for name in algorithms]
     min_side = max(a.min_side(a.default_size) for a in chosen)
-    image = decode_image(source, min_side=min_side).image
+    image = decode_image(source, min_side=min_side, gray=all(a.gray for a in chosen)).image
     pictures = orientations(image) if flips else [image]
     return [{a.name: a.compute(p, a.default_size) for a in chosen} for p in pictures]

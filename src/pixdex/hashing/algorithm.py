@@ -17,7 +17,8 @@ class Algorithm:
     ``compute(image, hash_size)`` takes a decoded image (mode "RGB" or "L", oriented, alpha already
     composited) and returns a ``Hash``. ``min_side(hash_size)`` is the smallest image side, in
     pixels, the algorithm needs to be accurate: the decoder may decode JPEGs at a reduced DCT scale
-    down to that size, which is most of the speed of hashing.
+    down to that size, which is most of the speed of hashing. ``gray``: the algorithm reads only
+    the luma of the picture, so the decoder may skip colour.
     """
 
     name: str
@@ -25,3 +26,4 @@ class Algorithm:
     bits: Callable[[int], int]
     min_side: Callable[[int], int]
     compute: Callable[[Image.Image, int], Hash]
+    gray: bool = True

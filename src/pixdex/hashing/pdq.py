@@ -152,5 +152,6 @@ PDQ = Algorithm(
     default_size=DCT_SIDE,
     bits=lambda n: n * n,
     min_side=lambda n: PDQ_DECODE_SIDE,
+    gray=False,  # PDQ's reference computes float luma from RGB; keep its input the same
     compute=pdq,
 )
