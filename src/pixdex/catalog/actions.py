@@ -13,7 +13,6 @@ Acted-on files leave the catalog: they are no longer part of the collection.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -28,10 +27,7 @@ from pixdex.catalog.duplicates import DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
 from pixdex.hashing import Hash
-from pixdex.pipeline import DIGEST_BYTES
-
-READ_CHUNK = 1 << 20
-"""Bytes read at a time while digesting a file before acting on it."""
+from pixdex.pipeline import file_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +57,6 @@ def journal_path(catalog: Path) -> Path:
     return catalog.with_name(f"{catalog.name}.journal.jsonl")
 
 
-def content_digest(path: str) -> str:
-    """Hex BLAKE2b-128 of the file's bytes: the catalog's content digest."""
-    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def unchanged_since_indexing(member: DuplicateMember) -> str | None:
     """Why ``member``'s file may not be acted on (gone, or size, mtime or digest changed since it
     was indexed), or None when it is the indexed file."""
@@ -84,7 +71,7 @@ def unchanged_since_indexing(member: DuplicateMember) -> str | None:
     if stat.st_mtime_ns != member.mtime_ns:
         return "modified since indexing (mtime changed)"
     try:
-        if content_digest(member.path) != member.digest:
+        if file_digest(member.path) != member.digest:
             return "content changed since indexing (digest differs)"
     except OSError as error:
         return f"unreadable ({error.strerror})"
