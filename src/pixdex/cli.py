@@ -68,6 +68,17 @@ DbOption = Annotated[
 ]
 
 
+AlgorithmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--algorithm",
+        "-a",
+        help="Hash algorithm (default: dhash, or the catalog's only one).",
+        show_default=False,
+    ),
+]
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn pixdex's own errors into one line on stderr and exit status 2."""
@@ -187,15 +198,7 @@ def search(
     k: Annotated[
         int | None, typer.Option("-k", min=1, help="Keep only the K nearest matches.")
     ] = None,
-    algorithm: Annotated[
-        str | None,
-        typer.Option(
-            "--algorithm",
-            "-a",
-            help="Hash algorithm (default: dhash, or the catalog's only one).",
-            show_default=False,
-        ),
-    ] = None,
+    algorithm: AlgorithmOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per query per line.")
     ] = False,
@@ -438,15 +441,7 @@ def dupes(
             show_default=False,
         ),
     ] = None,
-    algorithm: Annotated[
-        str | None,
-        typer.Option(
-            "--algorithm",
-            "-a",
-            help="Hash algorithm (default: dhash, or the catalog's only one).",
-            show_default=False,
-        ),
-    ] = None,
+    algorithm: AlgorithmOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per group per line.")
     ] = False,

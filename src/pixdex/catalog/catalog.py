@@ -25,7 +25,7 @@ from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_in
 from pixdex.catalog.sqlite import SQLiteStore
 from pixdex.catalog.store import FileRecord, FileState, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
-from pixdex.hashing import ALGORITHMS, Hash, get_algorithm
+from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.pipeline import hash_files
 
 DEFAULT_PATH = Path("pixdex.db")
@@ -517,7 +517,7 @@ def _check_algorithms(names: Iterable[str], *, framed: bool = False) -> tuple[st
     names = tuple(dict.fromkeys(n.strip().lower() for n in names if n.strip()))
     if framed:
         names = tuple(dict.fromkeys(v for n in names for v in framed_views(n)))
-    unknown = [n for n in names if not _known(n)]
+    unknown = [n for n in names if not is_algorithm(n)]
     if unknown or not names:
         known = ", ".join(sorted(ALGORITHMS))
         raise CatalogError(
@@ -525,14 +525,6 @@ def _check_algorithms(names: Iterable[str], *, framed: bool = False) -> tuple[st
             f"(or NAME:trim, NAME:centre, NAME:framed)"
         )
     return names
-
-
-def _known(name: str) -> bool:
-    try:
-        get_algorithm(name)
-    except ValueError:
-        return False
-    return True
 
 
 def search_distance(algorithm: str, bits: int) -> int:

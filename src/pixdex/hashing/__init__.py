@@ -7,6 +7,6 @@ target) and ``compute(image: PIL.Image.Image, hash_size) -> Hash`` for an alread
 
 from pixdex.hashing.algorithm import Algorithm
 from pixdex.hashing.hash import LOW_QUALITY, Hash
-from pixdex.hashing.registry import ALGORITHMS, get_algorithm
+from pixdex.hashing.registry import ALGORITHMS, get_algorithm, is_algorithm
 
-__all__ = ["ALGORITHMS", "LOW_QUALITY", "Algorithm", "Hash", "get_algorithm"]
+__all__ = ["ALGORITHMS", "LOW_QUALITY", "Algorithm", "Hash", "get_algorithm", "is_algorithm"]

@@ -28,4 +28,13 @@ def get_algorithm(name: str) -> Algorithm:
     )
 
 
+def is_algorithm(name: str) -> bool:
+    """True when ``get_algorithm(name)`` knows ``name``."""
+    try:
+        get_algorithm(name)
+    except ValueError:
+        return False
+    return True
+
+
 _views = {(a.name, v): view_algorithm(a, v) for a in ALGORITHMS.values() for v in VIEWS}

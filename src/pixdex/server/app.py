@@ -38,7 +38,7 @@ from pixdex.catalog import (
 )
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
-from pixdex.hashing import ALGORITHMS, Hash, get_algorithm
+from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogThread
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
@@ -345,7 +345,7 @@ def _checked_algorithm(requested: str | None) -> str | None:
     if not requested:
         return None
     name = requested.strip().lower()
-    if not all(_is_algorithm(view) for view in framed_views(name)):
+    if not all(is_algorithm(view) for view in framed_views(name)):
         known = ", ".join(sorted(ALGORITHMS))
         raise BadRequest(400, f"unknown algorithm {requested!r}; choose from {known}")
     return name
@@ -353,14 +353,6 @@ def _checked_algorithm(requested: str | None) -> str | None:
 
 def _is_framed(name: str | None) -> bool:
     return name is not None and len(framed_views(name)) > 1
-
-
-def _is_algorithm(name: str) -> bool:
-    try:
-        get_algorithm(name)
-    except ValueError:
-        return False
-    return True
 
 
 def _default_algorithm(catalog: Catalog) -> str:
