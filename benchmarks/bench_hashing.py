@@ -9,7 +9,8 @@ Throughput, files/s over the same files, side by side in one run:
 - the decode floor: reading and decoding each file at the smallest scale dHash needs (JPEG DCT
   scaling), nothing else — 1 and 2 processes;
 - ``pixdex.hash_files`` (dHash) with 1 and 2 workers;
-on JPEG photos, PNGs and the whole corpus, each run in a fresh process with its peak memory.
+on JPEG photos, PNGs and the whole corpus, each run in a fresh process with its peak memory, three
+times interleaved (the best rate is reported: the host's noise only ever slows a run down).
 
 Deviation of the fast path: for every JPEG, the dHash from the reduced-scale (DCT ``draft``)
 decode against the dHash of the full decode; the issue asks for ≤ 2 bits on ≥ 99 % of images.
@@ -35,6 +36,10 @@ from benchmarks.corpus import build_corpus
 from pixdex.decode import decode_image
 from pixdex.hashing import ALGORITHMS, Hash
 from pixdex.pipeline import hash_files
+
+REPEATS = 3
+"""Runs of each pipeline per subset, interleaved; the best rate counts. The 2 vCPUs here are
+shared with other tenants of the host: one run of the same pipeline varies by ±15 %."""
 
 
 def quick() -> bool:
@@ -162,11 +167,18 @@ def main() -> None:
         "PNGs": [im.path for im in corpus if im.kind.startswith("png")],
         "all": paths,
     }
+    repeats = 1 if quick() else REPEATS
     for subset, files in subsets.items():
-        print(f"throughput, dHash 64, {subset} ({len(files)} files):", flush=True)
+        print(
+            f"throughput, dHash 64, {subset} ({len(files)} files; best of {repeats}):", flush=True
+        )
+        runs: dict[str, list[tuple[float, float]]] = {pipeline: [] for pipeline in PIPELINES}
+        for _ in range(repeats):  # interleaved, so that a slow spell of the host hits every one
+            for pipeline in PIPELINES:
+                runs[pipeline].append(measure_in_child(pipeline, files))
         rates = {}
-        for pipeline in PIPELINES:
-            rate, peak = measure_in_child(pipeline, files)
+        for pipeline, measured in runs.items():
+            rate, peak = max(r for r, _ in measured), max(m for _, m in measured)
             rates[pipeline] = rate
             print(f"  {pipeline:40} {rate:8.1f} files/s   peak {peak:6.0f} MB", flush=True)
         original = rates["original (cv2 full decode), 1 process"]

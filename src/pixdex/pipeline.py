@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
@@ -49,7 +49,11 @@ CHUNK_FILES = 8
 0.1 ms), small enough that results stream and the workers stay evenly loaded."""
 
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
-"""Chunks submitted ahead per worker: keeps every core busy while bounding queued work."""
+"""Chunks queued or running per worker: keeps every core busy while bounding queued work."""
+
+CHUNKS_HELD_PER_WORKER = 64
+"""Chunks per worker, finished or not, that may wait for an older one to finish (bounds the
+results held in memory: a few hundred ``FileHashes``)."""
 
 
 @dataclass(frozen=True)
@@ -192,8 +196,16 @@ def _read(path: str, limits: Limits) -> bytes:
 
 
 def _hash_in_pool(names: Iterator[str], job: _Job, workers: int) -> Iterator[FileHashes]:
-    """Stream results from ``workers`` processes with a bounded number of chunks in flight."""
+    """Stream results from ``workers`` processes, in input order.
+
+    Up to ``CHUNKS_IN_FLIGHT_PER_WORKER`` chunks per worker are queued or running at any time;
+    finished chunks wait for their turn (at most ``CHUNKS_HELD_PER_WORKER`` per worker) without
+    holding a worker back. Waiting on the oldest chunk before submitting the next one would let
+    a chunk of eight 16-megapixel wallpapers idle the other core while it decodes.
+    """
     pending: deque[Future[list[FileHashes]]] = deque()
+    running = workers * CHUNKS_IN_FLIGHT_PER_WORKER
+    held = workers * CHUNKS_HELD_PER_WORKER
     chunks = _chunked(names, CHUNK_FILES)
     # forkserver: workers start from a clean process, safe even if the caller runs threads.
     methods = multiprocessing.get_all_start_methods()
@@ -202,8 +214,13 @@ def _hash_in_pool(names: Iterator[str], job: _Job, workers: int) -> Iterator[Fil
     try:
         for chunk in chunks:
             pending.append(pool.submit(job.hash_chunk, chunk))
-            if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
-                yield from pending.popleft().result()
+            while pending:
+                while pending and pending[0].done():
+                    yield from pending.popleft().result()
+                unfinished = [f for f in pending if not f.done()]
+                if len(unfinished) < running and len(pending) < held:
+                    break
+                wait(unfinished, return_when=FIRST_COMPLETED)
         while pending:
             yield from pending.popleft().result()
     finally:  # also when the caller stops iterating early: drop the queued chunks
