@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from pixdex import ImageError
-from pixdex.catalog import Catalog, CatalogError, default_distance
+from pixdex.catalog import Catalog, CatalogError, SQLiteStore, default_distance
+from pixdex.catalog.search_index import saved_index_files
 from pixdex.evaluation.edits import write_edited_copies
 from pixdex.hashing import Hash
 from pixdex.pipeline import hash_image
@@ -187,23 +189,68 @@ def test_the_search_index_is_saved_beside_the_catalog_and_replaced_when_stale(
     db = tmp_path / "pixdex.db"
     with Catalog(db) as catalog:
         catalog.index([photos], workers=1)
-    saved = sorted(tmp_path.glob("pixdex.db.dhash.g*.idx"))
+    saved = sorted(tmp_path.glob("pixdex.db.*.dhash.g*.idx"))
     assert len(saved) == 1
     with Catalog(db, create=False) as reopened:
         assert reopened.search(photo_paths[0], max_distance=0).matches
         shutil.copy(photo_paths[0], photos / "copy.png")
         reopened.index([photos], workers=1)
-        after = sorted(tmp_path.glob("pixdex.db.dhash.g*.idx"))
+        after = sorted(tmp_path.glob("pixdex.db.*.dhash.g*.idx"))
         assert len(after) == 1 and after != saved
         names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
         assert names == {photo_paths[0].name, "copy.png"}
+
+
+def test_a_new_catalog_at_a_deleted_catalogs_path_does_not_load_its_saved_index(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    # What `make demo` does: the catalog file deleted, its saved index files left beside it, and
+    # a new catalog indexed at the same path counts its generations from 0 again.
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, photos in ((first, photo_paths[:7]), (second, photo_paths[7:])):
+        folder.mkdir()
+        for path in photos:
+            shutil.copy(path, folder / path.name)
+    db = tmp_path / "pixdex.db"
+    with Catalog(db) as catalog:
+        catalog.index([first], workers=1)
+        generation = catalog.generation()
+    (old,) = saved_index_files(db)
+    # The same index under the name an older pixdex gave it, without the catalog id.
+    legacy = tmp_path / f"pixdex.db.dhash.g{generation}.idx"
+    shutil.copy(old, legacy)
+    db.unlink()
+
+    with Catalog(db) as catalog:
+        catalog.index([second], workers=1)
+        assert catalog.generation() == generation
+        query = second / photo_paths[7].name
+        found = catalog.search(query, max_distance=0)
+    assert [m.path for m in found.matches] == [str(query)]
+    assert not old.exists() and not legacy.exists()  # stale files do not pile up
+    assert len(saved_index_files(db)) == 1
+
+
+def test_a_catalog_works_on_a_store_opened_by_the_caller(
+    tmp_path: Path, photos: Path, photo_paths: list[Path]
+) -> None:
+    # The way another backend plugs in: the catalog's own files go beside ``path``.
+    store = SQLiteStore(tmp_path / "elsewhere.db")
+    with Catalog(tmp_path / "catalog", store=store) as catalog:
+        catalog.index([photos], workers=1)
+        found = catalog.search(photo_paths[0], max_distance=0).matches
+    assert [Path(m.path).name for m in found] == [photo_paths[0].name]
+    assert len(saved_index_files(tmp_path / "catalog")) == 1
+    assert not (tmp_path / "catalog").exists()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with the catalog
+        store.generation()
 
 
 def test_a_damaged_saved_index_is_rebuilt(tmp_path: Path, photos: Path, photo_paths) -> None:
     db = tmp_path / "pixdex.db"
     with Catalog(db) as catalog:
         catalog.index([photos], workers=1)
-    (saved,) = tmp_path.glob("pixdex.db.dhash.g*.idx")
+    (saved,) = tmp_path.glob("pixdex.db.*.dhash.g*.idx")
     saved.write_bytes(b"not an index file at all")
     with Catalog(db, create=False) as reopened:
         names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pixdex.catalog import CatalogError, FileRecord, SQLiteStore
-from pixdex.catalog.schema import SCHEMA_VERSION
+from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
+from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from pixdex.catalog.sqlite import hash_to_blob
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
+from pixdex.pipeline import file_digest, hash_image
 
 
 def dhash_of(path: Path) -> Hash:
@@ -39,6 +44,64 @@ def test_new_catalog_is_wal_with_the_current_schema_version(tmp_path: Path) -> N
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION
+    SQLiteStore(tmp_path / "other.db").close()
+    with SQLiteStore(tmp_path / "c.db") as first, SQLiteStore(tmp_path / "other.db") as second:
+        assert re.fullmatch("[0-9a-f]{16}", first.catalog_id())
+        assert first.catalog_id() != second.catalog_id()
+
+
+def test_a_catalog_of_the_previous_schema_version_is_migrated_and_keeps_its_rows(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    # Version 1, written as the pixdex of that version wrote it: no catalog id.
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photos = [Path(shutil.copy(p, folder / p.name)) for p in photo_paths[:5]]
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+    old.execute("INSERT INTO algorithms (name, bits) VALUES ('dhash', 64)")
+    for photo in photos:
+        info, code = photo.stat(), hash_image(photo)
+        with Image.open(photo) as image:
+            size, kind = image.size, image.format
+        (file_id,) = old.execute(
+            "INSERT INTO files (path, size, mtime_ns, digest, width, height, format, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
+            (str(photo), info.st_size, info.st_mtime_ns, file_digest(photo), *size, kind),
+        ).fetchone()
+        old.execute(
+            "INSERT INTO hashes (algorithm, file_id, bits, value, quality) VALUES (?, ?, ?, ?, ?)",
+            ("dhash", file_id, 64, hash_to_blob(code), code.quality),
+        )
+    broken = str(folder / "broken.jpg")
+    old.execute(
+        "INSERT INTO files (path, size, mtime_ns, error, indexed_at) VALUES (?, 3, 1, ?, 0)",
+        (broken, "truncated file"),
+    )
+    old.commit()
+    old.close()
+
+    with Catalog(path, create=False) as catalog:
+        stored = catalog.files_at([str(p) for p in photos])
+        for photo in photos:
+            with Image.open(photo) as image:
+                expected = (photo.stat().st_size, file_digest(photo), image.size)
+            row = stored[str(photo)]
+            assert (row.size, row.digest, (row.width, row.height)) == expected
+            found = catalog.search(photo, max_distance=0).matches
+            assert str(photo) in {m.path for m in found}
+        assert catalog.info().failures == ((broken, "truncated file"),)
+        report = catalog.index([folder], workers=1)
+        assert (report.hashed, report.unchanged) == (0, len(photos))  # nothing to hash again
+    with closing(sqlite3.connect(path)) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    assert meta["schema_version"] == str(SCHEMA_VERSION)
+    assert re.fullmatch("[0-9a-f]{16}", meta["catalog_id"])
+    with SQLiteStore(path) as reopened:
+        assert reopened.catalog_id() == meta["catalog_id"]  # drawn once, not on every open
 
 
 def test_refuses_a_missing_catalog_when_not_creating(tmp_path: Path) -> None:

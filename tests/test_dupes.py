@@ -201,6 +201,28 @@ def test_a_file_changed_after_indexing_is_left_alone(catalog):
     assert set(catalog.undo().not_undoable) == set(done.deleted)
 
 
+def test_a_file_rewritten_with_its_size_and_mtime_restored_is_caught_by_its_digest(
+    catalog, tmp_path
+):
+    groups = catalog.duplicates()
+    changed = groups[0].others[0].path
+    before = os.stat(changed)
+    data = bytearray(Path(changed).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte flipped: same size
+    Path(changed).write_bytes(data)
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(changed)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    done = catalog.remove_duplicates(groups, move_to=tmp_path / "quarantine")
+
+    ((skipped, reason),) = done.skipped
+    assert skipped == changed and "digest differs" in reason
+    assert Path(changed).read_bytes() == data  # left where it was, as it was
+    expected = {m.path for g in groups for m in g.others} - {changed}
+    assert {source for source, _ in done.moved} == expected
+
+
 def test_a_group_whose_keeper_changed_is_not_touched(catalog):
     groups = catalog.duplicates()
     keeper = groups[0].keeper.path

@@ -23,7 +23,7 @@ from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.orientations import query_hashes
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, FileState, StoredFile, StoreStats
+from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.pipeline import hash_files
@@ -156,12 +156,21 @@ class Catalog:
     """A persistent catalog of image files and their perceptual hashes.
 
     ``Catalog(path)`` opens (or, with ``create=True``, creates) the SQLite catalog at ``path``.
-    Use it as a context manager, or call ``close()``.
+    ``Catalog(path, store=...)`` works on another backend's store, already open (PostgreSQL, say):
+    ``path`` then only names the files kept beside the catalog (saved search indexes, the journal
+    of actions). Either way the catalog closes its store. Use it as a context manager, or call
+    ``close()``.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, create: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = DEFAULT_PATH,
+        *,
+        create: bool = True,
+        store: Store | None = None,
+    ):
         self.path = Path(path)
-        self._store = SQLiteStore(self.path, create=create)
+        self._store = SQLiteStore(self.path, create=create) if store is None else store
         self._indexes: dict[tuple[str, bool], SearchIndex] = {}
 
     def __enter__(self) -> Catalog:

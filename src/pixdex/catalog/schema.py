@@ -19,8 +19,11 @@ Tables:
     The hash length, in bits, of each algorithm in the catalog: one length per name, so every
     stored hash of an algorithm can be compared with every other.
 ``meta``
-    Key/value pairs: ``schema_version`` and ``generation``, a counter bumped by every write so that
-    a search index saved beside the catalog knows when it is stale.
+    Key/value pairs: ``schema_version``; ``generation``, a counter bumped by every write so that
+    a search index saved beside the catalog knows when it is stale; and ``catalog_id``, 16 random
+    hex digits drawn when the catalog is created (or migrated to version 2), so that an index
+    saved for another catalog once at the same path — whose generations also start at 0 — is
+    never mistaken for this one's.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX hashes_by_file ON hashes (file_id)",
         "INSERT INTO meta (key, value) VALUES ('generation', '0')",
     ),
+    ("INSERT INTO meta (key, value) VALUES ('catalog_id', lower(hex(randomblob(8))))",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,15 +2,19 @@
 
 Building an index over a million hashes means reading every hash row and building the structure;
 loading a saved one is reading a few arrays. So each built index is saved as
-``<catalog>.<algorithm>[-all].g<generation>.idx`` (the index's own non-pickle file format) and
-reused for as long as the catalog's generation counter has not moved; after a write the name no
-longer matches, the index is rebuilt once and the stale files are deleted.
+``<catalog>.<catalog id>.<algorithm>[-all].g<generation>.idx`` (the index's own non-pickle file
+format) and reused for as long as the catalog's generation counter has not moved. The catalog id
+(random, drawn when the catalog is created) keeps a new catalog at the path of a deleted one, whose
+generations count from 0 again, from loading the old catalog's files. After a write the name no
+longer matches: the index is rebuilt once, and every other index file beside the catalog (older
+generations, other catalogs once at this path, older pixdex versions' names) is deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,20 +51,20 @@ class SearchIndex:
         return self.index.knn(query, k)
 
 
-def _index_stem(catalog: Path, algorithm: str, include_low_quality: bool) -> str:
-    return f"{catalog.name}.{algorithm}{'-all' if include_low_quality else ''}"
-
-
-def index_file(catalog: Path, algorithm: str, include_low_quality: bool, generation: int) -> Path:
+def index_file(
+    catalog: Path, catalog_id: str, algorithm: str, include_low_quality: bool, generation: int
+) -> Path:
     """Where the index of ``algorithm`` at ``generation`` is saved, beside the catalog file."""
-    return catalog.with_name(
-        f"{_index_stem(catalog, algorithm, include_low_quality)}.g{generation}.idx"
-    )
+    view = f"{algorithm}{'-all' if include_low_quality else ''}"
+    return catalog.with_name(f"{catalog.name}.{catalog_id}.{view}.g{generation}.idx")
 
 
 def saved_index_files(catalog: Path) -> list[Path]:
-    """Every index file saved beside ``catalog``, current or stale."""
-    return sorted(catalog.parent.glob(f"{catalog.name}.*.g*.idx"))
+    """Every index file saved beside ``catalog``: current or stale, this catalog's or left by an
+    earlier one at the same path (older pixdex versions named them without the catalog id).
+    Another catalog's whose name extends this one's (``pixdex.db.old``) are not included."""
+    name = re.compile(re.escape(catalog.name) + r"(\.[0-9a-f]{16})?\.[^.]+\.g\d+\.idx")
+    return sorted(p for p in catalog.parent.glob(f"{catalog.name}.*.idx") if name.fullmatch(p.name))
 
 
 def open_search_index(
@@ -72,9 +76,9 @@ def open_search_index(
     A failure to save (a read-only folder) only costs the next process a rebuild; a saved file
     that cannot be read (damaged, or written by an older pixdex) is rebuilt the same way.
     """
-    generation = store.generation()
+    generation, catalog_id = store.generation(), store.catalog_id()
     bits = store.algorithms().get(algorithm, 0)
-    path = index_file(catalog, algorithm, include_low_quality, generation)
+    path = index_file(catalog, catalog_id, algorithm, include_low_quality, generation)
     if path.is_file():
         try:
             return SearchIndex(algorithm, bits, generation, load_index(path))
@@ -86,11 +90,21 @@ def open_search_index(
     index = build_index(codes, ids)
     with contextlib.suppress(OSError):
         _save(index, path)
-        stem = _index_stem(catalog, algorithm, include_low_quality)
-        for stale in catalog.parent.glob(f"{stem}.g*.idx"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
+        _delete_stale(catalog, catalog_id, generation)
     return SearchIndex(algorithm, bits, generation, index)
+
+
+def _delete_stale(catalog: Path, catalog_id: str, generation: int) -> None:
+    """Delete the index files beside ``catalog`` that no search of it will load again: all but
+    this catalog's at this generation (its other algorithms' indexes). A process still at an
+    older generation may delete a newer file too: that costs a rebuild, never a wrong answer."""
+    for saved in saved_index_files(catalog):
+        name = saved.name
+        if not (
+            name.startswith(f"{catalog.name}.{catalog_id}.")
+            and name.endswith(f".g{generation}.idx")
+        ):
+            saved.unlink(missing_ok=True)
 
 
 def _save(index: object, path: Path) -> None:

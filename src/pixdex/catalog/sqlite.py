@@ -85,6 +85,8 @@ class SQLiteStore:
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
+                if self._schema_version() >= number:
+                    continue  # another process opening the catalog migrated it first
                 for statement in MIGRATIONS[number - 1]:
                     self._db.execute(statement)
                 self._db.execute(
@@ -115,6 +117,9 @@ class SQLiteStore:
         return int(
             self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
         )
+
+    def catalog_id(self) -> str:
+        return self._db.execute("SELECT value FROM meta WHERE key = 'catalog_id'").fetchone()[0]
 
     def states(self, folder: str) -> dict[str, FileState]:
         lo, hi = folder_range(folder)

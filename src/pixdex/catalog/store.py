@@ -101,6 +101,11 @@ class Store(Protocol):
     generations to know they are stale.
     """
 
+    def catalog_id(self) -> str:
+        """A random name drawn when the store was created, never reused: what files kept beside
+        the store (saved search indexes) check to know they were made for this store."""
+        ...
+
     def generation(self) -> int:
         """A counter that grows with every write that changed the stored hashes or files."""
         ...

@@ -1,0 +1,100 @@
+"""``kill -9`` in the middle of ``pixdex index``: committed batches survive, the next run resumes.
+
+The indexer runs as a real ``pixdex index`` process over real photographs, one batch per two
+files. The test watches the catalog file for committed rows, freezes the process (SIGSTOP) once a
+few batches are in, so that what is committed can be read without a race, then kills it with
+SIGKILL: no handler runs, no ``finally``, nothing is flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+from pixdex.catalog import Catalog
+
+BATCH = 2
+"""Files per committed batch: small, so the run commits many times before it could finish."""
+
+COPIES = 30
+"""Hard links per photograph: 420 files, seconds of hashing, against the 3 batches (6 files, tens
+of milliseconds) the test waits for before it stops the run."""
+
+WAIT_FOR = 3 * BATCH
+
+
+def committed_rows(db: Path) -> dict[str, tuple]:
+    """Every committed file row of ``db`` with its hashes, by path, as a reader sees it (a
+    reader sees only committed transactions); empty until the writer has created the schema."""
+    if not db.exists():
+        return {}
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as reader:
+        try:
+            rows = reader.execute(
+                """
+                SELECT f.path, f.id, f.size, f.mtime_ns, f.digest, f.width, f.height, f.error,
+                       f.indexed_at, group_concat(h.algorithm || hex(h.value) || h.quality)
+                FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
+                GROUP BY f.id
+                """
+            ).fetchall()
+        except sqlite3.OperationalError:  # no table yet, or the file is still being created
+            return {}
+    return {path: tuple(rest) for path, *rest in rows}
+
+
+def test_kill_9_mid_run_keeps_the_committed_batches_and_the_next_run_resumes(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in photo_paths:
+        first = folder / f"00-{photo.name}"
+        shutil.copy(photo, first)
+        for copy in range(1, COPIES):
+            os.link(first, folder / f"{copy:02d}-{photo.name}")
+    total = len(photo_paths) * COPIES
+    db = tmp_path / "pixdex.db"
+    command = [sys.executable, "-m", "pixdex.cli", "index", str(folder), "--db", str(db)]
+    log = tmp_path / "index.log"
+    with open(log, "wb") as output:
+        indexer = subprocess.Popen(
+            [*command, "--batch-size", str(BATCH), "--workers", "1"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        # Bounded by the run itself: it ends when enough is committed or when the run does.
+        while indexer.poll() is None and len(committed_rows(db)) < WAIT_FOR:
+            time.sleep(0.005)
+        indexer.send_signal(signal.SIGSTOP)
+        snapshot = committed_rows(db)
+    finally:
+        indexer.kill()  # SIGKILL; nothing if the run has ended
+        indexer.wait()
+    assert indexer.returncode == -signal.SIGKILL, (
+        f"the run ended (status {indexer.returncode}) before it could be killed: "
+        f"raise COPIES or lower BATCH\n{log.read_text()}"
+    )
+    assert WAIT_FOR <= len(snapshot) < total
+    assert len(snapshot) % BATCH == 0  # whole batches only: a batch is one transaction
+
+    with closing(sqlite3.connect(db)) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert committed_rows(db) == snapshot  # exactly the committed rows, intact
+
+    with Catalog(db, create=False) as catalog:
+        report = catalog.index([folder])
+        assert (report.new, report.changed, report.failed) == (total - len(snapshot), 0, ())
+        assert report.unchanged == len(snapshot)  # nothing committed was hashed again
+        assert catalog.info().images == total
+    after = committed_rows(db)
+    assert len(after) == total
+    assert {path: after[path] for path in snapshot} == snapshot  # not rewritten either
