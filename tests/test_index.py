@@ -1,4 +1,5 @@
-"""Every index structure against a plain-Python reference search, on random and clustered codes."""
+"""Every index structure against a plain-Python reference search and against ``LinearScan``, on
+random and clustered codes."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def reference_knn(codes, ids, query, k):
 
 @st.composite
 def code_sets(draw, max_size=120):
-    """(codes, ids, queries): uniform or clustered codes with duplicates, 64 or 256 bits."""
+    """(codes, ids, queries): uniform or clustered codes with duplicates, 64 or 256 bits, and 0 to
+    5 queries (stored codes with up to 6 bits flipped, then random codes)."""
     words = draw(st.sampled_from([1, 4]))
     n = draw(st.integers(0, max_size))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -45,9 +47,11 @@ def code_sets(draw, max_size=120):
     if n and draw(st.booleans()):
         codes[rng.integers(0, n, size=n // 3)] = codes[0]
     ids = rng.permutation(10 * n + 1)[:n].astype(np.int64) - n
-    near = codes[rng.integers(0, n, size=3)] if n else np.zeros((0, words), np.uint64)
-    near = flip_bits(near, rng.integers(0, 7, size=near.shape[0]), rng)
-    far = rng.integers(0, 2**64, size=(2, words), dtype=np.uint64)
+    near_count = draw(st.integers(0, 3)) if n else 0
+    near = flip_bits(
+        codes[rng.integers(0, n, size=near_count)], rng.integers(0, 7, near_count), rng
+    )
+    far = rng.integers(0, 2**64, size=(draw(st.integers(0, 2)), words), dtype=np.uint64)
     return codes, ids, np.concatenate([near, far])
 
 
@@ -70,6 +74,18 @@ def assert_same(got, want):
     np.testing.assert_array_equal(got[1], want[1])
 
 
+def assert_agrees_with_scan(index, scan, queries, radius, k):
+    """``index`` answers the batch forms exactly as ``LinearScan`` over the same entries does:
+    equal arrays of equal dtypes."""
+    for got, want in [
+        (index.range_search_batch(queries, radius), scan.range_search_batch(queries, radius)),
+        (index.knn_batch(queries, k), scan.knn_batch(queries, k)),
+    ]:
+        for got_array, want_array in zip(got, want, strict=True):
+            assert got_array.dtype == want_array.dtype
+            np.testing.assert_array_equal(got_array, want_array)
+
+
 @pytest.mark.parametrize("structure", STRUCTURES)
 @SETTINGS
 @given(data=code_sets(), radius=RADII, k=st.integers(0, 150))
@@ -77,8 +93,12 @@ def test_search_matches_reference(structure, data, radius, k):
     codes, ids, queries = data
     index = structure(codes, ids)
     assert len(index) == codes.shape[0]
+    assert_agrees_with_scan(index, LinearScan(codes, ids), queries, radius, k)
     lims, batch_ids, batch_dists = index.range_search_batch(queries, radius)
+    assert lims.shape == (queries.shape[0] + 1,) and lims[0] == 0
+    assert batch_ids.shape == batch_dists.shape == (lims[-1],)
     knn_ids, knn_dists = index.knn_batch(queries, k)
+    assert knn_ids.shape == knn_dists.shape == (queries.shape[0], k)
     for i, query in enumerate(queries):
         want = reference_range(codes, ids, query, radius)
         assert_same(index.range_search(query, radius), want)
@@ -95,12 +115,14 @@ def test_search_matches_reference(structure, data, radius, k):
 @given(data=code_sets(max_size=60), steps=st.lists(st.tuples(st.booleans(), st.integers(0, 40))))
 def test_add_remove_sequences_match_reference(structure, data, steps):
     codes, ids, queries = data
-    index = structure(codes, ids)
+    index, scan = structure(codes, ids), LinearScan(codes, ids)
     rng = np.random.default_rng(len(steps))
+    # One random code keeps the pool of codes to add non-empty when the index and queries are.
+    spare = rng.integers(0, 2**64, size=(1, codes.shape[1]), dtype=np.uint64)
     next_id = 10**6
     for adding, amount in steps:
         if adding:
-            pool = np.concatenate([codes, queries])
+            pool = np.concatenate([codes, queries, spare])
             new_codes = flip_bits(
                 pool[rng.integers(0, pool.shape[0], amount)],
                 rng.integers(0, 4, amount),
@@ -109,15 +131,17 @@ def test_add_remove_sequences_match_reference(structure, data, steps):
             new_ids = np.arange(next_id, next_id + amount, dtype=np.int64)
             next_id += amount
             index.add(new_codes, new_ids)
+            scan.add(new_codes, new_ids)
             codes, ids = np.concatenate([codes, new_codes]), np.concatenate([ids, new_ids])
         elif ids.size:
             doomed = rng.choice(ids, size=min(amount, ids.size), replace=False)
-            assert index.remove(doomed) == np.isin(ids, doomed).sum()
+            assert index.remove(doomed) == scan.remove(doomed) == np.isin(ids, doomed).sum()
             keep = ~np.isin(ids, doomed)
             codes, ids = codes[keep], ids[keep]
         assert len(index) == ids.size
         for query in queries:
             assert_same(index.range_search(query, 9), reference_range(codes, ids, query, 9))
+        assert_agrees_with_scan(index, scan, queries, 9, 5)
 
 
 @pytest.mark.parametrize("structure", STRUCTURES)
@@ -134,7 +158,8 @@ def test_save_load_round_trip(structure, data, radius, tmp_path_factory):
     assert len(loaded) == len(index)
     for query in queries:
         assert_same(loaded.range_search(query, radius), index.range_search(query, radius))
-    assert_same(structure.load(path).knn(queries[0], 5), index.knn(queries[0], 5))
+    assert_agrees_with_scan(loaded, LinearScan(codes[3:], ids[3:]), queries, radius, 5)
+    assert_agrees_with_scan(structure.load(path), index, queries, radius, 5)
 
 
 def test_empty_and_single_element():
@@ -147,6 +172,25 @@ def test_empty_and_single_element():
         ids, dists = one.knn(np.zeros(1, np.uint64), 5)
         assert ids.tolist() == [42] and dists.tolist() == [8]
         assert one.range_search(np.zeros(1, np.uint64), 7)[0].size == 0
+
+
+@pytest.mark.parametrize("words", [1, 4])
+@pytest.mark.parametrize("build", [*STRUCTURES, build_index])
+def test_zero_queries_give_empty_results(build, words):
+    """Issue 4: a batch of no queries gets lims [0], no hits and (0, k) k-NN arrays, from a fresh
+    index, one with pending additions and removed entries, and an empty one."""
+    codes = np.random.default_rng(words).integers(0, 2**64, size=(3, words), dtype=np.uint64)
+    updated = build(codes)
+    updated.add(codes[:1])
+    updated.remove([1])
+    none = np.zeros((0, words), np.uint64)
+    for index in (build(codes), updated, build(none)):
+        lims, ids, dists = index.range_search_batch(none, 3)
+        assert lims.tolist() == [0] and lims.dtype == np.int64
+        assert ids.shape == (0,) and ids.dtype == np.int64
+        assert dists.shape == (0,) and dists.dtype == np.int32
+        knn_ids, knn_dists = index.knn_batch(none, 3)
+        assert knn_ids.shape == knn_dists.shape == (0, 3)
 
 
 def test_hashes_of_real_photos_find_their_edited_copies(photo_paths):

@@ -120,6 +120,56 @@ def test_an_unrelated_photo_has_no_match(client, photo_paths):
     assert body["matches"] == []
 
 
+def test_flips_find_a_mirrored_copy_that_plain_search_misses(client, library, tmp_path):
+    source = str((library[1] / "chelsea.png").resolve())
+    mirrored = write_edited_copies(library[1] / "chelsea.png", tmp_path, ["mirror"])["mirror"]
+    plain = _upload(client, mirrored).json()
+    assert plain["flips"] is False
+    assert source not in {m["path"] for m in plain["matches"]}
+    flipped = _upload(client, mirrored, flips="true").json()
+    assert flipped["flips"] is True
+    best = flipped["matches"][0]
+    assert best["path"] == source
+    assert best["distance"] <= 2  # a lossless mirror: (nearly) the same hash, turned back
+
+
+@pytest.fixture(scope="module")
+def two_hashes(tmp_path_factory, library) -> Path:
+    """The library's photos catalogued with two hashes, dHash and pHash: the catalog file."""
+    db = tmp_path_factory.mktemp("two-hashes") / "catalog.db"
+    with Catalog(db) as catalog:
+        catalog.index([library[1]], algorithms=["dhash", "phash"], workers=1)
+    return db
+
+
+def test_confirm_keeps_a_subset_with_the_true_match(two_hashes, library, edited):
+    source = str((library[1] / "chelsea.png").resolve())
+    query = edited["red-square"]
+    with TestClient(create_app(two_hashes)) as client:
+        loose = _upload(client, query, distance=64).json()
+        confirmed = _upload(client, query, distance=64, confirm="phash").json()
+    assert loose["algorithm"] == confirmed["algorithm"] == "dhash"
+    assert confirmed["confirm"] == "phash" and confirmed["confirm_distance"] == 10
+    found = {m["path"]: m["distance"] for m in loose["matches"]}
+    kept = {m["path"]: m["distance"] for m in confirmed["matches"]}
+    assert len(found) == INDEXED  # every photo is within 64 bits
+    assert source in kept and set(kept) < set(found)
+    assert all(found[p] == d for p, d in kept.items())  # distances are still dHash's
+
+
+def test_confirm_distance_bounds_the_confirming_hash(two_hashes, library, edited):
+    source = library[1] / "chelsea.png"
+    phash_apart = hash_image(edited["red-square"], "phash") - hash_image(source, "phash")
+    assert phash_apart > 0, "the red square should move some pHash bits"
+    with TestClient(create_app(two_hashes)) as client:
+        for reach, kept in ((phash_apart, True), (phash_apart - 1, False)):
+            body = _upload(
+                client, edited["red-square"], confirm="phash", confirm_distance=reach
+            ).json()
+            assert body["confirm_distance"] == reach
+            assert (str(source.resolve()) in {m["path"] for m in body["matches"]}) == kept
+
+
 def test_thumbnail_is_a_small_jpeg_of_the_file_and_is_cached(client, library):
     source = library[1] / "astronaut.png"
     found = client.post("/api/search", json={"hash": hash_image(source).hex}).json()
@@ -164,7 +214,15 @@ def test_page_and_openapi_are_served(client):
     assert 'id="drop"' in page.text
     assert client.get("/static/app.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/search", "/api/images/{file_id}", "/api/stats", "/healthz"} <= set(paths)
+    assert {
+        "/api/search",
+        "/api/images/{file_id}",
+        "/api/images/{file_id}/thumbnail",
+        "/api/images/{file_id}/file",
+        "/api/duplicates",
+        "/api/stats",
+        "/healthz",
+    } <= set(paths)
     assert "multipart/form-data" in paths["/api/search"]["post"]["requestBody"]["content"]
 
 
@@ -280,6 +338,23 @@ def test_algorithm_absent_from_the_catalog(client):
     assert "no phash hashes" in message
 
 
+def test_unknown_or_absent_confirming_algorithm(client, library):
+    photo = library[1] / "coffee.png"
+    unknown = _refused(_upload(client, photo, confirm="md5"), 400)
+    assert "unknown algorithm" in unknown and "md5" in unknown
+    assert "one algorithm" in _refused(_upload(client, photo, confirm="phash:framed"), 400)
+    # This catalog holds dHash only: nothing to confirm with, and the message says how to fix it.
+    absent = _refused(_upload(client, photo, confirm="phash"), 400, "catalog")
+    assert "no phash hashes to confirm with" in absent and "--algorithm dhash,phash" in absent
+    _refused(_upload(client, photo, confirm="phash", confirm_distance=-1), 422, "validation")
+
+
+@pytest.mark.parametrize("params", [{"flips": "true"}, {"confirm": "dhash"}])
+def test_flips_and_confirm_need_an_image(client, params):
+    message = _refused(client.post("/api/search", params=params, json={"hash": "0" * 16}), 400)
+    assert "need an image query" in message
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
@@ -321,7 +396,15 @@ def test_unknown_and_malformed_ids(client):
     for suffix in ("", "/thumbnail", "/file"):
         _refused(client.get(f"/api/images/999999{suffix}"), 404, "not-found")
         _refused(client.get(f"/api/images/abc{suffix}"), 422, "validation")
+        _refused(client.get(f"/api/images/{2**63 - 1}{suffix}"), 404, "not-found")
     _refused(client.get("/api/images/1/thumbnail", params={"size": 5}), 422)
+
+
+@pytest.mark.parametrize("file_id", [2**63, 10**20, -1])
+@pytest.mark.parametrize("suffix", ["", "/thumbnail", "/file"], ids=["metadata", "thumb", "file"])
+def test_ids_outside_64_bits_are_malformed(client, file_id, suffix):
+    """Beyond what SQLite stores (a signed 64-bit id) is a malformed id, not a server error."""
+    _refused(client.get(f"/api/images/{file_id}{suffix}"), 422, "validation")
 
 
 def test_no_path_is_ever_read_from_the_request(client):

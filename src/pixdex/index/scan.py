@@ -24,7 +24,8 @@ def numpy_scan_range(
 ) -> Hits:
     """``kernels.scan_range`` in plain numpy (same arguments, same sorted hits)."""
     lims = np.zeros(queries.shape[0] + 1, dtype=np.int64)
-    found_ids, found_dists = [], []
+    # Seeded with empty arrays so that zero queries give empty hits of the kernel's dtypes.
+    found_ids, found_dists = [ids[:0]], [np.zeros(0, dtype=np.int32)]
     live = alive.astype(bool) if alive.size else None
     for row, query in enumerate(queries):
         distances = np.zeros(columns.shape[1], dtype=np.int32)

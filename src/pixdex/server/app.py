@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -61,6 +62,13 @@ WIDE_RADIUS_SHARE = 4
 DECODES_AT_ONCE = 2
 """Images (uploads and thumbnails) decoded at once: each can hold up to ``max_pixels`` pixels,
 about 9 bytes each, for a moment; 2 keeps both cores busy and the memory bounded."""
+
+MAX_FILE_ID = 2**63 - 1
+"""The largest catalog id: ids are 64-bit signed integers in SQLite and PostgreSQL."""
+
+FileId = Annotated[int, PathParameter(ge=0, le=MAX_FILE_ID, description="Catalog id")]
+"""A catalog id in a URL. Out of range is malformed (422), as a non-number is: the stores would
+raise OverflowError for it rather than find nothing."""
 
 STATIC = Path(__file__).parent / "static"
 
@@ -205,21 +213,34 @@ def create_app(
         flips: Annotated[
             bool, Query(description="Also match mirrored and rotated copies (image queries)")
         ] = False,
+        confirm: Annotated[
+            str | None,
+            Query(description="Second algorithm whose hash must be close too (image queries)"),
+        ] = None,
+        confirm_distance: Annotated[
+            int | None,
+            Query(ge=0, le=1024, description="Largest distance of the confirming hash, in bits"),
+        ] = None,
     ) -> dict[str, Any]:
         query = await read_search_query(request, limits.max_bytes)
         if algorithm and query.algorithm and algorithm.lower() != query.algorithm.lower():
             raise BadRequest(400, f"algorithm {algorithm!r} in the URL but {query.algorithm!r}")
         requested = _checked_algorithm(algorithm or query.algorithm)
+        confirming = _checked_algorithm(confirm)
+        if _is_framed(confirming):
+            raise BadRequest(400, f"confirm {confirm!r}: a confirming hash is one algorithm")
+        # These re-hash the image (turned, framed, or with the second algorithm) in the catalog.
+        from_image = flips or _is_framed(requested) or confirming is not None
         upload: Hash | None = None
         hash_ms = 0.0
-        if (flips or _is_framed(requested)) and query.image is None:
-            raise BadRequest(400, "flips and framed views need an image query, not a hash")
+        if from_image and query.image is None:
+            raise BadRequest(400, "flips, framed views and confirm need an image query, not a hash")
         if query.image is not None:
             started = time.perf_counter()
             name = requested or await catalog.call(_default_algorithm)
             # Decoding and hashing run in the worker threads, off the event loop, a few at once;
             # this also holds the upload to the server's limits before the catalog decodes it
-            # again for flips or framed views.
+            # again for flips, framed views or confirm.
             async with decoding:
                 upload = await run_in_threadpool(_hash_upload, query, framed_views(name)[0], limits)
             hash_ms = (time.perf_counter() - started) * 1000.0
@@ -229,7 +250,7 @@ def create_app(
             code = upload or _parse_hash(query.hash_hex or "", requested or _default_algorithm(c))
             name = code.algorithm
             searched: Hash | bytes = code
-            if flips or _is_framed(requested):
+            if from_image:
                 name, searched = requested or name, query.image or b""
             radius = search_distance(name, code.bits) if distance is None else distance
             # A range search costs what the radius costs, a k-nearest search what reaching the
@@ -237,8 +258,18 @@ def create_app(
             # work of the default 10-bit radius). So: range search, cut to k, up to a quarter of
             # the bits; past that (where a range can return the whole catalog) k nearest.
             wide = radius > code.bits // WIDE_RADIUS_SHARE
+            reach = confirm_distance
+            if confirming is not None and reach is None:
+                # The catalog's default, named in the answer (search refuses an absent algorithm).
+                reach = default_distance(c.algorithms().get(confirming, 64))
             result = c.search(
-                searched, algorithm=name, max_distance=radius, k=k if wide else None, flips=flips
+                searched,
+                algorithm=name,
+                max_distance=radius,
+                k=k if wide else None,
+                flips=flips,
+                confirm=confirming,
+                confirm_distance=reach,
             )
             nearest = result.matches[:k]
             files = c.files_at([m.path for m in nearest])
@@ -249,6 +280,9 @@ def create_app(
                 "bits": code.bits,
                 "distance": radius,
                 "k": k,
+                "flips": flips,
+                "confirm": confirming,
+                "confirm_distance": reach,
                 "hash_ms": round(hash_ms, 3),
                 "took_ms": round(result.took_ms, 3),
                 "matches": [
@@ -261,7 +295,7 @@ def create_app(
         return await catalog.call(work)
 
     @app.get("/api/images/{file_id}", summary="What the catalog knows about one image")
-    async def image(file_id: int) -> dict[str, Any]:
+    async def image(file_id: FileId) -> dict[str, Any]:
         return _describe(await catalogued(file_id))
 
     @app.get(
@@ -270,7 +304,7 @@ def create_app(
         response_class=Response,
     )
     async def thumbnail(
-        file_id: int,
+        file_id: FileId,
         size: Annotated[int, Query(ge=16, le=1024, description="Longest side, pixels")] = (
             THUMBNAIL_PX
         ),
@@ -292,7 +326,7 @@ def create_app(
         summary="The catalogued file itself",
         response_class=FileResponse,
     )
-    async def original(file_id: int) -> FileResponse:
+    async def original(file_id: FileId) -> FileResponse:
         stored = await catalogued(file_id)
         on_disk(stored)
         return FileResponse(
