@@ -190,8 +190,8 @@ def search(
             "--distance",
             "-d",
             min=0,
-            help="Largest Hamming distance, in bits (default: 10 for 64-bit hashes, 31 for "
-            "256-bit).",
+            help="Largest Hamming distance, in bits (default: 10 for 64-bit hashes, 12 for "
+            "pHash, 31 for 256-bit).",
             show_default=False,
         ),
     ] = None,
@@ -437,7 +437,7 @@ def dupes(
             "-d",
             min=0,
             help="Largest Hamming distance, in bits, between near-duplicates (default: 10 for "
-            "64-bit hashes, 31 for 256-bit).",
+            "64-bit hashes, 12 for pHash, 31 for 256-bit).",
             show_default=False,
         ),
     ] = None,

@@ -28,7 +28,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from pixdex.catalog import default_distance, walk_images
+from pixdex.catalog import search_distance, walk_images
 from pixdex.evaluation.measure import QualityReport
 from pixdex.evaluation.protocol import ProgressCallback, hash_sample, report_from_distances
 from pixdex.evaluation.schemes import hashing_schemes, mode_distances, parse_mode
@@ -205,7 +205,10 @@ def evaluate_modes(
         report = report_from_distances(sample, mode.name, bits, queries, originals)
         results.append(
             ModeResult(
-                mode.name, report, report.recommended_distance(target), default_distance(bits)
+                mode.name,
+                report,
+                report.recommended_distance(target),
+                search_distance(mode.primary, bits),
             )
         )
     return results, list(sample.paths), list(sample.skipped)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from pixdex.catalog import default_distance
+from pixdex.catalog import search_distance
 from pixdex.catalog.orientations import orientations
 from pixdex.evaluation.protocol import HashedSample, Scheme, algorithm_scheme, picture_distances
 from pixdex.evaluation.variants import confirmed
@@ -154,7 +154,7 @@ def mode_distances(sample: HashedSample, mode: Mode) -> tuple[np.ndarray, np.nda
     fine_queries, fine_originals = _plain_distances(sample, fine)
     fine_distance = mode.confirm_distance
     if fine_distance is None:
-        fine_distance = default_distance(sample.bits[fine])
+        fine_distance = search_distance(mode.confirm, sample.bits[fine])
     return (
         confirmed(queries, fine_queries, fine_distance, bits + 1),
         confirmed(originals, fine_originals, fine_distance, bits + 1),

@@ -33,7 +33,6 @@ from pixdex.catalog import (
     Catalog,
     CatalogError,
     StoredFile,
-    default_distance,
     framed_views,
     search_distance,
 )
@@ -188,7 +187,7 @@ def create_app(
                         "bits": a.bits,
                         "count": a.count,
                         "low_quality": a.low_quality,
-                        "default_distance": default_distance(a.bits),
+                        "default_distance": search_distance(a.algorithm, a.bits),
                     }
                     for a in info.stats.algorithms
                 ],
@@ -261,7 +260,7 @@ def create_app(
             reach = confirm_distance
             if confirming is not None and reach is None:
                 # The catalog's default, named in the answer (search refuses an absent algorithm).
-                reach = default_distance(c.algorithms().get(confirming, 64))
+                reach = search_distance(confirming, c.algorithms().get(confirming, 64))
             result = c.search(
                 searched,
                 algorithm=name,
@@ -351,7 +350,7 @@ def create_app(
             # seconds, and searches on the catalog thread go on meanwhile.
             with Catalog(db_path, create=False) as own:
                 bits = own.algorithms().get(name, 0)
-                radius = distance if distance is not None else default_distance(bits or 64)
+                radius = distance if distance is not None else search_distance(name, bits or 64)
                 key = (own.generation(), name, radius)
                 if key not in duplicates_cache:
                     started = time.perf_counter()
