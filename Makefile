@@ -27,6 +27,8 @@ test: $(STAMP) browser
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
+# imagededup (the duplicate finder's peer) is installed for the benchmarks only, without its declared
+# dependencies: they include torch and torchvision, which its hash-based finder never imports.
 bench: $(STAMP)
 	$(PY) -m pip install -q --no-deps imagededup tqdm PyWavelets
 	$(PY) -m benchmarks

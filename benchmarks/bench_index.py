@@ -290,7 +290,7 @@ def run_case(kind: str, bits: int, n: int, queries_kind: str, rng) -> None:
     ]
     print(
         f"\n--- {kind} {bits}-bit, n = {n:,}, {queries_kind} queries"
-        f" ({'quick' if QUICK else 'full'} run, measured while other work was running) ---"
+        f" ({'quick' if QUICK else 'full'} run, load average {os.getloadavg()[0]:.1f}) ---"
     )
     print(
         f"{'structure':<18}{'build s':>9}{'MB':>9}{'r':>4}{'p50 ms':>10}{'p99 ms':>10}"
