@@ -105,20 +105,36 @@ def test_dhash_hex_is_imagehash_hex_when_bits_agree(photos):
     assert agreeing >= len(photos) // 2
 
 
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _red_square_q60(image: Image.Image) -> Image.Image:
+    edited = image.copy()
+    side = min(edited.size)
+    ImageDraw.Draw(edited).rectangle((4, 4, 4 + side // 12, 4 + side // 12), fill="red")
+    return _jpeg(edited, 60)
+
+
+EDITED_COPIES = {
+    "red-square+q60": _red_square_q60,
+    "resize-50": lambda image: image.resize((image.width // 2, image.height // 2)),
+    "jpeg-q30": lambda image: _jpeg(image, 30),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITED_COPIES))
 @pytest.mark.parametrize("name", ["dhash", "ahash", "phash", "whash", "pdq"])
-def test_edited_copies_stay_close_and_different_photos_far(name, photo_paths):
+def test_edited_copies_stay_close_and_different_photos_far(name, edit, photo_paths):
     algorithm = ALGORITHMS[name]
     size = algorithm.default_size
     bits = algorithm.bits(size)
     originals = [open_rgb(p) for p in photo_paths if p.name != "page.png"]
     copies = []
     for image in originals:
-        edited = image.copy()
-        side = min(edited.size)
-        ImageDraw.Draw(edited).rectangle((4, 4, 4 + side // 12, 4 + side // 12), fill="red")
-        buffer = io.BytesIO()
-        edited.save(buffer, "JPEG", quality=60)
-        copy = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+        copy = EDITED_COPIES[edit](image)
         copies.append(algorithm.compute(image, size) - algorithm.compute(copy, size))
     hashes = [algorithm.compute(image, size) for image in originals]
     cross = [a - b for i, a in enumerate(hashes) for b in hashes[i + 1 :]]
