@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+import pixdex.catalog.sqlite
 from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
 from pixdex.catalog.sqlite import hash_to_blob
@@ -152,6 +153,24 @@ def test_multi_word_hashes_round_trip(store: SQLiteStore, photo_paths: list[Path
     assert bits == 256 and codes.shape == (1, 4)
     assert np.array_equal(codes[0], wide.words)
     assert store.lookup(ids.tolist(), "dhash")[int(ids[0])].hash == wide
+
+
+@pytest.mark.parametrize("hash_size", [8, 16])
+def test_codes_read_in_several_pieces_equal_one_read(
+    store: SQLiteStore, photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch, hash_size: int
+) -> None:
+    # Reads go _CODES_PER_READ rows at a time; three at a time must give the same arrays.
+    def hashed(path: Path) -> Hash:
+        with Image.open(path) as image:
+            return ALGORITHMS["dhash"].compute(image.convert("RGB"), hash_size)
+
+    store.write([record_of(p, dhash=hashed(p)) for p in photo_paths])
+    whole = store.codes("dhash")
+    monkeypatch.setattr(pixdex.catalog.sqlite, "_CODES_PER_READ", 3)
+    pieces = store.codes("dhash")
+    assert len(whole[0]) == len(photo_paths) > 3
+    assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
+    assert list(whole[0]) == sorted(whole[0]) and whole[2] == pieces[2] == hash_size**2
 
 
 def test_rewriting_a_path_replaces_its_hashes_and_bumps_the_generation(
