@@ -53,7 +53,7 @@ CHUNKS_IN_FLIGHT_PER_WORKER = 4
 
 CHUNKS_HELD_PER_WORKER = 64
 """Chunks per worker, finished or not, that may wait for an older one to finish (bounds the
-results held in memory: a few hundred ``FileHashes``)."""
+results held in memory: about a thousand ``FileHashes`` with two workers)."""
 
 
 @dataclass(frozen=True)
@@ -214,17 +214,24 @@ def _hash_in_pool(names: Iterator[str], job: _Job, workers: int) -> Iterator[Fil
     try:
         for chunk in chunks:
             pending.append(pool.submit(job.hash_chunk, chunk))
-            while pending:
-                while pending and pending[0].done():
-                    yield from pending.popleft().result()
-                unfinished = [f for f in pending if not f.done()]
-                if len(unfinished) < running and len(pending) < held:
-                    break
-                wait(unfinished, return_when=FIRST_COMPLETED)
+            yield from _finished_in_order(pending)
+            while pending and (_unfinished(pending) >= running or len(pending) >= held):
+                wait([f for f in pending if not f.done()], return_when=FIRST_COMPLETED)
+                yield from _finished_in_order(pending)
         while pending:
             yield from pending.popleft().result()
     finally:  # also when the caller stops iterating early: drop the queued chunks
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _finished_in_order(pending: deque[Future[list[FileHashes]]]) -> Iterator[FileHashes]:
+    """The results of the finished chunks at the head of ``pending``, removed from it."""
+    while pending and pending[0].done():
+        yield from pending.popleft().result()
+
+
+def _unfinished(pending: deque[Future[list[FileHashes]]]) -> int:
+    return sum(not f.done() for f in pending)
 
 
 def _chunked(names: Iterator[str], size: int) -> Iterator[list[str]]:

@@ -216,7 +216,7 @@ class SQLiteStore:
 
         Read as hex text aggregated inside SQLite, ``_CODES_PER_READ`` rows at a time: one string
         per column and read instead of a Python tuple per row, which halves the time to read a
-        million hashes (0.70 s against 1.34 s) — the cost of every index rebuild after a write.
+        million hashes (0.65 s against 1.34 s) — the cost of every index rebuild after a write.
         """
         bits = self.algorithms().get(algorithm, 0)
         words = -(-bits // 64) if bits else 1
@@ -233,9 +233,11 @@ class SQLiteStore:
                 break
             ids = np.frombuffer(bytes.fromhex(hex_ids), dtype=">u8").astype(np.int64)
             codes = np.frombuffer(bytes.fromhex(hex_codes), dtype=">u8").reshape(count, words)
-            order = np.argsort(ids, kind="stable")  # the aggregate's order is not promised
-            id_parts.append(ids[order])
-            code_parts.append(codes[order].astype(np.uint64))
+            if np.any(ids[1:] < ids[:-1]):  # SQLite does not promise the aggregate's order
+                order = np.argsort(ids, kind="stable")
+                ids, codes = ids[order], codes[order]
+            id_parts.append(ids)
+            code_parts.append(codes.astype(np.uint64))
             after = int(id_parts[-1][-1])
             if count < _CODES_PER_READ:
                 break
