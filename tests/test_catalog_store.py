@@ -18,8 +18,10 @@ import pixdex.catalog.sqlite
 from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
 from pixdex.catalog.sqlite import hash_to_blob
+from pixdex.decode import decode_image
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 from pixdex.pipeline import file_digest, hash_image
+from pixdex.signature import SIGNATURE_BYTES, signature
 
 
 def dhash_of(path: Path) -> Hash:
@@ -95,8 +97,12 @@ def test_a_catalog_of_the_previous_schema_version_is_migrated_and_keeps_its_rows
             found = catalog.search(photo, max_distance=0).matches
             assert str(photo) in {m.path for m in found}
         assert catalog.info().failures == ((broken, "truncated file"),)
+        # Schema 1 had no content signatures: the next run reads each file once more to make
+        # them, the run after it reads nothing.
         report = catalog.index([folder], workers=1)
-        assert (report.hashed, report.unchanged) == (0, len(photos))  # nothing to hash again
+        assert (report.changed, report.failed, report.unchanged) == (len(photos), (), 0)
+        report = catalog.index([folder], workers=1)
+        assert (report.hashed, report.unchanged) == (0, len(photos))
     with closing(sqlite3.connect(path)) as db:
         meta = dict(db.execute("SELECT key, value FROM meta"))
     assert meta["schema_version"] == str(SCHEMA_VERSION)
@@ -273,3 +279,23 @@ def test_states_of_a_folder_are_exactly_the_paths_inside_it(
         inside = set(store.states("/r/" + folder))
     expected = {"/r/" + p for p in paths if p.startswith(folder + "/") or p == folder}
     assert inside == expected
+
+
+def test_indexing_stores_each_pictures_signature(tmp_path: Path, photo_paths: list[Path]) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in photo_paths[:3]:
+        shutil.copy(photo, folder / photo.name)
+    with Catalog(tmp_path / "c.db") as catalog:
+        catalog.index([folder], workers=1)
+        paths = sorted(str(p) for p in folder.iterdir())
+        ids = [catalog.files_at(paths)[p].file_id for p in paths]
+    with SQLiteStore(tmp_path / "c.db") as reopened:
+        stored = reopened.signatures([*ids, 10**9])
+        records = reopened.records(ids)
+    for row, (path, file_id) in enumerate(zip(paths, ids, strict=True)):
+        with Image.open(path) as image:
+            expected = signature(decode_image(image, min_side=288).image)
+        assert stored[row].tobytes() == expected == records[file_id].signature
+    assert stored.shape == (len(ids) + 1, SIGNATURE_BYTES)
+    assert not stored[-1].any()  # an unknown id: a row of zeros

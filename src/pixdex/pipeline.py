@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
+from pixdex.signature import signature
 
 DIGEST_BYTES = 16
 """Length of the content digest, in bytes: the first 128 bits of SHA-256, as 32 hex digits.
@@ -64,9 +65,9 @@ class FileHashes:
     ``width`` and ``height`` are the original image size in pixels after EXIF orientation (not
     the reduced decode); ``format`` is Pillow's format name ("JPEG", "PNG", ...); ``size`` is the
     file size in bytes; ``digest`` is ``content_digest`` of the file's bytes (equal digests:
-    identical files). ``error`` is the reason (``ImageError.reason``: the path is ``path``) when
-    the file could not be hashed;
-    the fields the failure left unknown are 0 or None.
+    identical files). ``signature`` is the picture's content signature (``pixdex.signature``)
+    when it was asked for. ``error`` is the reason (``ImageError.reason``: the path is ``path``)
+    when the file could not be hashed; the fields the failure left unknown are 0 or None.
     """
 
     path: str
@@ -77,6 +78,7 @@ class FileHashes:
     size: int = 0
     digest: str | None = None
     error: str | None = None
+    signature: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,15 +113,18 @@ def hash_files(
     *,
     hash_size: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    signatures: bool = False,
 ) -> Iterator[FileHashes]:
     """Hash many files, yielding one ``FileHashes`` per path, in input order.
 
     ``algorithms``: names from ``pixdex.ALGORITHMS``, all computed from one decode per file.
     ``workers``: processes to use; None means every core, 1 hashes in this process. ``hash_size``
-    applies to every algorithm (default: each one's own). A file that cannot be read or decoded
-    yields a ``FileHashes`` whose ``error`` says why; the batch goes on.
+    applies to every algorithm (default: each one's own). ``signatures``: also make each
+    picture's content signature from the same decode (what the matching rule verifies with). A
+    file that cannot be read or decoded yields a ``FileHashes`` whose ``error`` says why; the
+    batch goes on.
     """
-    job = _Job(tuple(algorithms), hash_size, limits)
+    job = _Job(tuple(algorithms), hash_size, limits, signatures)
     job.check()
     count = (os.cpu_count() or 1) if workers is None else workers
     if count < 1:
@@ -139,6 +144,7 @@ class _Job:
     algorithms: tuple[str, ...]
     hash_size: int | None
     limits: Limits
+    signature: bool = False
 
     def check(self) -> None:
         """Fail fast, in the caller's process, on an unknown algorithm or an empty list."""
@@ -158,20 +164,28 @@ class _Job:
         sizes = [a.default_size if self.hash_size is None else self.hash_size for a in algos]
         try:
             min_side = max(a.min_side(n) for a, n in zip(algos, sizes, strict=True))
-            gray = all(a.gray for a in algos)
+            gray = all(a.gray for a in algos) and not self.signature
             decoded = decode_image(
                 data, min_side=min_side, limits=self.limits, name=path, gray=gray
             )
             hashes = {
                 a.name: a.compute(decoded.image, n) for a, n in zip(algos, sizes, strict=True)
             }
+            content = signature(decoded.image) if self.signature else None
         except ImageError as exc:
             return FileHashes(path, size=len(data), digest=digest, error=exc.reason)
         except Exception as exc:  # one odd file must not abort a batch of millions
             reason = f"unexpected error while hashing ({type(exc).__name__}: {exc})"
             return FileHashes(path, size=len(data), digest=digest, error=reason)
         return FileHashes(
-            path, hashes, decoded.width, decoded.height, decoded.format, len(data), digest
+            path,
+            hashes,
+            decoded.width,
+            decoded.height,
+            decoded.format,
+            len(data),
+            digest,
+            signature=content,
         )
 
     def hash_chunk(self, paths: list[str]) -> list[FileHashes]:

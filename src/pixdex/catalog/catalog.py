@@ -205,11 +205,11 @@ class Catalog:
         """Bring the catalog up to date with the image files under ``paths`` (folders or files).
 
         Files whose size and modification time match the catalog, and that have every requested
-        algorithm's hash, are not read again; unchanged files that failed before are not retried.
-        New and changed files are hashed on ``workers`` processes and committed every
-        ``batch_size`` files, so an interrupted run keeps its committed batches and the next run
-        resumes where it stopped. With ``prune``, entries under ``paths`` whose files no longer
-        exist are dropped.
+        algorithm's hash and a content signature (``pixdex.signature``), are not read again;
+        unchanged files that failed before are not retried. New and changed files are hashed on
+        ``workers`` processes and committed every ``batch_size`` files, so an interrupted run
+        keeps its committed batches and the next run resumes where it stopped. With ``prune``,
+        entries under ``paths`` whose files no longer exist are dropped.
         """
         started = time.perf_counter()
         algorithms = _check_algorithms(algorithms, framed=True)
@@ -264,7 +264,10 @@ class Catalog:
             return  # no worker pool to start
         by_path = {f.path: f for f in todo}
         for done, result in enumerate(
-            hash_files([f.path for f in todo], algorithms=algorithms, workers=workers), 1
+            hash_files(
+                [f.path for f in todo], algorithms=algorithms, workers=workers, signatures=True
+            ),
+            1,
         ):
             seen = by_path[result.path]
             # The walk's size and mtime, not the hashing's: if the file changes in between, the
@@ -280,6 +283,7 @@ class Catalog:
                     format=result.format,
                     error=result.error,
                     hashes=dict(result.hashes) if result.error is None else {},
+                    signature=result.signature,
                 )
             )
             if result.error is not None:
@@ -567,4 +571,5 @@ def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[
     if state is None or (state.size, state.mtime_ns) != (found.size, found.mtime_ns):
         return True
     # A file that failed to decode is not retried until it changes, whatever the algorithms.
-    return state.error is None and not wanted <= state.algorithms
+    # One indexed before signatures existed is hashed again to get one.
+    return state.error is None and not (wanted <= state.algorithms and state.signature)

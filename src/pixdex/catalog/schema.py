@@ -10,6 +10,8 @@ Tables:
     One row per file seen: its absolute path, byte size, modification time (ns) — the pair that
     decides whether a file changed — content digest, pixel size, format, and the error that stopped
     it (NULL when it was hashed). Failures are kept so that an unchanged bad file is not retried.
+    ``signature`` (schema 3) is the picture's content signature (``pixdex.signature``), NULL for
+    failures and for files indexed before schema 3 (the next ``index`` run makes it).
 ``hashes``
     One row per (algorithm, file): the bit length, the code as a fixed-width BLOB of big-endian
     uint64 words (``bits / 64`` words rounded up, so one algorithm's BLOBs join into an ``(n, w)``
@@ -71,6 +73,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO meta (key, value) VALUES ('generation', '0')",
     ),
     ("INSERT INTO meta (key, value) VALUES ('catalog_id', lower(hex(randomblob(8))))",),
+    ("ALTER TABLE files ADD COLUMN signature BLOB",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

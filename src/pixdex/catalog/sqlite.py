@@ -25,6 +25,7 @@ from pixdex.catalog.store import (
     StoreStats,
 )
 from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.signature import signature_array
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
 _ID_CHUNK = 500
@@ -128,7 +129,8 @@ class SQLiteStore:
         lo, hi = folder_range(folder)
         rows = self._db.execute(
             """
-            SELECT f.path, f.size, f.mtime_ns, f.error, group_concat(h.algorithm, char(0))
+            SELECT f.path, f.size, f.mtime_ns, f.error, f.signature IS NOT NULL,
+                   group_concat(h.algorithm, char(0))
             FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
             WHERE (f.path >= ? AND f.path < ?) OR f.path = ?
             GROUP BY f.id
@@ -136,8 +138,10 @@ class SQLiteStore:
             (lo, hi, folder),
         )
         return {
-            path: FileState(size, mtime_ns, frozenset(names.split("\0") if names else ()), error)
-            for path, size, mtime_ns, error, names in rows
+            path: FileState(
+                size, mtime_ns, frozenset(names.split("\0") if names else ()), error, bool(signed)
+            )
+            for path, size, mtime_ns, error, signed, names in rows
         }
 
     def write(self, records: Sequence[FileRecord]) -> None:
@@ -149,14 +153,15 @@ class SQLiteStore:
             for record in records:
                 (file_id,) = self._db.execute(
                     """
-                    INSERT INTO files
-                        (path, size, mtime_ns, digest, width, height, format, error, indexed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO files (path, size, mtime_ns, digest, width, height, format,
+                                       error, indexed_at, signature)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (path) DO UPDATE SET
                         size = excluded.size, mtime_ns = excluded.mtime_ns,
                         digest = excluded.digest, width = excluded.width,
                         height = excluded.height, format = excluded.format,
-                        error = excluded.error, indexed_at = excluded.indexed_at
+                        error = excluded.error, indexed_at = excluded.indexed_at,
+                        signature = excluded.signature
                     RETURNING id
                     """,
                     (
@@ -169,6 +174,7 @@ class SQLiteStore:
                         record.format,
                         record.error,
                         now,
+                        record.signature,
                     ),
                 ).fetchone()
                 self._db.execute("DELETE FROM hashes WHERE file_id = ?", (file_id,))
@@ -262,6 +268,20 @@ class SQLiteStore:
                 )
         return found
 
+    def signatures(self, ids: Sequence[int]) -> np.ndarray:
+        ids = [int(i) for i in ids]
+        found: dict[int, bytes] = {}
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            found.update(
+                self._db.execute(
+                    "SELECT id, signature FROM files WHERE signature IS NOT NULL "
+                    f"AND id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return signature_array([found.get(i) for i in ids])
+
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
         found = self._files_where("id", [int(i) for i in ids])
         return {f.file_id: f for f in found}
@@ -295,12 +315,14 @@ class SQLiteStore:
                 chunk,
             ):
                 hashes.setdefault(file_id, {})[name] = blob_to_hash(blob, bits, name, quality)
-            for file_id, *fields in self._db.execute(
-                f"SELECT id, path, size, mtime_ns, digest, width, height, format, error "
-                f"FROM files WHERE id IN ({marks})",
+            for file_id, *fields, content in self._db.execute(
+                f"SELECT id, path, size, mtime_ns, digest, width, height, format, error, "
+                f"signature FROM files WHERE id IN ({marks})",
                 chunk,
             ):
-                found[file_id] = FileRecord(*fields, hashes=hashes.get(file_id, {}))
+                found[file_id] = FileRecord(
+                    *fields, hashes=hashes.get(file_id, {}), signature=content
+                )
         return found
 
     def digest_groups(self) -> list[list[int]]:

@@ -21,7 +21,8 @@ class FileRecord:
     """What indexing learned about one file: its hashes by algorithm, or the error that stopped it.
 
     ``size`` is in bytes and ``mtime_ns`` in nanoseconds since the epoch: together they decide
-    whether the file changed since it was recorded.
+    whether the file changed since it was recorded. ``signature`` is the picture's content
+    signature (``pixdex.signature``), what the matching rule verifies hash candidates with.
     """
 
     path: str
@@ -33,16 +34,19 @@ class FileRecord:
     format: str | None = None
     error: str | None = None
     hashes: Mapping[str, Hash] = field(default_factory=dict)
+    signature: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FileState:
-    """The part of a stored file an incremental run compares against the file system."""
+    """The part of a stored file an incremental run compares against the file system (and
+    against what it is asked to store: the algorithms, the signature)."""
 
     size: int
     mtime_ns: int
     algorithms: frozenset[str]
     error: str | None
+    signature: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,12 @@ class Store(Protocol):
 
     def lookup(self, ids: Sequence[int], algorithm: str) -> dict[int, StoredHash]:
         """Path and ``algorithm`` hash of each file id (ids not found are left out)."""
+        ...
+
+    def signatures(self, ids: Sequence[int]) -> np.ndarray:
+        """The content signatures of these file ids as an ``(len(ids), SIGNATURE_BYTES)`` uint8
+        array in the same order; a row of zeros for an id without one (unknown, failed, or
+        indexed before signatures existed)."""
         ...
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:

@@ -1,0 +1,85 @@
+"""The content signature: a tiny colour thumbnail of the picture inside its margins.
+
+A 64-bit hash says "similar layout and brightness"; whole families of different pictures share
+that (diagrams from one template, flags that differ in colour, drawings on a white canvas). The
+matching rule (``pixdex.matching``) therefore checks every hash candidate against a richer record
+of each picture, made at index time from the same decode: its luma at ``LUMA_SIDE`` ×
+``LUMA_SIDE`` and its two chroma planes at ``CHROMA_SIDE`` × ``CHROMA_SIDE`` (YCbCr, area
+averages), of the picture with its uniform margins trimmed, so an added border or a large empty
+canvas does not count as content. It is stored as ``SIGNATURE_BYTES`` bytes: a version byte, then
+the planes, row by row.
+
+Being a small picture, a signature can be turned (mirror, quarter turns) and cropped by array
+operations alone: mirrored, rotated and cropped copies are verified without decoding again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from pixdex.framing import trim_margins
+
+SIGNATURE_VERSION = 1
+"""The first byte of every signature; 0 marks "no signature" in arrays of them."""
+
+LUMA_SIDE = 32
+"""Side of the luma plane, in cells: a 400-pixel diagram gives cells of about 12 pixels, fine
+enough that two labels of different words differ in some cells."""
+
+CHROMA_SIDE = 16
+"""Side of each chroma plane, in cells: colour varies more slowly than luma."""
+
+LUMA_CELLS = LUMA_SIDE * LUMA_SIDE
+CHROMA_CELLS = CHROMA_SIDE * CHROMA_SIDE
+SIGNATURE_BYTES = 1 + LUMA_CELLS + 2 * CHROMA_CELLS
+"""Stored size of one signature: 1,537 bytes."""
+
+
+def signature(image: Image.Image) -> bytes:
+    """The signature of a decoded picture (mode "RGB" or "L", transparency already composited).
+
+    A grayscale picture gets neutral chroma (128), as a grayscale copy of a colour picture does.
+    """
+    picture = trim_margins(image)
+    if picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")
+    luma_plane = _area_resize(picture.convert("L"), LUMA_SIDE)
+    if picture.mode == "L":
+        chroma = np.full((2, CHROMA_SIDE, CHROMA_SIDE), 128, np.uint8)
+    else:
+        small = picture.resize(
+            (LUMA_SIDE, LUMA_SIDE), Image.Resampling.BOX, reducing_gap=None
+        ).convert("YCbCr")
+        _, cb, cr = small.split()
+        chroma = np.stack([_area_resize(cb, CHROMA_SIDE), _area_resize(cr, CHROMA_SIDE)])
+    return bytes([SIGNATURE_VERSION]) + luma_plane.tobytes() + chroma.tobytes()
+
+
+def _area_resize(plane: Image.Image, side: int) -> np.ndarray:
+    """``plane`` (mode "L") as a ``side`` × ``side`` uint8 array of area averages."""
+    return np.asarray(plane.resize((side, side), Image.Resampling.BOX), dtype=np.uint8)
+
+
+def signature_array(signatures: list[bytes | None]) -> np.ndarray:
+    """Signatures as an ``(n, SIGNATURE_BYTES)`` uint8 array; a missing (None) or unknown-version
+    signature becomes a row of zeros, which no verification accepts."""
+    out = np.zeros((len(signatures), SIGNATURE_BYTES), np.uint8)
+    for row, value in enumerate(signatures):
+        if value is not None and len(value) == SIGNATURE_BYTES and value[0] == SIGNATURE_VERSION:
+            out[row] = np.frombuffer(value, np.uint8)
+    return out
+
+
+def planes(signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``(n, SIGNATURE_BYTES)`` signatures into float32 planes: luma ``(n, LUMA_SIDE,
+    LUMA_SIDE)`` and chroma ``(n, 2, CHROMA_SIDE, CHROMA_SIDE)``, both 0-255."""
+    count = signatures.shape[0]
+    luma = signatures[:, 1 : 1 + LUMA_CELLS].reshape(count, LUMA_SIDE, LUMA_SIDE)
+    chroma = signatures[:, 1 + LUMA_CELLS :].reshape(count, 2, CHROMA_SIDE, CHROMA_SIDE)
+    return luma.astype(np.float32), chroma.astype(np.float32)
+
+
+def present(signatures: np.ndarray) -> np.ndarray:
+    """``(n,)`` bool: which rows of a signature array hold a signature."""
+    return signatures[:, 0] == SIGNATURE_VERSION
