@@ -5,9 +5,9 @@ that (diagrams from one template, flags that differ in colour, drawings on a whi
 matching rule (``pixdex.matching``) therefore checks every hash candidate against a richer record
 of each picture, made at index time from the same decode: its luma at ``LUMA_SIDE`` ×
 ``LUMA_SIDE`` and its two chroma planes at ``CHROMA_SIDE`` × ``CHROMA_SIDE`` (YCbCr, area
-averages), of the picture with its uniform margins trimmed, so an added border or a large empty
-canvas does not count as content. It is stored as ``SIGNATURE_BYTES`` bytes: a version byte, then
-the planes, row by row.
+averages) of the whole frame: what a border adds or a crop removes is undone by the comparison,
+and a large empty canvas is told apart from content there. It is stored as ``SIGNATURE_BYTES``
+bytes: a version byte, then the planes, row by row.
 
 Being a small picture, a signature can be turned (mirror, quarter turns) and cropped by array
 operations alone: mirrored, rotated and cropped copies are verified without decoding again.
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from pixdex.framing import trim_margins
 
 SIGNATURE_VERSION = 1
 """The first byte of every signature; 0 marks "no signature" in arrays of them."""
@@ -41,7 +39,7 @@ def signature(image: Image.Image) -> bytes:
 
     A grayscale picture gets neutral chroma (128), as a grayscale copy of a colour picture does.
     """
-    picture = trim_margins(image)
+    picture = image
     if picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
     luma_plane = _area_resize(picture.convert("L"), LUMA_SIDE)
