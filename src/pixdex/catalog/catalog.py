@@ -18,6 +18,7 @@ from typing import Any
 
 from pixdex import bits as bitops
 from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
+from pixdex.catalog.defaults import BATCH_SIZE, DEFAULT_ALGORITHM, DEFAULT_PATH
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.orientations import query_hashes
@@ -27,11 +28,6 @@ from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, Store
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.pipeline import hash_files
-
-DEFAULT_PATH = Path("pixdex.db")
-"""The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
-
-DEFAULT_ALGORITHM = "dhash"
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
@@ -55,9 +51,6 @@ FRAMED_DISTANCES = {256: 97}
 """Default search radius of a framed search, by hash length: chosen on the development queries of
 ``python -m benchmarks quality`` (PDQ framed: 94.5 % of test sources found, 1.75 other pictures
 per query)."""
-
-BATCH_SIZE = 500
-"""Files per committed transaction while indexing: what an interrupted run can lose at most."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
