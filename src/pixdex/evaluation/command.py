@@ -39,6 +39,7 @@ from pixdex.evaluation.measure import QualityReport
 from pixdex.evaluation.protocol import ProgressCallback, hash_sample, report_from_distances
 from pixdex.evaluation.schemes import hashing_schemes, mode_distances, parse_mode
 from pixdex.hashing import get_algorithm
+from pixdex.wording import count
 
 ORIENTATION_EDITS = frozenset({"mirror", "rotate-90"})
 """Edits only a search with flips can see through; reported apart so they do not hide how the
@@ -344,7 +345,8 @@ def _distance(result: ModeResult) -> str:
 def print_tables(evaluation: Evaluation, console: Console) -> None:
     """The summary per mode (at the recommended and the default distance) and recall per edit."""
     summary = Table(
-        title=f"{len(evaluation.originals)} originals, {len(evaluation.edits)} edits, "
+        title=f"{count(len(evaluation.originals), 'original')}, "
+        f"{count(len(evaluation.edits), 'edit')}, "
         f"{evaluation.pairs:,} pairs; recommended = largest distance with false-match rate "
         f"≤ {evaluation.target:g}",
         title_justify="left",
@@ -381,6 +383,8 @@ def print_tables(evaluation: Evaluation, console: Console) -> None:
         per_edit.add_row(edit, *cells)
     console.print(per_edit)
     if evaluation.skipped:
-        console.print(f"{len(evaluation.skipped)} file(s) could not be decoded and were left out:")
+        skipped = len(evaluation.skipped)
+        were = "was" if skipped == 1 else "were"
+        console.print(f"{count(skipped, 'file')} could not be decoded and {were} left out:")
         for path, reason in evaluation.skipped:
             console.print(f"  {path}: {reason}", markup=False)
