@@ -13,6 +13,7 @@ numba, scipy, the server or matplotlib unless it needs them (tests/test_cli_star
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,11 @@ from pixdex.wording import byte_size, count
 if TYPE_CHECKING:
     from pixdex.catalog import Catalog, IndexReport, SearchResult
     from pixdex.hashing import Hash
+
+# One BLAS thread, unless the user chose: numpy starts OpenBLAS's thread pool when it is imported,
+# 50 ms of a command's start (100 ms on a busy machine), for the few small matrix products of
+# pHash and PDQ, which run in one hashing process per core anyway. Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 app = typer.Typer(
     no_args_is_help=True,
