@@ -164,7 +164,7 @@ def main() -> None:
     print(
         f"{'quick' if QUICK else 'full'} run, {os.cpu_count()} cores; {FILES:,} files in {tree}; "
         f"each command a fresh `python -m pixdex.cli` process; wall: best (median) of {RUNS}, "
-        "cpu: least user + system"
+        f"cpu: least user + system; load average {os.getloadavg()[0]:.1f}"
     )
     before, now = f"before ({BASE})", "now"
     results = compare({before: base_sources(BASE), now: REPO / "src"}, tree)
@@ -178,6 +178,7 @@ def main() -> None:
             else f"≤ {target} s: " + ("met" if new["best"] <= target else "missed")
         )
         print(f"{name:<18} {_cell(old)} {_cell(new)} {old['best'] / new['best']:>6.1f}×  {verdict}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     RESULTS.write_text(json.dumps({"files": FILES, "runs": RUNS, "results": results}, indent=1))
 
 
