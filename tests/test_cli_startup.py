@@ -3,7 +3,8 @@
 Guarded by which modules a fresh process has loaded, not by timing: ``import pixdex.cli`` must
 not load numpy, Pillow or rich, and the everyday commands on a small catalog (``--help``,
 ``version``, ``info``, ``search --hash``, an unchanged ``index``) must not load numba, scipy, the
-web server, matplotlib or the optional back ends (BENCHMARKS.md has the times).
+web server, matplotlib or the optional back ends (BENCHMARKS.md has the times). And the help
+reads as a command line's: a flag is shown as a flag, not as ``--json <bool>``.
 """
 
 from __future__ import annotations
@@ -111,3 +112,17 @@ def test_finding_duplicates_still_loads_what_it_needs(catalog):
     status, modules, _ = loaded_by("dupes", "--db", db)
     assert status == 0
     assert {"numba", "scipy"} <= modules
+
+
+FLAGS = {"index": ["--prune"], "search": ["--json", "--flips"], "dupes": ["--json", "--yes"]}
+"""Options that take no value, by command."""
+
+
+@pytest.mark.parametrize("command", sorted(FLAGS))
+def test_help_shows_flags_as_flags_without_a_value(command):
+    status, _, output = loaded_by(command, "--help")
+    assert status == 0 and "<bool>" not in output, output
+    for flag in FLAGS[command]:
+        line = next(line for line in output.splitlines() if line.strip().startswith(flag))
+        words = line.split()
+        assert words[0] == flag and not words[1].startswith("<"), line
