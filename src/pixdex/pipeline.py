@@ -10,11 +10,10 @@ reports a failure per file instead of aborting the batch.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
@@ -221,6 +220,11 @@ def _hash_in_pool(names: Iterator[str], job: _Job, workers: int) -> Iterator[Fil
     running = workers * CHUNKS_IN_FLIGHT_PER_WORKER
     held = workers * CHUNKS_HELD_PER_WORKER
     chunks = _chunked(names, CHUNK_FILES)
+    # Imported when a pool starts: the catalog imports this module, and an unchanged re-index or a
+    # search never starts one (20 ms of their start-up).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # forkserver: workers start from a clean process, safe even if the caller runs threads.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")

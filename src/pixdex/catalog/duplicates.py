@@ -11,6 +11,9 @@ the pairs of files sharing a content digest. Two ways to turn pairs into groups:
   within ``max_distance`` bits of its group's representative and no chain can stretch a group.
 
 Each group then gets a keeper by a policy (``KEEP_POLICIES``); distances are reported to it.
+
+The self-join (numba) and scipy's graph routines are imported when duplicates are looked for, not
+with the catalog: searching and indexing never need them (0.7 s of imports).
 """
 
 from __future__ import annotations
@@ -20,14 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
 from pixdex.catalog.turned_pairs import turned_pairs
 from pixdex.hashing import LOW_QUALITY, Hash
-from pixdex.index import pairs_within
 
 KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
 """How a group's keeper is chosen: most pixels (then most bytes), latest or earliest
@@ -111,6 +111,8 @@ def find_duplicates(
         raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
     if max_distance < 0:
         raise CatalogError("the distance must be ≥ 0")
+    from pixdex.index.selfjoin import pairs_within
+
     ids, codes, _ = store.codes(algorithm, 0 if include_low_quality else LOW_QUALITY)
     # Distances are measured again to each group's keeper: the pairs only say who is linked.
     left, right, _ = pairs_within(codes, ids, max_distance)
@@ -148,6 +150,9 @@ def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, n
 
 
 def _components(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count))
     return connected_components(graph, directed=False)[1]
 
@@ -155,6 +160,8 @@ def _components(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _around_representatives(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Labels from greedy star cover: the ungrouped node with most neighbours (then the lowest
     index) takes its ungrouped neighbours, until every node is grouped."""
+    from scipy.sparse import coo_matrix
+
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count)).tocsr()
     graph = (graph + graph.T).tocsr()
     degree = np.diff(graph.indptr)

@@ -25,11 +25,10 @@ The kernels are compiled (numba) because duplicate finding verifies millions of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 
+from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
 GRID = 16
@@ -54,21 +53,6 @@ CONTENT_DELTA = 16.0
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
 any real colour goes above."""
-
-
-@dataclass(frozen=True)
-class Verifier:
-    """The verification thresholds, chosen on the development half of the benchmark corpus
-    (``python -m benchmarks quality``; figures in BENCHMARKS.md)."""
-
-    luma_tolerance: float = 12.0
-    """Largest luma difference (0-255) left by the tone fit in an agreeing cell."""
-    min_preserved: float = 0.9
-    """Smallest share of each picture's content cells that must agree."""
-    max_chroma: float = 10.0
-    """Largest mean chroma difference (0-255) over the best-matching cells."""
-    blank_tone: float = 12.0
-    """Largest difference of mean luma (0-255) between two blank pictures that match."""
 
 
 def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.ndarray:
