@@ -500,7 +500,8 @@ def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | N
             typer.echo(f"{count(len(groups), 'group')} → {path}")
             return
     for number, group in enumerate(groups, 1):
-        typer.echo(f"group {number}: {count(len(group.members), 'file')}")
+        suspicious = " (implausibly large: not acted on)" if group.implausible else ""
+        typer.echo(f"group {number}: {count(len(group.members), 'file')}{suspicious}")
         for member in group.members:
             role = "keep" if member is group.keeper else ("same" if member.exact else "")
             pixels = f"{member.width}×{member.height}"

@@ -50,6 +50,10 @@ def sample_images() -> list[Path]:
     return sorted(p for p in data.iterdir() if p.suffix in LIBRARY_SUFFIXES)
 
 
+DUPLICATED = "chelsea.png"
+"""The sample the demo library holds a second, smaller copy of."""
+
+
 def build(folder: Path) -> tuple[Path, Path]:
     """Write the library and the edited queries under ``folder``; (library, queries)."""
     library, queries = folder / "library", folder / "queries"
@@ -60,6 +64,12 @@ def build(folder: Path) -> tuple[Path, Path]:
     for source in sources:
         shutil.copy(source, library / source.name)
     by_name = {p.name: p for p in sources}
+    # A re-saved, smaller copy inside the library: what `pixdex dupes` should group with its
+    # source (the stereo pair motorcycle_left / motorcycle_right is two pictures, not a copy).
+    copy = load_rgb(by_name[DUPLICATED])
+    copy.resize((copy.width // 2, copy.height // 2)).save(
+        library / f"{Path(DUPLICATED).stem}-small-copy.jpg", quality=80
+    )
     for seed, name in enumerate(QUERY_PHOTOS):
         photo = load_rgb(by_name[name])
         for edit in QUERY_EDITS:

@@ -81,3 +81,22 @@ def planes(signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def present(signatures: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: which rows of a signature array hold a signature."""
     return signatures[:, 0] == SIGNATURE_VERSION
+
+
+def turned(row: np.ndarray) -> np.ndarray:
+    """The ``(8, SIGNATURE_BYTES)`` signatures of one picture's eight orientations (the quarter
+    turns, each also mirrored), from its signature alone: a signature is a small picture."""
+    luma = row[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE)
+    chroma = row[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE)
+    out = np.zeros((8, SIGNATURE_BYTES), np.uint8)
+    out[:, 0] = row[0]
+    for k in range(4):
+        for mirrored in (False, True):
+            turned_luma = np.rot90(luma, k)
+            turned_chroma = np.rot90(chroma, k, axes=(1, 2))
+            if mirrored:
+                turned_luma, turned_chroma = turned_luma[:, ::-1], turned_chroma[:, :, ::-1]
+            variant = out[2 * k + mirrored]
+            variant[1 : 1 + LUMA_CELLS] = turned_luma.ravel()
+            variant[1 + LUMA_CELLS :] = turned_chroma.ravel()
+    return out

@@ -111,6 +111,16 @@ def apply_actions(
     done_paths: list[str] = []
     with open(journal_path(catalog), "a", encoding="utf-8") as journal:
         for group in groups:
+            if group.implausible:
+                skipped.extend(
+                    (
+                        m.path,
+                        f"group of {len(group.members)} files is implausibly large for "
+                        "copies of one picture: review it, then act on it yourself",
+                    )
+                    for m in group.others
+                )
+                continue
             problem = unchanged_since_indexing(group.keeper)
             if problem is not None:
                 skipped.extend(
@@ -206,6 +216,7 @@ def record_to_json(record: FileRecord) -> dict[str, Any]:
             name: {"hex": h.hex, "bits": h.bits, "quality": h.quality}
             for name, h in record.hashes.items()
         },
+        "signature": None if record.signature is None else record.signature.hex(),
     }
 
 
@@ -215,8 +226,11 @@ def record_from_json(data: dict[str, Any]) -> FileRecord:
         name: Hash(int(h["hex"], 16), h["bits"], name, h["quality"])
         for name, h in data["hashes"].items()
     }
-    fields = {k: v for k, v in data.items() if k != "hashes"}
-    return FileRecord(**fields, hashes=hashes)
+    fields = {k: v for k, v in data.items() if k not in ("hashes", "signature")}
+    signature = data.get("signature")  # absent in journals written before signatures
+    return FileRecord(
+        **fields, hashes=hashes, signature=None if signature is None else bytes.fromhex(signature)
+    )
 
 
 def _append(journal, entry: dict[str, Any]) -> None:

@@ -493,12 +493,15 @@ class Catalog:
         chain: bool = True,
         include_low_quality: bool = False,
         flips: bool = False,
+        rule: MatchRule | None = DEFAULT_RULE,
     ) -> list[DuplicateGroup]:
         """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
         ``max_distance`` bits (default ``search_distance(algorithm, bits)``), each with a keeper
         chosen by ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
         representatives instead of joining chains of near pairs; ``flips`` also groups mirrored
-        and quarter-turned copies (each file is decoded again)."""
+        and quarter-turned copies (each file is decoded again). With a ``rule`` (the default),
+        every member is verified against its group's keeper (``pixdex.matching``: no chains,
+        and ``chain`` is not used); ``rule=None`` groups by hash distance alone."""
         (algorithm,) = _check_algorithms([algorithm])
         bits = self._store.algorithms().get(algorithm)
         if bits is None:
@@ -514,6 +517,7 @@ class Catalog:
             chain=chain,
             include_low_quality=include_low_quality,
             flips=flips,
+            rule=rule,
         )
 
     def remove_duplicates(
