@@ -215,9 +215,18 @@ def search(
             show_default=False,
         ),
     ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Verify hash candidates with the matching rule (the default); --no-verify: "
+            "hash distance alone.",
+        ),
+    ] = True,
 ) -> None:
-    """Find catalogued images within a Hamming distance of each query, nearest first."""
+    """Find catalogued images showing the same picture as each query, nearest first."""
     from pixdex.catalog import Catalog
+    from pixdex.matching import DEFAULT_RULE
 
     if not queries and not hashes:
         raise typer.BadParameter("give a query image or folder, or --hash HEX")
@@ -234,6 +243,7 @@ def search(
                 flips=flips,
                 confirm=confirm,
                 confirm_distance=confirm_distance,
+                rule=DEFAULT_RULE if verified else None,
             )
             results.append(result)
             if as_json:

@@ -648,7 +648,7 @@ def _verified(
     """
     if not found:
         return found
-    from pixdex.matching.verify import verify  # compiled: loaded by the first verified search
+    from pixdex.matching.verification import verify  # compiled: loaded by the first verified search
 
     ids = list(found)
     accepted = ~present(signatures) & np.array([found[i][0] <= unverifiable for i in ids])

@@ -25,4 +25,4 @@ _COMPILED = ("scores_pairs", "verify", "verify_pairs")
 def __getattr__(name: str) -> Any:
     if name not in _COMPILED:
         raise AttributeError(f"module 'pixdex.matching' has no attribute {name!r}")
-    return getattr(import_module("pixdex.matching.verify"), name)
+    return getattr(import_module("pixdex.matching.verification"), name)
