@@ -108,10 +108,17 @@ class PostgresCluster:
             cursor = connection.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
-    def create_database(self) -> str:
-        """A new, empty database; returns its URI."""
+    def add_user(self, name: str, password: str) -> None:
+        """A login role that must give ``password`` (SCRAM), where the superuser needs none."""
+        self.sql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"local all {name} scram-sha-256\n" + hba.read_text())
+        self.sql("SELECT pg_reload_conf()")
+
+    def create_database(self, owner: str = SUPERUSER) -> str:
+        """A new, empty database owned by ``owner``; returns its URI (as the superuser)."""
         name = f"db{next(self._names)}"
-        self.sql(f'CREATE DATABASE "{name}"')
+        self.sql(f'CREATE DATABASE "{name}" OWNER "{owner}"')
         return self.uri(name)
 
     def drop_database(self, uri: str) -> None:

@@ -1,4 +1,5 @@
-"""The Catalog API on real photographs: incremental indexing, pruning, failures, search."""
+"""The Catalog API on real photographs: incremental indexing, pruning, failures, search; on every
+backend (SQLite, PostgreSQL), then what only an SQLite file has (its saved indexes beside it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import new_location
 from PIL import Image
 
 from pixdex import ImageError
@@ -29,8 +31,8 @@ def photos(tmp_path: Path, photo_paths: list[Path]) -> Path:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path):
-    with Catalog(tmp_path / "pixdex.db") as opened:
+def catalog(location: str):
+    with Catalog(location) as opened:
         yield opened
 
 
@@ -151,7 +153,7 @@ def test_search_by_hash_and_hashes_of_the_wrong_length(
 
 
 def test_user_errors_are_catalog_or_image_errors(
-    catalog: Catalog, photos: Path, tmp_path: Path
+    catalog: Catalog, photos: Path, tmp_path: Path, request, backend: str
 ) -> None:
     with pytest.raises(CatalogError, match="no dhash hashes"):
         catalog.search(Hash.from_hex("ab" * 8))
@@ -166,7 +168,7 @@ def test_user_errors_are_catalog_or_image_errors(
     with pytest.raises(ImageError):
         catalog.search(tmp_path / "notes.jpg")
     with pytest.raises(CatalogError, match="no catalog here"):
-        Catalog(tmp_path / "elsewhere.db", create=False)
+        Catalog(new_location(request, backend, tmp_path / "more"), create=False)
 
 
 def test_near_blank_images_match_only_when_asked(
@@ -183,22 +185,48 @@ def test_near_blank_images_match_only_when_asked(
     assert str(blank) in {m.path for m in with_blanks.matches}
 
 
-def test_the_search_index_is_saved_beside_the_catalog_and_replaced_when_stale(
-    tmp_path: Path, photos: Path, photo_paths: list[Path]
+def test_the_search_index_is_saved_and_replaced_when_stale(
+    location: str, photos: Path, photo_paths: list[Path]
 ) -> None:
-    db = tmp_path / "pixdex.db"
-    with Catalog(db) as catalog:
+    with Catalog(location) as catalog:
         catalog.index([photos], workers=1)
-    saved = sorted(tmp_path.glob("pixdex.db.*.dhash.g*.idx"))
-    assert len(saved) == 1
-    with Catalog(db, create=False) as reopened:
+        saved = saved_index_files(catalog.path)
+    assert len(saved) == 1 and saved[0].name.endswith(".dhash.g1.idx")
+    with Catalog(location, create=False) as reopened:
         assert reopened.search(photo_paths[0], max_distance=0).matches
         shutil.copy(photo_paths[0], photos / "copy.png")
         reopened.index([photos], workers=1)
-        after = sorted(tmp_path.glob("pixdex.db.*.dhash.g*.idx"))
+        after = saved_index_files(reopened.path)
         assert len(after) == 1 and after != saved
         names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
         assert names == {photo_paths[0].name, "copy.png"}
+
+
+def test_a_damaged_saved_index_is_rebuilt(location: str, photos: Path, photo_paths) -> None:
+    with Catalog(location) as catalog:
+        catalog.index([photos], workers=1)
+        (saved,) = saved_index_files(catalog.path)
+    saved.write_bytes(b"not an index file at all")
+    with Catalog(location, create=False) as reopened:
+        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
+    assert names == {photo_paths[0].name}
+    assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
+
+
+def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    def interrupt_after_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        catalog.index([photos], workers=1, batch_size=2, progress=interrupt_after_five)
+    resumed = catalog.index([photos], workers=1)
+    assert (resumed.new, resumed.unchanged) == (len(photo_paths) - 5, 5)
+
+
+# -- SQLite only -----------------------------------------------------------------------------------
 
 
 def test_a_new_catalog_at_a_deleted_catalogs_path_does_not_load_its_saved_index(
@@ -244,28 +272,3 @@ def test_a_catalog_works_on_a_store_opened_by_the_caller(
     assert not (tmp_path / "catalog").exists()
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the catalog
         store.generation()
-
-
-def test_a_damaged_saved_index_is_rebuilt(tmp_path: Path, photos: Path, photo_paths) -> None:
-    db = tmp_path / "pixdex.db"
-    with Catalog(db) as catalog:
-        catalog.index([photos], workers=1)
-    (saved,) = tmp_path.glob("pixdex.db.*.dhash.g*.idx")
-    saved.write_bytes(b"not an index file at all")
-    with Catalog(db, create=False) as reopened:
-        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
-    assert names == {photo_paths[0].name}
-    assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
-
-
-def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
-    catalog: Catalog, photos: Path, photo_paths: list[Path]
-) -> None:
-    def interrupt_after_five(done: int, total: int) -> None:
-        if done == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        catalog.index([photos], workers=1, batch_size=2, progress=interrupt_after_five)
-    resumed = catalog.index([photos], workers=1)
-    assert (resumed.new, resumed.unchanged) == (len(photo_paths) - 5, 5)
