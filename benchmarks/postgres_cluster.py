@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
+
 BIN = Path("/usr/lib/postgresql/15/bin")
 """Where Debian's ``postgresql-15`` package puts initdb, pg_ctl and postgres."""
 
@@ -102,8 +104,6 @@ class PostgresCluster:
 
     def sql(self, statement: str, database: str = "postgres") -> list[tuple]:
         """Run one statement as the superuser, outside a transaction; its rows, if any."""
-        import psycopg
-
         with psycopg.connect(self.uri(database), autocommit=True) as connection:
             cursor = connection.execute(statement)
             return cursor.fetchall() if cursor.description else []

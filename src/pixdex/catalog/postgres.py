@@ -201,8 +201,11 @@ class PostgresStore:
                     )
 
     def _schema_version(self, connection: psycopg.Connection) -> int:
+        # Plain queries of the system catalogs, not to_regclass(): those read caches that are not
+        # refreshed after waiting for the lock, and would miss a schema just made by another.
         has_schema, has_meta = connection.execute(
-            "SELECT to_regnamespace('pixdex') IS NOT NULL, to_regclass('pixdex.meta') IS NOT NULL"
+            "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'pixdex'), "
+            "EXISTS (SELECT FROM pg_tables WHERE schemaname = 'pixdex' AND tablename = 'meta')"
         ).fetchone()
         if not has_meta:
             if has_schema:
