@@ -13,11 +13,12 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-import pixdex.catalog.location
+import pixdex.catalog.postgres
 from pixdex.catalog import Catalog, CatalogError, FileRecord
 from pixdex.catalog.actions import journal_path
 from pixdex.catalog.location import cache_home, display_name, local_files, open_store
@@ -187,6 +188,28 @@ def test_databases_without_a_catalog_or_with_a_newer_one_are_refused(postgres, u
         )
     with pytest.raises(CatalogError, match="newer"):
         PostgresStore(uri)
+
+
+def test_codes_read_in_many_page_ranges_equal_one_read(uri: str, monkeypatch) -> None:
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**63, 3000).tolist()
+    records = [
+        FileRecord(f"/r/{i:05d}.jpg", 1, 1, hashes={"dhash": Hash(v, 64, "dhash", i % 101)})
+        for i, v in enumerate(values)
+    ]
+    with PostgresStore(uri) as store:
+        store.write(records[1500:])
+        store.write(records[:1500])  # later ids, earlier pages: storage order is not id order
+        store.write(records[::7])  # rewritten rows move to the end of the table
+        whole = store.codes("dhash", 30)
+        monkeypatch.setattr(pixdex.catalog.postgres, "PAGES_PER_READ", 1)
+        pieces = store.codes("dhash", 30)
+        by_id = store.lookup(whole[0].tolist(), "dhash")
+    assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
+    assert list(whole[0]) == sorted(whole[0]) and whole[2] == pieces[2] == 64
+    expected = sorted((i, int(h.hash)) for i, h in by_id.items() if h.hash.quality >= 30)
+    assert [(i, int(c)) for i, c in zip(whole[0], whole[1][:, 0], strict=True)] == expected
+    assert len(expected) == sum(i % 101 >= 30 for i in range(3000))
 
 
 # -- many writers --------------------------------------------------------------------------------
