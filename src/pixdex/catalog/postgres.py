@@ -163,6 +163,11 @@ class PostgresStore:
         with self._connection() as connection:
             return connection.execute(query, params).fetchall()
 
+    def _rows_for(self, keys: list, query: str, params: Sequence[Any]) -> list[tuple]:
+        """``_rows`` of a query over ``keys`` (ids or paths); for no keys none, with no round
+        trip: a search that matched nothing asks for nothing (a server's common case)."""
+        return self._rows(query, params) if keys else []
+
     def _value(self, key: str) -> str:
         return self._rows("SELECT value FROM pixdex.meta WHERE key = %s", (key,))[0][0]
 
@@ -395,14 +400,16 @@ class PostgresStore:
         return ids, codes, bits
 
     def lookup(self, ids: Sequence[int], algorithm: str) -> dict[int, StoredHash]:
-        rows = self._rows(
+        ids = [int(i) for i in ids]
+        rows = self._rows_for(
+            ids,
             """
             SELECT f.id, f.path, h.bits, h.value, h.quality
             FROM pixdex.files AS f
             JOIN pixdex.hashes AS h ON h.file_id = f.id AND h.algorithm = %s
             WHERE f.id = ANY(%s::bigint[])
             """,
-            (algorithm, [int(i) for i in ids]),
+            (algorithm, ids),
         )
         return {
             file_id: StoredHash(file_id, path, blob_to_hash(blob, bits, algorithm, quality))
@@ -412,7 +419,8 @@ class PostgresStore:
     def signatures(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
         found = dict(
-            self._rows(
+            self._rows_for(
+                ids,
                 "SELECT file_id, signature FROM pixdex.signatures "
                 "WHERE file_id = ANY(%s::bigint[])",
                 (ids,),
@@ -429,7 +437,8 @@ class PostgresStore:
         return {f.path: f for f in found}
 
     def _files_where(self, condition: str, keys: list[int] | list[str]) -> list[StoredFile]:
-        rows = self._rows(
+        rows = self._rows_for(
+            keys,
             "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
             f"FROM pixdex.files WHERE {condition}",
             (keys,),
@@ -439,13 +448,15 @@ class PostgresStore:
     def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
         ids = [int(i) for i in ids]
         hashes: dict[int, dict[str, Hash]] = {}
-        for file_id, name, bits, blob, quality in self._rows(
+        for file_id, name, bits, blob, quality in self._rows_for(
+            ids,
             "SELECT file_id, algorithm, bits, value, quality FROM pixdex.hashes "
             "WHERE file_id = ANY(%s::bigint[])",
             (ids,),
         ):
             hashes.setdefault(file_id, {})[name] = blob_to_hash(blob, bits, name, quality)
-        rows = self._rows(
+        rows = self._rows_for(
+            ids,
             """
             SELECT f.id, f.path, f.size, f.mtime_ns, f.digest, f.width, f.height, f.format,
                    f.error, s.signature
