@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import pixdex.catalog.postgres
 from pixdex.catalog import Catalog, CatalogError, FileRecord
 from pixdex.catalog.actions import journal_path
 from pixdex.catalog.location import cache_home, display_name, local_files, open_store
-from pixdex.catalog.postgres import PostgresStore
+from pixdex.catalog.postgres import CatalogPool, PostgresStore
 from pixdex.catalog.postgres_schema import SCHEMA_VERSION
 from pixdex.catalog.uri import is_postgres, redact, scrub
 from pixdex.hashing import Hash
@@ -277,6 +278,25 @@ def test_four_index_processes_on_overlapping_folders_equal_one_indexer(
         again = catalog.index([root], workers=1)
     assert (again.hashed, again.unchanged) == (0, len(single))
     postgres.drop_database(shared)
+
+
+def test_a_pooled_store_follows_writes_through_the_change_feed(uri: str) -> None:
+    pool = CatalogPool(uri)
+    code = Hash(5, 64, "dhash", 100)
+    try:
+        with PostgresStore(uri) as writer, PostgresStore(uri, pool=pool) as reader:
+            start = reader.generation()
+            assert reader.algorithms() == {} and reader.generation() == start
+            announced = pool.changes.count()
+            writer.write([FileRecord("/x/a.jpg", 1, 1, hashes={"dhash": code})])
+            while pool.changes.count() == announced:  # delivered when the write committed
+                time.sleep(0.001)
+            assert reader.generation() == start + 1 and reader.algorithms() == {"dhash": 64}
+            pool.changes.close()  # a broken feed: the reader asks every time
+            writer.remove(["/x/a.jpg"])
+            assert reader.generation() == start + 2
+    finally:
+        pool.close()
 
 
 # -- local files -----------------------------------------------------------------------------------

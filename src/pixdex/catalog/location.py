@@ -24,7 +24,7 @@ from pixdex.catalog.store import Store
 from pixdex.catalog.uri import is_postgres, redact
 
 if TYPE_CHECKING:
-    from psycopg_pool import ConnectionPool
+    from pixdex.catalog.postgres import CatalogPool
 
 LOCAL_NAME = "catalog"
 """The stem of a PostgreSQL catalog's local files inside its cache folder
@@ -32,7 +32,7 @@ LOCAL_NAME = "catalog"
 
 
 def open_store(
-    location: str | os.PathLike[str], *, create: bool = True, pool: ConnectionPool | None = None
+    location: str | os.PathLike[str], *, create: bool = True, pool: CatalogPool | None = None
 ) -> Store:
     """The store at ``location``: ``SQLiteStore`` for a path, ``PostgresStore`` for a URI.
 
@@ -45,10 +45,10 @@ def open_store(
     return _postgres(location).PostgresStore(str(location), create=create, pool=pool)
 
 
-def open_pool(location: str | os.PathLike[str]) -> ConnectionPool | None:
+def open_pool(location: str | os.PathLike[str]) -> CatalogPool | None:
     """A connection pool for the PostgreSQL catalog at ``location``, to share between the
     stores of one process's threads (the caller closes it); ``None`` for an SQLite catalog."""
-    return _postgres(location).open_pool(location) if is_postgres(location) else None
+    return _postgres(location).CatalogPool(location) if is_postgres(location) else None
 
 
 def display_name(location: str | os.PathLike[str]) -> str:

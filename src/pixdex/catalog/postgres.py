@@ -11,19 +11,22 @@ other machines, in real use) write it at the same time, and servers read it. Wha
 - the generation counter is incremented by the last statement of each write transaction (see
   ``postgres_schema``): readers see it move exactly when the rows are visible.
 
-Bulk data moves with ``COPY``: a batch of files and hashes goes in as binary COPY streams, and all
-of one algorithm's hashes come out as one binary COPY parsed by numpy as fixed-size records (a
-million 64-bit hashes in about 0.3 s), which is what rebuilding the in-memory index costs.
+Bulk data moves with ``COPY``: a batch of files and hashes goes in as binary COPY streams, and an
+algorithm's hashes come out as binary COPY rows of byte strings that numpy reads whole (a million
+64-bit hashes in 0.3-0.6 s, see ``codes``): what rebuilding the in-memory index costs.
 
-The store either owns one connection (the command line) or borrows one from a shared
-``psycopg_pool.ConnectionPool`` per call (the server, see :func:`open_pool`). Connections are in
-autocommit mode; transactions are explicit. Passwords come from libpq (``PGPASSWORD``,
-``~/.pgpass``, or the URI) and never appear in a message: the store is named by its redacted URI.
+The store either owns one connection (the command line) or borrows one from a ``CatalogPool``
+per call (the server). A pool also carries the catalog's ``ChangeFeed``: every write transaction
+NOTIFYs as it commits, so a server's stores know their generation (and algorithms) without asking
+on every search. Connections are in autocommit mode; transactions are explicit. Passwords come
+from libpq (``PGPASSWORD``, ``~/.pgpass``, or the URI) and never appear in a message: the store is
+named by its redacted URI.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,6 +71,9 @@ RETRIES = 5
 PAGES_PER_READ = 4096
 """Table pages (8 KiB each) per read in ``codes``: about 600,000 64-bit hashes, 10 MB."""
 
+CHANNEL = "pixdex_changes"
+"""The channel every write transaction NOTIFYs on and a ``ChangeFeed`` LISTENs to."""
+
 MIN_SERVER_VERSION = 140000
 """PostgreSQL 14, the first to scan a range of table pages (what ``codes`` reads by)."""
 
@@ -102,36 +108,78 @@ def connect(uri: str) -> psycopg.Connection:
         raise CatalogError(f"{redact(uri)}: cannot connect ({scrub(str(error), uri)})") from None
 
 
-def open_pool(uri: str, *, max_size: int = POOL_SIZE) -> ConnectionPool:
-    """A pool of autocommit connections to ``uri`` for stores shared by a server's threads.
+class ChangeFeed:
+    """How many writes to the catalog have committed since the feed opened, known without a query.
 
-    One connection is made first, so a wrong URI or password fails here with libpq's reason
-    rather than later as a pool timeout. The caller closes the pool.
+    A connection of its own LISTENs on ``CHANNEL``, where every write transaction NOTIFYs;
+    PostgreSQL delivers each notification when its transaction commits, and ``count`` reads what
+    has arrived without waiting. A store that remembers the count it last saw knows its cached
+    generation is current until the count moves: a server's search then costs no round trip for
+    it. A notification arrives a moment after its commit returns to the writer (well under a
+    millisecond on one host), so for that moment a reader serves the previous generation, as if
+    it had asked just before. If the connection breaks, every look counts as a change, and the
+    stores ask every time, as they do without a feed.
     """
-    connect(uri).close()
-    return ConnectionPool(
-        uri,
-        kwargs={"autocommit": True, **_defaults(uri)},
-        min_size=1,
-        max_size=max_size,
-        open=True,
-        name="pixdex",
-    )
+
+    def __init__(self, uri: str) -> None:
+        self._connection = connect(uri)
+        self._connection.execute(f"LISTEN {CHANNEL}")
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def count(self) -> int:
+        """Commits announced so far (and one more per look once the feed is broken)."""
+        with self._lock:
+            try:
+                self._count += sum(1 for _ in self._connection.notifies(timeout=0))
+            except psycopg.Error:
+                self._count += 1
+            return self._count
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class CatalogPool(ConnectionPool):
+    """The connections a server's threads share for one catalog (autocommit, at most
+    ``max_size``), and the catalog's ``ChangeFeed``.
+
+    The feed's connection is made first, so a wrong URI or password fails here with libpq's
+    reason rather than later as a pool timeout. The caller closes the pool.
+    """
+
+    def __init__(self, uri: str, *, max_size: int = POOL_SIZE) -> None:
+        self.changes = ChangeFeed(uri)
+        super().__init__(
+            uri,
+            kwargs={"autocommit": True, **_defaults(uri)},
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            name="pixdex",
+        )
+
+    def close(self, timeout: float = 5.0) -> None:
+        super().close(timeout)
+        self.changes.close()
 
 
 class PostgresStore:
     """A ``Store`` in the ``pixdex`` schema of the PostgreSQL database at ``uri``.
 
     ``create=False`` refuses a database without a catalog. With ``pool``, every call borrows a
-    connection from it (the pool is the caller's to close); otherwise the store opens its own.
+    connection from it (the pool is the caller's to close), and the generation and algorithms are
+    read again only when the pool's change feed announces a write; otherwise the store opens its
+    own connection and reads them on every call.
     """
 
-    def __init__(
-        self, uri: str, *, create: bool = True, pool: ConnectionPool | None = None
-    ) -> None:
+    def __init__(self, uri: str, *, create: bool = True, pool: CatalogPool | None = None) -> None:
         self.name = redact(uri)
         self._pool = pool
         self._own = connect(uri) if pool is None else None
+        self._seen: int | None = None  # the change feed's count when the cache below was read
+        self._generation: int | None = None
+        self._algorithms: dict[str, int] | None = None
         try:
             self._migrate(create)
             self._catalog_id = self._value("catalog_id")
@@ -240,8 +288,19 @@ class PostgresStore:
     def catalog_id(self) -> str:
         return self._catalog_id
 
+    def _forget_unless_current(self) -> None:
+        """Drop the cached generation and algorithms unless the change feed shows no write
+        committed since they were read (without a feed: always)."""
+        seen = self._pool.changes.count() if self._pool is not None else None
+        if seen is None or seen != self._seen:
+            self._generation = self._algorithms = None
+            self._seen = seen
+
     def generation(self) -> int:
-        return int(self._value("generation"))
+        self._forget_unless_current()
+        if self._generation is None:
+            self._generation = int(self._value("generation"))
+        return self._generation
 
     def states(self, folder: str) -> dict[str, FileState]:
         lo, hi = folder_range(folder)
@@ -269,6 +328,7 @@ class PostgresStore:
         # locks rows in, so concurrent writers of overlapping batches queue instead of deadlock.
         latest = sorted({r.path: r for r in records}.values(), key=lambda r: r.path)
         self._transaction(lambda cursor: self._write(cursor, latest))
+        self._generation = self._algorithms = None  # before our own notification arrives
 
     def _write(self, cursor: psycopg.Cursor, records: list[FileRecord]) -> None:
         self._register_algorithms(cursor, records)
@@ -352,10 +412,17 @@ class PostgresStore:
                 _bump_generation(cursor)
             return removed
 
-        return self._transaction(work) if wanted else 0
+        removed = self._transaction(work) if wanted else 0
+        self._generation = self._algorithms = None
+        return removed
 
     def algorithms(self) -> dict[str, int]:
-        return dict(self._rows("SELECT name, bits FROM pixdex.algorithms ORDER BY name"))
+        self._forget_unless_current()
+        if self._algorithms is None:
+            self._algorithms = dict(
+                self._rows("SELECT name, bits FROM pixdex.algorithms ORDER BY name")
+            )
+        return dict(self._algorithms)
 
     def codes(self, algorithm: str, min_quality: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
         """Every ``algorithm`` hash of at least ``min_quality``, by file id.
@@ -511,11 +578,13 @@ class PostgresStore:
 
 
 def _bump_generation(cursor: psycopg.Cursor) -> None:
-    """The last statement of every write transaction: its row lock is held only until the
-    commit that follows, and readers see the new value together with the rows."""
+    """The last statements of every write transaction: the row lock on the generation is held
+    only until the commit that follows, readers see the new value together with the rows, and
+    change feeds hear of it when it commits."""
     cursor.execute(
         "UPDATE pixdex.meta SET value = (value::bigint + 1)::text WHERE key = 'generation'"
     )
+    cursor.execute(f"NOTIFY {CHANNEL}")
 
 
 def _hash_ranges(data: bytearray, words: int, name: str) -> tuple[np.ndarray, np.ndarray]:
