@@ -128,7 +128,10 @@ def test_results_are_sorted_by_distance_then_path_and_k_keeps_the_nearest(
     for name in ("c.png", "a.png", "b.png"):
         shutil.copy(photo_paths[0], photos / name)
     catalog.index([photos], workers=1)
-    everything = catalog.search(photo_paths[0], max_distance=64, include_low_quality=True)
+    # Hash distances alone: every photo is within 64 bits.
+    everything = catalog.search(
+        photo_paths[0], max_distance=64, include_low_quality=True, rule=None
+    )
     keys = [(m.distance, m.path) for m in everything.matches]
     assert keys == sorted(keys) and len(keys) == len(photo_paths) + 3
     copies = [photos / "more" / photo_paths[0].name] + [
@@ -190,25 +193,28 @@ def test_the_search_index_is_saved_and_replaced_when_stale(
 ) -> None:
     with Catalog(location) as catalog:
         catalog.index([photos], workers=1)
-        saved = saved_index_files(catalog.path)
-    assert len(saved) == 1 and saved[0].name.endswith(".dhash.g1.idx")
+    # Built by the indexing run: the index the matching rule searches (low quality included).
+    saved = [p for p in saved_index_files(catalog.path) if ".dhash-all." in p.name]
+    assert len(saved) == 1
     with Catalog(location, create=False) as reopened:
         assert reopened.search(photo_paths[0], max_distance=0).matches
         shutil.copy(photo_paths[0], photos / "copy.png")
         reopened.index([photos], workers=1)
-        after = saved_index_files(reopened.path)
+        after = [p for p in saved_index_files(reopened.path) if ".dhash-all." in p.name]
         assert len(after) == 1 and after != saved
-        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
+        found = reopened.search(photo_paths[0], max_distance=0).matches
+        names = {Path(m.path).name for m in found}
         assert names == {photo_paths[0].name, "copy.png"}
 
 
 def test_a_damaged_saved_index_is_rebuilt(location: str, photos: Path, photo_paths) -> None:
     with Catalog(location) as catalog:
-        catalog.index([photos], workers=1)
+        catalog.index([photos], algorithms=["dhash"], workers=1)
         (saved,) = saved_index_files(catalog.path)
     saved.write_bytes(b"not an index file at all")
     with Catalog(location, create=False) as reopened:
-        names = {Path(m.path).name for m in reopened.search(photo_paths[0], max_distance=0).matches}
+        found = reopened.search(photo_paths[0], max_distance=0).matches
+        names = {Path(m.path).name for m in found}
     assert names == {photo_paths[0].name}
     assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
 
@@ -241,7 +247,7 @@ def test_a_new_catalog_at_a_deleted_catalogs_path_does_not_load_its_saved_index(
             shutil.copy(path, folder / path.name)
     db = tmp_path / "pixdex.db"
     with Catalog(db) as catalog:
-        catalog.index([first], workers=1)
+        catalog.index([first], algorithms=["dhash"], workers=1)
         generation = catalog.generation()
     (old,) = saved_index_files(db)
     # The same index under the name an older pixdex gave it, without the catalog id.
@@ -250,7 +256,7 @@ def test_a_new_catalog_at_a_deleted_catalogs_path_does_not_load_its_saved_index(
     db.unlink()
 
     with Catalog(db) as catalog:
-        catalog.index([second], workers=1)
+        catalog.index([second], algorithms=["dhash"], workers=1)
         assert catalog.generation() == generation
         query = second / photo_paths[7].name
         found = catalog.search(query, max_distance=0)
@@ -265,7 +271,7 @@ def test_a_catalog_works_on_a_store_opened_by_the_caller(
     # The way another backend plugs in: the catalog's own files go beside ``path``.
     store = SQLiteStore(tmp_path / "elsewhere.db")
     with Catalog(tmp_path / "catalog", store=store) as catalog:
-        catalog.index([photos], workers=1)
+        catalog.index([photos], algorithms=["dhash"], workers=1)
         found = catalog.search(photo_paths[0], max_distance=0).matches
     assert [Path(m.path).name for m in found] == [photo_paths[0].name]
     assert len(saved_index_files(tmp_path / "catalog")) == 1

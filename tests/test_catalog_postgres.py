@@ -310,7 +310,7 @@ def test_saved_indexes_and_the_journal_live_in_the_cache_folder(
     shutil.copy(photo_paths[0], folder / "a.png")
     shutil.copy(photo_paths[0], folder / "b.png")
     with Catalog(uri) as catalog:
-        catalog.index([folder], workers=1)
+        catalog.index([folder], algorithms=["dhash"], workers=1)
         catalog.remove_duplicates(catalog.duplicates(), move_to=tmp_path / "moved")
         catalog_id = catalog._store.catalog_id()
         here = cache_home() / "pixdex" / catalog_id
@@ -319,5 +319,5 @@ def test_saved_indexes_and_the_journal_live_in_the_cache_folder(
         assert catalog.undo().restored
         assert len(catalog.search(folder / "a.png").matches) == 2  # the index of generation 3
     files = {p.name for p in here.iterdir()}
-    assert files == {"catalog.journal.jsonl", f"catalog.{catalog_id}.dhash.g3.idx"}
+    assert files == {"catalog.journal.jsonl", f"catalog.{catalog_id}.dhash-all.g3.idx"}
     assert cache_home() != Path.home() / ".cache"  # the session's own, not the user's

@@ -66,7 +66,7 @@ def test_search_finds_the_source_of_edited_copies_sorted_with_json(library, tmp_
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 2
     for line in lines:
-        assert set(line) == {"query", "algorithm", "hash", "took_ms", "matches"}
+        assert set(line) == {"query", "algorithm", "hash", "took_ms", "verified", "matches"}
         assert line["algorithm"] == "dhash" and len(line["hash"]) == 16
         paths = [m["path"] for m in line["matches"]]
         assert str(folder / "astronaut.png") in paths

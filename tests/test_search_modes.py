@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from pixdex.catalog import Catalog, CatalogError
-from pixdex.catalog.orientations import ORIENTATIONS, orientations, query_hashes
+from pixdex.catalog.orientations import ORIENTATIONS, orientations, query_pictures
 from pixdex.cli import app
 from pixdex.evaluation.edits import write_edited_copies
 from pixdex.pipeline import hash_image
@@ -78,13 +78,15 @@ def test_flips_never_lose_a_match_and_keep_distances_no_larger(
     catalog: Catalog, library: Path
 ) -> None:
     for query in sorted(library.rglob("*.png"))[:6]:
-        plain = {m.path: m.distance for m in catalog.search(query, max_distance=14).matches}
-        flipped = {
-            m.path: m.distance for m in catalog.search(query, max_distance=14, flips=True).matches
+        # Hash distances alone (no verification): the property is the index's.
+        plain = {
+            m.path: m.distance for m in catalog.search(query, max_distance=14, rule=None).matches
         }
+        flipped = catalog.search(query, max_distance=14, flips=True, rule=None).matches
+        flipped = {m.path: m.distance for m in flipped}
         assert set(plain) <= set(flipped)
         assert all(flipped[p] <= d for p, d in plain.items())
-        nearest = catalog.search(query, max_distance=64, k=3, flips=True).matches
+        nearest = catalog.search(query, max_distance=64, k=3, flips=True, rule=None).matches
         assert len(nearest) == 3 and [m.distance for m in nearest] == sorted(
             m.distance for m in nearest
         )
@@ -98,7 +100,7 @@ def test_a_confirming_hash_keeps_a_subset_with_the_true_matches(
     truth = copies | {str(query)}
 
     def found(**options) -> dict[str, int]:
-        result = catalog.search(query, max_distance=26, **options)
+        result = catalog.search(query, max_distance=26, rule=None, **options)
         return {m.path: m.distance for m in result.matches}
 
     # A generous dHash distance: the copies, and unrelated photos too (chelsea is 26 bits away).
@@ -137,11 +139,13 @@ def test_modes_need_an_image_and_the_confirming_hashes(
         catalog.search(photo_paths[0], confirm="sha1")
 
 
-def test_query_hashes_decode_once_for_every_algorithm(photo_paths: list[Path]) -> None:
-    (single,) = query_hashes(photo_paths[1], ["dhash", "pdq"])
-    assert single == {a: hash_image(photo_paths[1], a) for a in ("dhash", "pdq")}
-    turned = query_hashes(photo_paths[1], ["dhash"], flips=True)
-    assert len(turned) == 8 and turned[0] == {"dhash": single["dhash"]}
+def test_query_pictures_decode_once_for_every_algorithm(photo_paths: list[Path]) -> None:
+    (single,) = query_pictures(photo_paths[1], ["dhash", "pdq"])
+    assert single.hashes == {a: hash_image(photo_paths[1], a) for a in ("dhash", "pdq")}
+    assert single.signature is None
+    turned = query_pictures(photo_paths[1], ["dhash"], flips=True, signatures=True)
+    assert len(turned) == 8 and turned[0].hashes == {"dhash": single.hashes["dhash"]}
+    assert len({t.signature for t in turned}) == 8  # each orientation its own signature
 
 
 def test_command_line_flips_and_confirm(

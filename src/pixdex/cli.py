@@ -30,6 +30,7 @@ from rich.text import Text
 from pixdex.catalog import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
+    DEFAULT_INDEX_ALGORITHMS,
     DEFAULT_PATH,
     Catalog,
     CatalogError,
@@ -108,7 +109,7 @@ def index(
     db: DbOption = DEFAULT_PATH,
     algorithm: Annotated[
         str, typer.Option("--algorithm", "-a", help="Hash algorithms, comma-separated.")
-    ] = DEFAULT_ALGORITHM,
+    ] = ",".join(DEFAULT_INDEX_ALGORITHMS),
     workers: Annotated[
         int | None, typer.Option(help="Hashing processes (default: one per core).", min=1)
     ] = None,

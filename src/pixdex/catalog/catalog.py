@@ -16,22 +16,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pixdex import bits as bitops
 from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.location import display_name, local_files, open_store
-from pixdex.catalog.orientations import query_hashes
+from pixdex.catalog.orientations import QueryPicture, query_pictures
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
+from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views, verify
 from pixdex.pipeline import hash_files
+from pixdex.signature import present
 
 DEFAULT_PATH = Path("pixdex.db")
 """The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
 
 DEFAULT_ALGORITHM = "dhash"
+
+DEFAULT_INDEX_ALGORITHMS = (DEFAULT_ALGORITHM, f"{DEFAULT_ALGORITHM}:framed")
+"""What ``index`` stores by default: dHash of the whole picture, inside its margins and of its
+centre, the candidate views of the matching rule (``pixdex.matching``)."""
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
@@ -81,8 +89,9 @@ class Match:
 class SearchResult:
     """The matches of one query, nearest first (ties by path).
 
-    ``took_ms`` is the search itself (index lookup and fetching the matches' paths), in
-    milliseconds; hashing the query image is not included.
+    ``took_ms`` is the search itself (index lookup, verification and fetching the matches'
+    paths), in milliseconds; hashing the query image is not included. ``verified`` says the
+    matching rule checked every match's content signature (a query by hash cannot be).
     """
 
     query: str
@@ -90,6 +99,7 @@ class SearchResult:
     hash: Hash
     took_ms: float
     matches: tuple[Match, ...]
+    verified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form printed by ``pixdex search --json``."""
@@ -98,6 +108,7 @@ class SearchResult:
             "algorithm": self.algorithm,
             "hash": self.hash.hex,
             "took_ms": round(self.took_ms, 3),
+            "verified": self.verified,
             "matches": [
                 {"path": m.path, "distance": m.distance, "hash": m.hash.hex} for m in self.matches
             ],
@@ -201,7 +212,7 @@ class Catalog:
         self,
         paths: Iterable[str | os.PathLike[str]],
         *,
-        algorithms: Sequence[str] = (DEFAULT_ALGORITHM,),
+        algorithms: Sequence[str] = DEFAULT_INDEX_ALGORITHMS,
         workers: int | None = None,
         prune: bool = False,
         progress: ProgressCallback | None = None,
@@ -242,7 +253,7 @@ class Catalog:
         pruned = self._prune(roots, found) if prune else 0
         if batch.new + batch.changed + pruned:
             for name in algorithms:
-                self._search_index(name, include_low_quality=False)
+                self._search_index(name, include_low_quality=True)  # what the rule searches
         return IndexReport(
             new=batch.new,
             changed=batch.changed,
@@ -326,12 +337,20 @@ class Catalog:
         flips: bool = False,
         confirm: str | None = None,
         confirm_distance: int | None = None,
+        rule: MatchRule | None = DEFAULT_RULE,
     ) -> SearchResult:
-        """Catalogued files whose ``algorithm`` hash is within ``max_distance`` bits of the query.
+        """Catalogued files showing the same picture as the query, nearest first.
 
-        ``query`` is an image (path or encoded bytes) or a ``Hash``. ``max_distance`` defaults
-        to ``search_distance(algorithm, bits)``; ``k`` keeps only the ``k`` nearest. Degenerate
-        hashes (near-blank images) are not matched unless ``include_low_quality``.
+        ``query`` is an image (path or encoded bytes) or a ``Hash``. With a ``rule`` (the
+        default, ``pixdex.matching.DEFAULT_RULE``) and an image, every file whose
+        ``algorithm`` hash is within ``max_distance`` bits (default: the rule's candidate
+        radius) in any candidate view (the whole picture, inside its margins, its centre; those
+        the catalog holds) is a candidate, near-blank pictures included, and is kept only when
+        its content signature agrees with the query's (``pixdex.matching``). With
+        ``rule=None``, or a query given as a hash (a hash has no signature to verify with), the
+        answer is every file whose ``algorithm`` hash is within ``max_distance`` bits (default
+        ``search_distance(algorithm, bits)``); degenerate hashes (near-blank images) are then
+        not matched unless ``include_low_quality``. ``k`` keeps only the ``k`` nearest.
 
         With ``flips``, the query image is also searched in its seven other orientations
         (mirrored, rotated 90°, 180°, 270°, and those mirrored), so mirrored and rotated copies
@@ -339,17 +358,19 @@ class Catalog:
 
         With ``confirm`` (another algorithm's name), the matches are kept only when their stored
         ``confirm`` hash is also within ``confirm_distance`` bits (default:
-        ``search_distance`` of its algorithm) of the query's, in the orientation that found them:
-        a fast hash proposes, a finer one disposes. Files without a ``confirm`` hash are dropped.
-        The matches are then a subset of the one-hash search's, with the same distances.
+        ``search_distance`` of its algorithm) of the query's, in the orientation that found them.
+        Files without a ``confirm`` hash are dropped.
 
         Raises ``ImageError`` for an unreadable query image and ``CatalogError`` when the catalog
         has no hash of ``algorithm`` (or ``confirm``), the query hash has another length, or
         ``flips`` / ``confirm`` are asked of a query given as a hash.
         """
         algorithm = algorithm.strip().lower()
-        views = _check_algorithms(framed_views(algorithm))
-        indexes = [self._search_index(view, include_low_quality) for view in views]
+        if isinstance(query, Hash):
+            rule = None
+        views = self._searched_views(algorithm, rule)
+        lenient = include_low_quality or rule is not None
+        indexes = [self._search_index(view, lenient) for view in views]
         index = indexes[0]
         if any(i.bits == 0 for i in indexes):
             raise CatalogError(
@@ -363,34 +384,31 @@ class Catalog:
                     f"{self.path}: no {confirm} hashes to confirm with "
                     f"(index with `pixdex index DIR --algorithm {algorithm},{confirm}`)"
                 )
-        label, oriented = self._query_hashes(query, views, flips, confirm)
-        code = oriented[0][views[0]]
+        label, oriented = self._query_pictures(query, views, flips, confirm, rule is not None)
+        code = oriented[0].hashes[views[0]]
         if code.bits != index.bits:
             raise CatalogError(
                 f"{label}: a {code.bits}-bit hash, but the catalog's {algorithm} hashes have "
                 f"{index.bits} bits ({bitops.hex_digits(index.bits)} hex digits)"
             )
-        radius = search_distance(algorithm, index.bits) if max_distance is None else max_distance
+        if max_distance is not None:
+            radius = max_distance
+        elif rule is not None:
+            radius = rule.radius_for(index.bits)
+        else:
+            radius = search_distance(algorithm, index.bits)
         if radius < 0 or (k is not None and k < 1):
             raise CatalogError("the distance must be ≥ 0 and k ≥ 1")
         if confirm_distance is not None and confirm_distance < 0:
             raise CatalogError("the confirming distance must be ≥ 0")
 
         started = time.perf_counter()
-        # file id → (distance, the orientations that found it at that distance or nearer)
-        found: dict[int, tuple[int, list[int]]] = {}
-        for turn, hashes in enumerate(oriented):
-            # Framed: every view of the query against every view of the files.
-            for view, searched in itertools.product(views, indexes):
-                words = hashes[view].words
-                if k is None:
-                    ids, distances = searched.range_search(words, radius)
-                else:
-                    ids, distances = searched.knn(words, k)
-                    ids, distances = ids[distances <= radius], distances[distances <= radius]
-                for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
-                    best, turns = found.get(i, (d, []))
-                    found[i] = (min(best, d), [*turns, turn])
+        # With a rule, the k nearest are taken after verification: candidates are not capped.
+        found = _candidates(oriented, views, indexes, radius, None if rule else k)
+        if rule is not None:
+            signatures = self._store.signatures(list(found))
+            unverifiable = search_distance(algorithm, index.bits)
+            found = _verified(found, oriented, signatures, rule, unverifiable)
         if confirm is not None:
             found = self._confirmed(found, oriented, confirm, confirm_distance)
         nearest = sorted(found, key=lambda i: found[i][0])
@@ -406,12 +424,22 @@ class Catalog:
         if k is not None:
             matches = matches[:k]  # several orientations may each have brought k
         took_ms = (time.perf_counter() - started) * 1000.0
-        return SearchResult(label, algorithm, code, took_ms, tuple(matches))
+        return SearchResult(label, algorithm, code, took_ms, tuple(matches), rule is not None)
+
+    def _searched_views(self, algorithm: str, rule: MatchRule | None) -> tuple[str, ...]:
+        """The stored algorithms a search by ``algorithm`` looks up: ``ALG:framed``'s two views;
+        with a rule, the candidate views the catalog holds (``algorithm`` itself first);
+        otherwise ``algorithm`` alone."""
+        if len(framed_views(algorithm)) > 1 or rule is None:
+            return _check_algorithms(framed_views(algorithm))
+        (algorithm,) = _check_algorithms([algorithm])
+        stored = self._store.algorithms()
+        return tuple(v for v in candidate_views(algorithm) if v == algorithm or v in stored)
 
     def _confirmed(
         self,
         found: dict[int, tuple[int, list[int]]],
-        oriented: list[dict[str, Hash]],
+        oriented: list[QueryPicture],
         confirm: str,
         confirm_distance: int | None,
     ) -> dict[int, tuple[int, list[int]]]:
@@ -428,19 +456,21 @@ class Catalog:
                 if confirm_distance is None
                 else confirm_distance
             )
-            if min(fine - oriented[t][confirm] for t in turns) <= reach:
+            if min(fine - oriented[t].hashes[confirm] for t in turns) <= reach:
                 kept[i] = (distance, turns)
         return kept
 
-    def _query_hashes(
+    def _query_pictures(
         self,
         query: str | os.PathLike[str] | bytes | Hash,
         views: tuple[str, ...],
         flips: bool,
         confirm: str | None,
-    ) -> tuple[str, list[dict[str, Hash]]]:
-        """The query's label and its hashes by algorithm (each of ``views``, and ``confirm``),
-        one dict per orientation searched."""
+        signatures: bool,
+    ) -> tuple[str, list[QueryPicture]]:
+        """The query's label and its hashes by algorithm (each of ``views``, and ``confirm``)
+        and, with ``signatures``, its content signature: one ``QueryPicture`` per orientation
+        searched."""
         algorithm = views[0]
         if isinstance(query, Hash):
             if flips or confirm is not None or len(views) > 1:
@@ -450,10 +480,10 @@ class Catalog:
                 )
             if query.algorithm != algorithm:
                 raise CatalogError(f"a {query.algorithm} hash cannot search {algorithm} hashes")
-            return f"hash:{query.hex}", [{algorithm: query}]
+            return f"hash:{query.hex}", [QueryPicture({algorithm: query}, None)]
         label = "<bytes>" if isinstance(query, bytes) else os.fspath(query)
         names = list(dict.fromkeys([*views, *([confirm] if confirm else [])]))
-        return label, query_hashes(query, names, flips=flips)
+        return label, query_pictures(query, names, flips=flips, signatures=signatures)
 
     def _search_index(self, algorithm: str, include_low_quality: bool) -> SearchIndex:
         key = (algorithm, include_low_quality)
@@ -578,3 +608,58 @@ def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[
     # A file that failed to decode is not retried until it changes, whatever the algorithms.
     # One indexed before signatures existed is hashed again to get one.
     return state.error is None and not (wanted <= state.algorithms and state.signature)
+
+
+Found = dict[int, tuple[int, list[int]]]
+"""Search candidates: file id → (distance in bits, the query orientations that found it at that
+distance or nearer)."""
+
+
+def _candidates(
+    oriented: list[QueryPicture],
+    views: tuple[str, ...],
+    indexes: list[SearchIndex],
+    radius: int,
+    k: int | None,
+) -> Found:
+    """Every file within ``radius`` bits of any view of any orientation of the query, in any
+    view of the file (with ``k``, each lookup's ``k`` nearest only)."""
+    found: Found = {}
+    for turn, picture in enumerate(oriented):
+        for view, searched in itertools.product(views, indexes):
+            words = picture.hashes[view].words
+            if k is None:
+                ids, distances = searched.range_search(words, radius)
+            else:
+                ids, distances = searched.knn(words, k)
+                ids, distances = ids[distances <= radius], distances[distances <= radius]
+            for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
+                best, turns = found.get(i, (d, []))
+                found[i] = (min(best, d), [*turns, turn])
+    return found
+
+
+def _verified(
+    found: Found,
+    oriented: list[QueryPicture],
+    signatures: np.ndarray,
+    rule: MatchRule,
+    unverifiable: int,
+) -> Found:
+    """The candidates whose content signature agrees with the query's, in one of the
+    orientations that found them (``signatures``: the candidates' rows, in ``found``'s order).
+
+    A file indexed before signatures existed (until the next ``index`` run gives it one) cannot
+    be verified: it is kept when its hash is within ``unverifiable`` bits, the plain search's
+    radius, rather than vanish from every answer.
+    """
+    if not found:
+        return found
+    ids = list(found)
+    accepted = ~present(signatures) & np.array([found[i][0] <= unverifiable for i in ids])
+    for turn, picture in enumerate(oriented):
+        rows = [row for row, i in enumerate(ids) if turn in found[i][1] and not accepted[row]]
+        if rows:
+            query = np.frombuffer(picture.signature, np.uint8)
+            accepted[rows] = verify(query, signatures[rows], rule.verifier)
+    return {i: found[i] for i, ok in zip(ids, accepted.tolist(), strict=True) if ok}

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PIL import Image
 
 from pixdex.decode import decode_image
 from pixdex.hashing import Hash, get_algorithm
+from pixdex.signature import signature
 
 ORIENTATIONS: dict[str, Image.Transpose | None] = {
     "identity": None,
@@ -36,20 +38,36 @@ def orientations(image: Image.Image) -> list[Image.Image]:
     return [image if op is None else image.transpose(op) for op in ORIENTATIONS.values()]
 
 
-def query_hashes(
+@dataclass(frozen=True)
+class QueryPicture:
+    """One orientation of a query: its hashes by algorithm, and its content signature
+    (``pixdex.signature``) when the search verifies with one."""
+
+    hashes: dict[str, Hash]
+    signature: bytes | None
+
+
+def query_pictures(
     source: str | os.PathLike[str] | bytes | Image.Image,
     algorithms: Sequence[str],
     *,
     flips: bool = False,
-) -> list[dict[str, Hash]]:
-    """The hashes of one query image by algorithm, one dict per orientation (identity first; only
-    the identity without ``flips``).
+    signatures: bool = False,
+) -> list[QueryPicture]:
+    """The hashes (and, with ``signatures``, the content signature) of one query image, one
+    ``QueryPicture`` per orientation (identity first; only the identity without ``flips``).
 
     The image is decoded once, at the size the most demanding algorithm needs, and every
     orientation is hashed from those pixels. Raises ``ImageError`` for an unreadable image.
     """
     chosen = [get_algorithm(name) for name in algorithms]
     min_side = max(a.min_side(a.default_size) for a in chosen)
-    image = decode_image(source, min_side=min_side, gray=all(a.gray for a in chosen)).image
-    pictures = orientations(image) if flips else [image]
-    return [{a.name: a.compute(p, a.default_size) for a in chosen} for p in pictures]
+    gray = all(a.gray for a in chosen) and not signatures
+    image = decode_image(source, min_side=min_side, gray=gray).image
+    return [
+        QueryPicture(
+            {a.name: a.compute(p, a.default_size) for a in chosen},
+            signature(p) if signatures else None,
+        )
+        for p in (orientations(image) if flips else [image])
+    ]

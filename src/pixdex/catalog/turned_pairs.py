@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pixdex.catalog.orientations import query_hashes
+from pixdex.catalog.orientations import query_pictures
 from pixdex.catalog.store import FileRecord
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash
@@ -76,7 +76,7 @@ def _orientations(paths: list[str], algorithm: str) -> list[list[Hash]]:
     out = []
     for path in paths:
         try:
-            out.append([h[algorithm] for h in query_hashes(path, [algorithm], flips=True)])
+            out.append([p.hashes[algorithm] for p in query_pictures(path, [algorithm], flips=True)])
         except ImageError:
             out.append([])
     return out

@@ -30,6 +30,9 @@ CROP_FRACTIONS = (0.05, 0.10)
 """Share of every side one picture may have lost to a crop, besides none: a 10 % crop of every
 side (the quality bar's) and a milder one."""
 
+MIN_CONTENT = 0.05
+"""Share of content cells below which a picture counts as near-blank: every cell is compared."""
+
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128), in 0-255 units, of a grayscale picture: JPEG
 noise stays below it, any real colour goes above."""
@@ -80,7 +83,7 @@ def scores(
         return best_preserved, best_chroma
     q_luma, q_chroma = planes(query[np.newaxis, :])
     c_luma, c_chroma = planes(candidates)
-    for q_cut, c_cut in _alignments():
+    for q_cut, c_cut in ALIGNMENTS:
         preserved = _preserved(
             _window(q_luma, q_cut, LUMA_SIDE), _window(c_luma, c_cut, LUMA_SIDE), verifier
         )
@@ -88,27 +91,39 @@ def scores(
             _window(q_chroma, q_cut, CHROMA_SIDE), _window(c_chroma, c_cut, CHROMA_SIDE), verifier
         )
         better = preserved > best_preserved
+        best_chroma = np.where(better, chroma, best_chroma)
         best_preserved = np.where(better, preserved, best_preserved)
-        best_chroma = np.where(
-            better | (preserved == best_preserved), np.minimum(best_chroma, chroma), best_chroma
-        )
     missing = ~present(candidates)
     best_preserved[missing], best_chroma[missing] = 0.0, np.inf
     return best_preserved, best_chroma
 
 
-def _alignments() -> list[tuple[float, float]]:
-    """(query crop, candidate crop) pairs: uncropped, then either side's centre."""
-    return [(0.0, 0.0)] + [pair for f in CROP_FRACTIONS for pair in ((f, 0.0), (0.0, f))]
+Cut = tuple[float, float]
+"""Share of the width and of the height cut from each side of a plane: (x, y)."""
+
+UNCUT: Cut = (0.0, 0.0)
+
+ALIGNMENTS: tuple[tuple[Cut, Cut], ...] = (
+    (UNCUT, UNCUT),
+    *(
+        pair
+        for cut in ((x, y) for x in (0.0, *CROP_FRACTIONS) for y in (0.0, *CROP_FRACTIONS))
+        if cut != UNCUT
+        for pair in ((cut, UNCUT), (UNCUT, cut))
+    ),
+)
+"""(query cut, candidate cut) pairs tried: uncropped, then the centre of either side, cut by
+each pair of fractions across and down (a border added to a wide picture is a different share
+of its width than of its height)."""
 
 
-def _window(plane: np.ndarray, cut: float, side: int) -> np.ndarray:
-    """The centre of ``plane`` (``cut`` of every side removed) stretched back to ``side`` cells,
-    by linear interpolation; the plane itself when ``cut`` is 0. Works on the last two axes."""
-    if cut == 0.0:
+def _window(plane: np.ndarray, cut: Cut, side: int) -> np.ndarray:
+    """The centre of ``plane`` (``cut`` of the width and height removed from each side)
+    stretched back to ``side`` cells, by linear interpolation; the plane itself when nothing is
+    cut. Works on the last two axes."""
+    if cut == UNCUT:
         return plane
-    matrix = _resampling_matrix(cut, side)
-    return matrix @ plane @ matrix.T
+    return _resampling_matrix(cut[1], side) @ plane @ _resampling_matrix(cut[0], side).T
 
 
 @cache
@@ -147,7 +162,11 @@ def _content(luma: np.ndarray, verifier: Verifier) -> np.ndarray:
     has_background = counts.max(axis=1) >= verifier.background_share * flat.shape[1]
     tone = (top * 16 + 8).astype(np.float32)
     content = np.abs(flat - tone[:, None]) > 16
-    return content | ~has_background[:, None]
+    content |= ~has_background[:, None]
+    # A near-blank picture (a gradient inside one tone bin, a page with one mark): all its
+    # cells are compared, or two of them would agree on nothing.
+    content |= (content.mean(axis=1) < MIN_CONTENT)[:, None]
+    return content
 
 
 def _preserved(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.ndarray:

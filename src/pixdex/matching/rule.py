@@ -1,0 +1,51 @@
+"""The matching rule: "is this the same picture?", one answer for search, duplicates, the API.
+
+A fixed radius on one 64-bit hash cannot answer it on a real collection (families of different
+pictures share a layout, see ../MATCHING notes in README). The rule is two steps:
+
+1. **Candidates**: every file whose hash of any *candidate view* (the whole picture, inside its
+   margins, its centre: borders and crops move a picture in its frame) is within a generous
+   radius of any view of the query, low-quality hashes included, so no picture is silently left
+   out because its hash carries little information.
+2. **Verification**: each candidate's content signature (``pixdex.signature``) must agree with
+   the query's (``pixdex.matching.verify``): colour, and the content that is not background.
+
+``MatchRule`` holds the rule's settings; ``DEFAULT_RULE`` is what every entry point uses unless
+told otherwise (thresholds chosen on the development half of ``python -m benchmarks quality``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pixdex.matching.verify import Verifier
+
+CANDIDATE_VIEWS = ("", "trim", "centre")
+"""Views of the picture hashed for candidates: the whole frame (""), the picture inside its
+uniform margins (``ALG:trim``: added borders) and its centre (``ALG:centre``: crops)."""
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """Candidates within ``radius`` bits (64-bit hashes; longer hashes get the same share of
+    their bits) in any candidate view, then verified by ``verifier``."""
+
+    radius: int = 16
+    verifier: Verifier = field(default_factory=Verifier)
+
+    def radius_for(self, bits: int) -> int:
+        """The candidate radius for hashes of ``bits`` bits."""
+        return self.radius * bits // 64
+
+
+DEFAULT_RULE = MatchRule()
+"""The rule ``search``, ``dupes``, the HTTP API and the web page use by default."""
+
+
+def candidate_views(algorithm: str) -> tuple[str, ...]:
+    """The stored algorithms whose hashes propose candidates for a search by ``algorithm``:
+    ``"dhash"`` → ``("dhash", "dhash:trim", "dhash:centre")``. A view name (``pdq:trim``)
+    proposes with itself only."""
+    if ":" in algorithm:
+        return (algorithm,)
+    return tuple(f"{algorithm}:{view}" if view else algorithm for view in CANDIDATE_VIEWS)
