@@ -222,7 +222,8 @@ class PostgresStore:
     def _transaction(self, work: Callable[[psycopg.Cursor], T]) -> T:
         """``work(cursor)`` in one transaction, run again from the start if PostgreSQL aborts
         it to break a deadlock or a serialization conflict with another writer."""
-        for attempt in range(1, RETRIES + 1):
+        attempt = 1
+        while True:
             with self._connection() as connection:
                 try:
                     with connection.transaction(), connection.cursor() as cursor:
@@ -230,7 +231,7 @@ class PostgresStore:
                 except (errors.DeadlockDetected, errors.SerializationFailure):
                     if attempt == RETRIES:
                         raise
-        raise AssertionError("unreachable")
+            attempt += 1
 
     # -- schema ----------------------------------------------------------------------------------
 

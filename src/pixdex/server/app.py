@@ -353,7 +353,7 @@ def create_app(
         name = await resolve_algorithm(algorithm)
 
         def work() -> dict[str, Any]:
-            # A connection of its own on a worker thread: a self-join over a large catalog takes
+            # A catalog of its own on a worker thread: a self-join over a large catalog takes
             # seconds, and searches on the catalog thread go on meanwhile.
             with source.open() as own:
                 bits = own.algorithms().get(name, 0)
