@@ -5,8 +5,10 @@ size, modification time and content digest are compared with the catalog's, and 
 missing file) skips it with a reason. A group whose keeper fails that check is skipped whole, so
 the last verified copy of a picture is never moved or deleted.
 
-Every action is appended to a journal beside the catalog (``<catalog>.journal.jsonl``, one JSON
-object per line, flushed and synced after each action) together with the file's catalog record,
+Every action is appended to a journal beside the catalog (``<catalog>.journal.jsonl``, where
+``<catalog>`` is what ``location.local_files`` names: the SQLite file, or a name in the user's
+cache folder for a PostgreSQL catalog; one JSON object per line, flushed and synced after each
+action) together with the file's catalog record,
 so ``undo`` can put a moved file back and restore its catalog entry without hashing it again.
 Acted-on files leave the catalog: they are no longer part of the collection.
 """

@@ -8,6 +8,9 @@ format) and reused for as long as the catalog's generation counter has not moved
 generations count from 0 again, from loading the old catalog's files. After a write the name no
 longer matches: the index is rebuilt once, and every other index file beside the catalog (older
 generations, other catalogs once at this path, older pixdex versions' names) is deleted.
+
+"Beside the catalog" is beside the path the catalog's local files are named after: the SQLite file
+itself, or a name in the user's cache folder for a PostgreSQL catalog (``location.local_files``).
 """
 
 from __future__ import annotations

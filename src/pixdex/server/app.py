@@ -41,7 +41,7 @@ from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE
 from pixdex.pipeline import hash_image
-from pixdex.server.catalog_thread import CatalogThread
+from pixdex.server.catalog_thread import CatalogSource, CatalogThread
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
 from pixdex.server.thumbnails import THUMBNAIL_PX, ThumbnailCache, ThumbnailKey, make_thumbnail
 
@@ -115,13 +115,19 @@ def create_app(
     file_limits: Limits = DEFAULT_LIMITS,
     thumbnail_cache_bytes: int = THUMBNAIL_CACHE_BYTES,
 ) -> FastAPI:
-    """The pixdex web application over the existing catalog at ``db_path``.
+    """The pixdex web application over the existing catalog at ``db_path`` (an SQLite file or a
+    PostgreSQL URI).
 
     ``limits`` bound uploaded query images (bytes, decoded pixels); ``file_limits`` bound the
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
     Raises ``CatalogError`` when there is no catalog at ``db_path``.
     """
-    catalog = CatalogThread(db_path)
+    source = CatalogSource(db_path)
+    try:
+        catalog = CatalogThread(source.open)
+    except BaseException:
+        source.close()
+        raise
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
     decoding = asyncio.Semaphore(DECODES_AT_ONCE)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
@@ -132,6 +138,7 @@ def create_app(
         await catalog.call(_warm_up)
         yield
         catalog.close()
+        source.close()
 
     app = FastAPI(
         title="pixdex",
@@ -361,9 +368,9 @@ def create_app(
         name = await resolve_algorithm(algorithm)
 
         def work() -> dict[str, Any]:
-            # A connection of its own on a worker thread: a self-join over a large catalog takes
+            # A catalog of its own on a worker thread: a self-join over a large catalog takes
             # seconds, and searches on the catalog thread go on meanwhile.
-            with Catalog(db_path, create=False) as own:
+            with source.open() as own:
                 bits = own.algorithms().get(name, 0)
                 radius = distance if distance is not None else search_distance(name, bits or 64)
                 key = (own.generation(), name, radius)
