@@ -8,6 +8,7 @@ reported as one line on stderr without a traceback; 130 when interrupted.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,7 @@ from pixdex.evaluation.command import (
     print_tables,
 )
 from pixdex.hashing import Hash
+from pixdex.names import ESCAPE_ERRORS, printable_data
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -57,6 +59,17 @@ app = typer.Typer(
 )
 
 _stderr = Console(stderr=True)
+
+
+@app.callback()
+def _printable_output() -> None:
+    # A file name that is not valid UTF-8 is printed with its undecodable bytes as \xNN
+    # (pixdex.names) wherever it appears, error messages included, instead of raising.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=ESCAPE_ERRORS)
+
 
 DbOption = Annotated[
     Path,
@@ -257,7 +270,7 @@ def search(
             )
             results.append(result)
             if as_json:
-                typer.echo(json.dumps(result.to_dict()))
+                typer.echo(json.dumps(printable_data(result.to_dict())))
             else:
                 _print_result(result)
         if report is not None:
@@ -519,7 +532,7 @@ def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | N
 
     if as_json:
         for group in groups:
-            typer.echo(json.dumps(group.to_dict()))
+            typer.echo(json.dumps(printable_data(group.to_dict())))
         return
     for path, write in ((csv_file, write_csv), (report, write_duplicates_report)):
         if path is not None:

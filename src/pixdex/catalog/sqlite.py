@@ -7,6 +7,7 @@ a power cut, never the file's consistency.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -25,10 +26,15 @@ from pixdex.catalog.store import (
     StoreStats,
 )
 from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.names import to_bytes
 from pixdex.signature import signature_array
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
 _ID_CHUNK = 500
+
+_TEXT = functools.partial(str, encoding="utf-8", errors="surrogateescape")
+"""How TEXT comes back from SQLite: UTF-8, with the bytes of a file name that is not valid UTF-8
+as surrogate escapes, exactly as ``os.fsdecode`` made the name (see ``pixdex.names``)."""
 
 _CODES_PER_READ = 1 << 20
 """Hash rows per read in ``codes``: bounds the hex text held at once (16 MiB for 64-bit hashes)."""
@@ -42,6 +48,16 @@ def hash_to_blob(value: Hash) -> bytes:
 def blob_to_hash(blob: bytes, bits: int, algorithm: str, quality: int) -> Hash:
     """The inverse of :func:`hash_to_blob`."""
     return Hash(int.from_bytes(blob, "big"), bits, algorithm, quality)
+
+
+def path_param(path: str) -> bytes:
+    """A path as it is bound to ``CAST(? AS TEXT)``: its file-system bytes.
+
+    Python's sqlite3 refuses a ``str`` holding surrogate escapes (a name that is not valid
+    UTF-8); its bytes cast to TEXT store the name exactly (a UTF-8 name as the same TEXT a
+    ``str`` gives), compare byte-wise like every other path, and come back through ``_TEXT``.
+    """
+    return to_bytes(path)
 
 
 def folder_range(folder: str) -> tuple[str, str]:
@@ -66,6 +82,7 @@ class SQLiteStore:
         try:
             # Autocommit mode: every write below opens its own explicit transaction.
             self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.text_factory = _TEXT
             self._db.execute("PRAGMA busy_timeout = 30000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -132,10 +149,11 @@ class SQLiteStore:
             SELECT f.path, f.size, f.mtime_ns, f.error, f.signature IS NOT NULL,
                    group_concat(h.algorithm, char(0))
             FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
-            WHERE (f.path >= ? AND f.path < ?) OR f.path = ?
+            WHERE (f.path >= CAST(? AS TEXT) AND f.path < CAST(? AS TEXT))
+               OR f.path = CAST(? AS TEXT)
             GROUP BY f.id
             """,
-            (lo, hi, folder),
+            (path_param(lo), path_param(hi), path_param(folder)),
         )
         return {
             path: FileState(
@@ -155,7 +173,7 @@ class SQLiteStore:
                     """
                     INSERT INTO files (path, size, mtime_ns, digest, width, height, format,
                                        error, indexed_at, signature)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (path) DO UPDATE SET
                         size = excluded.size, mtime_ns = excluded.mtime_ns,
                         digest = excluded.digest, width = excluded.width,
@@ -165,7 +183,7 @@ class SQLiteStore:
                     RETURNING id
                     """,
                     (
-                        record.path,
+                        path_param(record.path),
                         record.size,
                         record.mtime_ns,
                         record.digest,
@@ -208,7 +226,8 @@ class SQLiteStore:
         with self._transaction():
             # rowcount counts the deleted files, not the hash rows the cascade removed with them.
             removed = self._db.executemany(
-                "DELETE FROM files WHERE path = ?", [(p,) for p in paths]
+                "DELETE FROM files WHERE path = CAST(? AS TEXT)",
+                [(path_param(p),) for p in paths],
             ).rowcount
             if removed > 0:
                 self._bump_generation()
@@ -287,16 +306,18 @@ class SQLiteStore:
         return {f.file_id: f for f in found}
 
     def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
-        found = self._files_where("path", [str(p) for p in paths])
+        found = self._files_where("path", [path_param(str(p)) for p in paths])
         return {f.path: f for f in found}
 
-    def _files_where(self, column: str, keys: list[int] | list[str]) -> list[StoredFile]:
+    def _files_where(self, column: str, keys: list[int] | list[bytes]) -> list[StoredFile]:
+        """The files whose ``column`` ("id", or "path" with ``path_param`` keys) is in ``keys``."""
+        mark = "CAST(? AS TEXT)" if column == "path" else "?"
         found: list[StoredFile] = []
         for start in range(0, len(keys), _ID_CHUNK):
             chunk = keys[start : start + _ID_CHUNK]
             rows = self._db.execute(
                 "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
-                f"FROM files WHERE {column} IN ({','.join('?' * len(chunk))})",
+                f"FROM files WHERE {column} IN ({','.join([mark] * len(chunk))})",
                 chunk,
             )
             found.extend(StoredFile(*row) for row in rows)

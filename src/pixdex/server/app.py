@@ -39,9 +39,11 @@ from pixdex.catalog import (
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
+from pixdex.names import printable
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogThread
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
+from pixdex.server.responses import PrintableJSONResponse
 from pixdex.server.thumbnails import THUMBNAIL_PX, ThumbnailCache, ThumbnailKey, make_thumbnail
 
 UPLOAD_LIMITS = Limits(max_pixels=64_000_000, max_bytes=32 * 1024 * 1024)
@@ -136,6 +138,7 @@ def create_app(
         title="pixdex",
         summary="Reverse image search over your own collection, by perceptual hash.",
         lifespan=lifespan,
+        default_response_class=PrintableJSONResponse,
     )
     _install_error_handlers(app)
 
@@ -331,7 +334,7 @@ def create_app(
         return FileResponse(
             stored.path,
             media_type=_MEDIA_TYPES.get(stored.format or "", "application/octet-stream"),
-            filename=os.path.basename(stored.path),
+            filename=printable(os.path.basename(stored.path)),
             content_disposition_type="inline",
         )
 
@@ -463,7 +466,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every refusal as JSON ``{"error", "kind"}`` with a 4xx status, never a traceback."""
 
     def answer(status: int, message: str, kind: str) -> JSONResponse:
-        return JSONResponse({"error": message, "kind": kind}, status_code=status)
+        return PrintableJSONResponse({"error": message, "kind": kind}, status_code=status)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> JSONResponse:
