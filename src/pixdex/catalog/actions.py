@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pixdex.catalog.duplicates import DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
@@ -109,7 +109,8 @@ def apply_actions(
     skipped: list[tuple[str, str]] = []
     records = store.records([m.file_id for g in groups for m in g.others])
     done_paths: list[str] = []
-    with open(journal_path(catalog), "a", encoding="utf-8") as journal:
+    store.write([])  # a read-only catalog refuses before any file is touched
+    with _open_journal(catalog) as journal:
         for group in groups:
             problem = unchanged_since_indexing(group.keeper)
             if problem is not None:
@@ -166,6 +167,7 @@ def undo_last_run(store: Store, catalog: Path) -> UndoReport:
     if not pending:
         return UndoReport(None, (), (), ())
     run = pending[-1]
+    store.write([])  # a read-only catalog refuses before any file is touched
     restored: list[tuple[str, str]] = []
     failed: list[tuple[str, str]] = []
     records: list[FileRecord] = []
@@ -186,7 +188,7 @@ def undo_last_run(store: Store, catalog: Path) -> UndoReport:
         restored.append((source, original))
         records.append(record_from_json(entry["record"]))
     store.write(records)
-    with open(path, "a", encoding="utf-8") as journal:
+    with _open_journal(catalog) as journal:
         _append(journal, {"run": run, "time": time.time(), "action": "undo"})
     not_undoable = tuple(e["path"] for e in actions if e["action"] == "delete")
     return UndoReport(run, tuple(restored), tuple(failed), not_undoable)
@@ -217,6 +219,17 @@ def record_from_json(data: dict[str, Any]) -> FileRecord:
     }
     fields = {k: v for k, v in data.items() if k != "hashes"}
     return FileRecord(**fields, hashes=hashes)
+
+
+def _open_journal(catalog: Path) -> TextIO:
+    """The journal beside ``catalog``, opened for appending; CatalogError when it cannot be."""
+    path = journal_path(catalog)
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(
+            f"{path}: cannot write the journal of actions ({error.strerror}); nothing was done"
+        ) from None
 
 
 def _append(journal, entry: dict[str, Any]) -> None:

@@ -238,6 +238,8 @@ class Catalog:
 
         wanted = frozenset(algorithms)
         todo = [f for f in found if _needs_hashing(f, known.get(f.path), wanted)]
+        if todo or prune:
+            self._store.write([])  # a read-only catalog refuses now, not after the hashing
         batch = _Batch()
         try:
             self._hash_into(todo, known, algorithms, workers, progress, batch, batch_size)

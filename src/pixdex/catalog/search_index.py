@@ -108,7 +108,12 @@ def _delete_stale(catalog: Path, catalog_id: str, generation: int) -> None:
 
 
 def _save(index: object, path: Path) -> None:
-    """Write to a temporary name first, so a reader never loads a half-written index."""
+    """Write to a temporary name first, so a reader never loads a half-written index; a write
+    that fails (a full disk) leaves nothing behind."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    index.save(partial)
-    os.replace(partial, path)
+    try:
+        index.save(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

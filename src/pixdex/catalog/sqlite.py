@@ -7,16 +7,17 @@ a power cut, never the file's consistency.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from pixdex.catalog.sqlite_access import connect, explain, read_only_error, writable
 from pixdex.catalog.store import (
     AlgorithmStats,
     FileRecord,
@@ -31,10 +32,6 @@ from pixdex.signature import signature_array
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
 _ID_CHUNK = 500
-
-_TEXT = functools.partial(str, encoding="utf-8", errors="surrogateescape")
-"""How TEXT comes back from SQLite: UTF-8, with the bytes of a file name that is not valid UTF-8
-as surrogate escapes, exactly as ``os.fsdecode`` made the name (see ``pixdex.names``)."""
 
 _CODES_PER_READ = 1 << 20
 """Hash rows per read in ``codes``: bounds the hex text held at once (16 MiB for 64-bit hashes)."""
@@ -55,7 +52,8 @@ def path_param(path: str) -> bytes:
 
     Python's sqlite3 refuses a ``str`` holding surrogate escapes (a name that is not valid
     UTF-8); its bytes cast to TEXT store the name exactly (a UTF-8 name as the same TEXT a
-    ``str`` gives), compare byte-wise like every other path, and come back through ``_TEXT``.
+    ``str`` gives), compare byte-wise like every other path, and come back through
+    ``sqlite_access.TEXT``.
     """
     return to_bytes(path)
 
@@ -71,7 +69,11 @@ def folder_range(folder: str) -> tuple[str, str]:
 
 
 class SQLiteStore:
-    """A ``Store`` in one SQLite file. ``create=False`` refuses to make a new, empty catalog."""
+    """A ``Store`` in one SQLite file. ``create=False`` refuses to make a new, empty catalog.
+
+    A catalog that cannot be written (read-only file, folder or mount) is opened for reading:
+    ``read_only`` is then True and every write raises ``CatalogError`` (see ``sqlite_access``).
+    """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
@@ -79,17 +81,14 @@ class SQLiteStore:
             raise CatalogError(f"{self.path}: no catalog here (create one with `pixdex index DIR`)")
         if not self.path.parent.is_dir():
             raise CatalogError(f"{self.path}: folder {self.path.parent} does not exist")
+        self.read_only = not writable(self.path)
+        if self.read_only and not self.path.exists():
+            raise CatalogError(f"{self.path}: cannot create a catalog in a read-only folder")
         try:
-            # Autocommit mode: every write below opens its own explicit transaction.
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.text_factory = _TEXT
-            self._db.execute("PRAGMA busy_timeout = 30000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db = connect(self.path, read_only=self.read_only)
             self._migrate()
         except sqlite3.DatabaseError as error:
-            raise CatalogError(f"{self.path}: not a pixdex catalog ({error})") from None
+            raise explain(self.path, error, "opening the catalog") from None
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -103,6 +102,12 @@ class SQLiteStore:
             raise CatalogError(
                 f"{self.path}: catalog schema version {version} is newer than this pixdex "
                 f"understands ({SCHEMA_VERSION}); upgrade pixdex"
+            )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path}: catalog schema version {version} must be migrated to "
+                f"{SCHEMA_VERSION}, and the catalog is read-only: open it once where it can be "
+                "written"
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
@@ -128,6 +133,18 @@ class SQLiteStore:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[None]:
+        """One write transaction; SQLite's errors (a full disk, a read-only catalog) raised as
+        ``CatalogError`` saying what was being done."""
+        if self.read_only:
+            raise read_only_error(self.path)
+        try:
+            with self._transaction():
+                yield
+        except sqlite3.DatabaseError as error:
+            raise explain(self.path, error, doing) from None
 
     def _bump_generation(self) -> None:
         self._db.execute(
@@ -163,10 +180,12 @@ class SQLiteStore:
         }
 
     def write(self, records: Sequence[FileRecord]) -> None:
+        if self.read_only:
+            raise read_only_error(self.path)
         if not records:
             return
         now = time.time()
-        with self._transaction():
+        with self._writing(f"storing {len(records)} files"):
             self._register_algorithms(records)
             for record in records:
                 (file_id,) = self._db.execute(
@@ -223,7 +242,7 @@ class SQLiteStore:
                     )
 
     def remove(self, paths: Iterable[str]) -> int:
-        with self._transaction():
+        with self._writing("removing files"):
             # rowcount counts the deleted files, not the hash rows the cascade removed with them.
             removed = self._db.executemany(
                 "DELETE FROM files WHERE path = CAST(? AS TEXT)",
@@ -402,4 +421,11 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        try:
+            if kind is None:
+                self._db.execute("COMMIT")
+        finally:
+            # After a failed COMMIT too. SQLite may have rolled back already (a full disk does):
+            # a second ROLLBACK would raise and hide the first error.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
