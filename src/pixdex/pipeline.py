@@ -30,6 +30,11 @@ SHA-256 rather than BLAKE2b because CPUs hash it in hardware (SHA extensions): 2
 READ_CHUNK = 1 << 20
 """Bytes read at a time when digesting a file from disk."""
 
+WHOLE_FILE_BYTES = 64 * 1024 * 1024
+"""Files up to this size are read once, whole, for both the digest and the decoder; larger ones
+are digested in pieces and decoded from the file, so that an oversized image (a 623-megapixel
+PNG, decoded in strips by ``pixdex.decode_streamed``) is never held whole in memory."""
+
 
 def content_digest(data: bytes | memoryview) -> str:
     """The catalog's content digest of a file's bytes (equal digests: identical files)."""
@@ -156,34 +161,37 @@ class _Job:
     def hash_file(self, path: str) -> FileHashes:
         """Read, digest, decode once and hash one file; failures become ``FileHashes.error``."""
         try:
-            data = _read(path, self.limits)
+            data, size, digest = _read(path, self.limits)
         except ImageError as exc:
             return FileHashes(path, error=exc.reason)
-        digest = content_digest(data)
         algos = [get_algorithm(name) for name in self.algorithms]
         sizes = [a.default_size if self.hash_size is None else self.hash_size for a in algos]
         try:
             min_side = max(a.min_side(n) for a, n in zip(algos, sizes, strict=True))
             gray = all(a.gray for a in algos) and not self.signature
             decoded = decode_image(
-                data, min_side=min_side, limits=self.limits, name=path, gray=gray
+                path if data is None else data,
+                min_side=min_side,
+                limits=self.limits,
+                name=path,
+                gray=gray,
             )
             hashes = {
                 a.name: a.compute(decoded.image, n) for a, n in zip(algos, sizes, strict=True)
             }
             content = signature(decoded.image) if self.signature else None
         except ImageError as exc:
-            return FileHashes(path, size=len(data), digest=digest, error=exc.reason)
+            return FileHashes(path, size=size, digest=digest, error=exc.reason)
         except Exception as exc:  # one odd file must not abort a batch of millions
             reason = f"unexpected error while hashing ({type(exc).__name__}: {exc})"
-            return FileHashes(path, size=len(data), digest=digest, error=reason)
+            return FileHashes(path, size=size, digest=digest, error=reason)
         return FileHashes(
             path,
             hashes,
             decoded.width,
             decoded.height,
             decoded.format,
-            len(data),
+            size,
             digest,
             signature=content,
         )
@@ -193,8 +201,10 @@ class _Job:
         return [self.hash_file(path) for path in paths]
 
 
-def _read(path: str, limits: Limits) -> bytes:
-    """The whole file, after checking its size against ``limits.max_bytes``."""
+def _read(path: str, limits: Limits) -> tuple[bytes | None, int, str]:
+    """``(data, size, digest)`` of the file, after checking its size against
+    ``limits.max_bytes``: ``data`` is the whole file, or None for a file over
+    ``WHOLE_FILE_BYTES``, which is digested in pieces and left for the decoder to read."""
     try:
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
@@ -204,7 +214,13 @@ def _read(path: str, limits: Limits) -> bytes:
                     f"file of {size:,} bytes is over the limit of {limits.max_bytes:,} bytes "
                     "(Limits.max_bytes)",
                 )
-            return file.read()
+            if size <= WHOLE_FILE_BYTES:
+                data = file.read()
+                return data, len(data), content_digest(data)
+            digest = hashlib.sha256()
+            while chunk := file.read(READ_CHUNK):
+                digest.update(chunk)
+            return None, size, digest.hexdigest()[: 2 * DIGEST_BYTES]
     except OSError as exc:
         raise ImageError(path, f"cannot read the file ({exc.strerror or exc})") from exc
 

@@ -13,6 +13,7 @@ with their index's and rebuild it once after a write.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -122,6 +123,8 @@ def create_app(
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
     Raises ``CatalogError`` when there is no catalog at ``db_path``.
     """
+    # Uploads over the pixel limit are refused, never decoded in strips (seconds of CPU each).
+    limits = dataclasses.replace(limits, max_streamed_pixels=0)
     catalog = CatalogThread(db_path)
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
     decoding = asyncio.Semaphore(DECODES_AT_ONCE)
