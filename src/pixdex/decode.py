@@ -244,14 +244,22 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
         except UnidentifiedImageError as exc:
             stream.seek(0)
             raise ImageError(label, _unidentified_reason(stream.read(64))) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except Exception as exc:  # plug-ins raise many types: RuntimeError, struct.error, ...
             raise ImageError(label, _header_reason(exc)) from exc
     _check_pixels(label, image.size, limits)
     return image
 
 
+def _error_text(exc: BaseException) -> str:
+    """The error's message on one line, with its type when that is not an OSError or a
+    ValueError (which say what went wrong by themselves)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    expected = isinstance(exc, OSError | ValueError | SyntaxError | EOFError)
+    return text if expected else f"{type(exc).__name__}: {text}"
+
+
 def _header_reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = _error_text(exc)
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return f"truncated file: it ends inside the image header ({text})"
     return f"corrupt image header ({text})"
@@ -314,13 +322,13 @@ def _normalise(
         raise ImageError(label, f"frame over Pillow's decompression-bomb limit ({exc})") from exc
     except MemoryError as exc:
         raise ImageError(label, "not enough memory to decode the image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
+    except Exception as exc:  # plug-ins raise many types (tests/fuzz_findings/ has some)
         raise ImageError(label, _decode_reason(exc)) from exc
     return DecodedImage(pixels, width, height, image_format)
 
 
 def _decode_reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = _error_text(exc)
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return f"truncated image data ({text})"
     return f"corrupt image data ({text})"

@@ -100,7 +100,9 @@ def _pyvips():
 def _source(pyvips, stream: BinaryIO):
     """A fresh libvips source over the whole stream (each read starts from the beginning)."""
     if isinstance(stream, io.BytesIO):
-        return pyvips.Source.new_from_memory(stream.getbuffer())
+        # getvalue(), not getbuffer(): an export would keep the stream from being closed (a
+        # BufferError the fuzzer found); for a stream made from bytes it is those bytes.
+        return pyvips.Source.new_from_memory(stream.getvalue())
     stream.seek(0)
     return pyvips.Source.new_from_descriptor(stream.fileno())
 
