@@ -50,6 +50,7 @@ from pixdex.evaluation.command import (
 )
 from pixdex.hashing import Hash
 from pixdex.names import ESCAPE_ERRORS, printable_data
+from pixdex.pipeline import FILE_TIME_LIMIT_S
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -133,6 +134,15 @@ def index(
             "--batch-size", min=1, help="Files per commit: the most an interrupted run loses."
         ),
     ] = BATCH_SIZE,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.1,
+            help="Seconds one file may take to decode and hash; a file over it is stopped and "
+            "reported as failed (so is one that crashes its decoder).",
+        ),
+    ] = FILE_TIME_LIMIT_S,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
     with _user_errors():
@@ -163,6 +173,7 @@ def index(
                     prune=prune,
                     progress=progress,
                     batch_size=batch_size,
+                    time_limit=time_limit,
                 )
             except KeyboardInterrupt:
                 bar.stop()

@@ -2,24 +2,23 @@
 
 Each file is read once: the bytes feed both the content digest (exact duplicates) and the decoder,
 and the image is decoded once, at the smallest scale the most demanding requested algorithm needs,
-for all of them. ``hash_files`` streams results in input order from a pool of worker processes,
-submitting paths in small chunks so that memory stays bounded however long the list is, and
-reports a failure per file instead of aborting the batch.
+for all of them. ``hash_files`` streams results in input order from a pool of worker processes
+(``pixdex.pool``), submitting paths in small chunks so that memory stays bounded however long the
+list is, and reports a failure per file instead of aborting the batch: a file that cannot be
+decoded, and one that hangs or crashes its decoder (its worker is stopped and replaced).
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
+from pixdex.pool import supervised_map
 from pixdex.signature import signature
 
 DIGEST_BYTES = 16
@@ -50,16 +49,16 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()[: 2 * DIGEST_BYTES]
 
 
-CHUNK_FILES = 8
-"""Paths per task sent to a worker: large enough to amortise the inter-process round trip (about
-0.1 ms), small enough that results stream and the workers stay evenly loaded."""
+FILE_TIME_LIMIT_S = 120.0
+"""What ``Catalog.index`` allows one file (read, decode, hash), in seconds: a 623-megapixel PNG
+takes 8 s on a 2-core machine, so this stops a decoder that hangs, not a large image on a busy
+machine."""
 
-CHUNKS_IN_FLIGHT_PER_WORKER = 4
-"""Chunks queued or running per worker: keeps every core busy while bounding queued work."""
-
-CHUNKS_HELD_PER_WORKER = 64
-"""Chunks per worker, finished or not, that may wait for an older one to finish (bounds the
-results held in memory: about a thousand ``FileHashes`` with two workers)."""
+WORKER_MEMORY_BYTES = 4 * 1024**3
+"""The data segment one hashing worker may hold (``RLIMIT_DATA``), in bytes: the Pillow path
+peaks near 1.2 GB (128 megapixels, 9 bytes each; a 16-bit image's float copy adds 1 GB), the
+streamed path under 0.4 GB. A decoder that asks for more gets a ``MemoryError``, reported as
+that file's failure."""
 
 
 @dataclass(frozen=True)
@@ -119,15 +118,29 @@ def hash_files(
     hash_size: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
     signatures: bool = False,
+    time_limit: float | None = None,
 ) -> Iterator[FileHashes]:
     """Hash many files, yielding one ``FileHashes`` per path, in input order.
 
-    ``algorithms``: names from ``pixdex.ALGORITHMS``, all computed from one decode per file.
-    ``workers``: processes to use; None means every core, 1 hashes in this process. ``hash_size``
-    applies to every algorithm (default: each one's own). ``signatures``: also make each
-    picture's content signature from the same decode (what the matching rule verifies with). A
-    file that cannot be read or decoded yields a ``FileHashes`` whose ``error`` says why; the
-    batch goes on.
+    Args:
+        paths: the files, consumed lazily.
+        algorithms: names from ``pixdex.ALGORITHMS``, all computed from one decode per file.
+        workers: processes to use; None means every core. One worker without a
+            ``time_limit`` hashes in this process.
+        hash_size: applies to every algorithm (default: each one's own).
+        limits: the decoder's limits (``pixdex.decode.Limits``).
+        signatures: also make each picture's content signature from the same decode (what
+            the matching rule verifies with).
+        time_limit: seconds one file may take (read, decode, hash), or None for no limit. The
+            worker process of a file over it is killed and replaced (``pixdex.pool``).
+
+    Yields:
+        One ``FileHashes`` per path. A file that cannot be read or decoded, that takes longer
+        than ``time_limit``, or whose decoder crashes its worker process (or takes more than
+        ``WORKER_MEMORY_BYTES``) has an ``error`` saying why; the batch goes on.
+
+    Raises:
+        ValueError: for an unknown algorithm, none, or fewer than one worker.
     """
     job = _Job(tuple(algorithms), hash_size, limits, signatures)
     job.check()
@@ -135,16 +148,28 @@ def hash_files(
     if count < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     names = (os.fspath(p) for p in paths)
-    if count == 1:
+    if count == 1 and time_limit is None:
         for name in names:
             yield job.hash_file(name)
         return
-    yield from _hash_in_pool(names, job, count)
+    yield from supervised_map(
+        job.hash_file,
+        names,
+        workers=count,
+        time_limit=time_limit,
+        on_failure=_stopped,
+        memory_limit=WORKER_MEMORY_BYTES,
+    )
+
+
+def _stopped(path: str, reason: str) -> FileHashes:
+    """The result of a file whose worker was stopped or died: ``reason`` says which."""
+    return FileHashes(path, error=f"hashing it {reason}")
 
 
 @dataclass(frozen=True)
 class _Job:
-    """What every file of a batch gets done to (sent once per chunk to the workers)."""
+    """What every file of a batch gets done to (sent once to each worker)."""
 
     algorithms: tuple[str, ...]
     hash_size: int | None
@@ -196,10 +221,6 @@ class _Job:
             signature=content,
         )
 
-    def hash_chunk(self, paths: list[str]) -> list[FileHashes]:
-        """``hash_file`` over a chunk of paths (one worker task)."""
-        return [self.hash_file(path) for path in paths]
-
 
 def _read(path: str, limits: Limits) -> tuple[bytes | None, int, str]:
     """``(data, size, digest)`` of the file, after checking its size against
@@ -223,53 +244,3 @@ def _read(path: str, limits: Limits) -> tuple[bytes | None, int, str]:
             return None, size, digest.hexdigest()[: 2 * DIGEST_BYTES]
     except OSError as exc:
         raise ImageError(path, f"cannot read the file ({exc.strerror or exc})") from exc
-
-
-def _hash_in_pool(names: Iterator[str], job: _Job, workers: int) -> Iterator[FileHashes]:
-    """Stream results from ``workers`` processes, in input order.
-
-    Up to ``CHUNKS_IN_FLIGHT_PER_WORKER`` chunks per worker are queued or running at any time;
-    finished chunks wait for their turn (at most ``CHUNKS_HELD_PER_WORKER`` per worker) without
-    holding a worker back. Waiting on the oldest chunk before submitting the next one would let
-    a chunk of eight 16-megapixel wallpapers idle the other core while it decodes.
-    """
-    pending: deque[Future[list[FileHashes]]] = deque()
-    running = workers * CHUNKS_IN_FLIGHT_PER_WORKER
-    held = workers * CHUNKS_HELD_PER_WORKER
-    chunks = _chunked(names, CHUNK_FILES)
-    # forkserver: workers start from a clean process, safe even if the caller runs threads.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        for chunk in chunks:
-            pending.append(pool.submit(job.hash_chunk, chunk))
-            yield from _finished_in_order(pending)
-            while pending and (_unfinished(pending) >= running or len(pending) >= held):
-                wait([f for f in pending if not f.done()], return_when=FIRST_COMPLETED)
-                yield from _finished_in_order(pending)
-        while pending:
-            yield from pending.popleft().result()
-    finally:  # also when the caller stops iterating early: drop the queued chunks
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _finished_in_order(pending: deque[Future[list[FileHashes]]]) -> Iterator[FileHashes]:
-    """The results of the finished chunks at the head of ``pending``, removed from it."""
-    while pending and pending[0].done():
-        yield from pending.popleft().result()
-
-
-def _unfinished(pending: deque[Future[list[FileHashes]]]) -> int:
-    return sum(not f.done() for f in pending)
-
-
-def _chunked(names: Iterator[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for name in names:
-        chunk.append(name)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
