@@ -112,3 +112,14 @@ def test_an_absurd_header_is_refused_before_decoding(edge_files):
     with pytest.raises(pixdex.ImageError, match=r"Limits\.max_streamed_pixels") as caught:
         pixdex.hash_image(edge_files["bomb.png"])  # 100,000 × 100,000 pixels
     assert "100,000 × 100,000 pixels" in str(caught.value)
+
+
+def test_interlaced_images_are_not_decoded_in_strips(edge_files, tmp_path):
+    """libvips holds an interlaced PNG or a progressive JPEG whole: over the limit, refused."""
+    photo = pyvips.Image.new_from_file(str(edge_files["photo.png"]))
+    photo.pngsave(str(tmp_path / "adam7.png"), interlace=True)
+    photo.jpegsave(str(tmp_path / "progressive.jpg"), interlace=True)
+    for name in ("adam7.png", "progressive.jpg"):
+        assert pixdex.hash_image(tmp_path / name) - pixdex.hash_image(edge_files["photo.png"]) <= 2
+        with pytest.raises(pixdex.ImageError, match="interlaced"):
+            pixdex.hash_image(tmp_path / name, limits=TINY)

@@ -195,7 +195,7 @@ def _print_index_report(report: IndexReport, db: Path) -> None:
     for path, reason in report.failed:
         typer.echo(f"  failed: {path}: {reason}")
     for path, reason in report.unlisted:
-        typer.echo(f"  unreadable folder: {path}: {reason}")
+        typer.echo(f"  unreadable: {path}: {reason}")
 
 
 @app.command()

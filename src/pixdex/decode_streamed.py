@@ -10,7 +10,9 @@ the limit keep Pillow, so their hashes do not change.
 
 The result is what the Pillow path returns: an "RGB" or "L" image whose sides are still ≥
 ``min_side`` pixels, EXIF orientation applied, transparency composited onto white, 16-bit and
-CMYK brought to 8-bit sRGB or gray.
+CMYK brought to 8-bit sRGB or gray. Interlaced PNGs and progressive JPEGs cannot be read in
+strips (libvips holds the whole image, 3-4 bytes a pixel: 1 GB at 300 megapixels), so over the
+limit they stay refused.
 """
 
 from __future__ import annotations
@@ -57,8 +59,16 @@ def decode_streamed(
         header = pyvips.Image.new_from_source(_source(pyvips, stream), "", access="sequential")
         width, height = header.width, header.height
         turned = header.get_typeof("orientation") and header.get("orientation") in _EXIF_TURNED
+        interlaced = header.get_typeof("interlaced") and header.get("interlaced")
     except pyvips.Error as error:
         raise ImageError(label, f"corrupt image header ({_first_line(error)})") from None
+    if interlaced:  # Adam7 PNG, progressive JPEG: libvips must hold the whole image
+        raise ImageError(
+            label,
+            f"{width:,} × {height:,} pixels is over the limit of {max_pixels:,} pixels "
+            f"(Limits.max_pixels), and an interlaced (progressive) {image_format} cannot be "
+            "decoded in strips",
+        )
     if width * height > max_streamed_pixels:
         raise ImageError(
             label,

@@ -11,10 +11,12 @@ cannot do this: a worker that dies breaks the whole pool, and a running task can
 
 Workers start from a clean process (``forkserver``) and receive ``task`` once; items travel in
 chunks (``CHUNK_ITEMS``) and results one by one, so the pool always knows which item a worker is
-on. At most ``WINDOW_CHUNKS_PER_WORKER`` chunks per worker are handed out ahead of the oldest
-result not yet yielded, which bounds the results held in memory however long the input is.
-Each worker may also get an address-space budget (``RLIMIT_DATA``): a decoder that asks for more
-gets a ``MemoryError`` instead of taking the machine's memory.
+on, and since when (for its first item, from the worker's "ready" message: starting a worker
+takes a good part of a second on a busy machine, which is not the item's time). At most
+``WINDOW_CHUNKS_PER_WORKER`` chunks per worker are handed out ahead of the oldest result not yet
+yielded, which bounds the results held in memory however long the input is. Each worker may
+also get a data-segment budget (``RLIMIT_DATA``): a decoder that asks for more gets a
+``MemoryError`` (or, in C, a failed allocation) instead of taking the machine's memory.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class _Worker(Generic[Item]):
     conn: Connection
     pending: deque[tuple[int, Item]] = field(default_factory=deque)
     since: float = 0.0  # when it started on pending[0]
+    ready: bool = False  # it has started up: its time runs from then
 
     def busy(self) -> bool:
         return bool(self.pending)
@@ -155,7 +158,7 @@ class _Pool(Generic[Item, Result]):
             yield self._retry.popleft()
 
     def _send(self, worker: _Worker[Item], chunk: list[tuple[int, Item]]) -> None:
-        if not worker.busy():
+        if not worker.busy() and worker.ready:
             worker.since = time.monotonic()
         worker.pending.extend(chunk)
         with contextlib.suppress(OSError):  # it died: _collect notices and hands the chunk on
@@ -166,9 +169,10 @@ class _Pool(Generic[Item, Result]):
         busy = [w for w in self._workers if w.busy()]
         if not busy:
             return  # nothing to wait for (the caller hands out work first)
+        timed = [w for w in busy if w.ready]
         deadline = None
-        if self._time_limit is not None and busy:
-            deadline = min(w.since for w in busy) + self._time_limit
+        if self._time_limit is not None and timed:
+            deadline = min(w.since for w in timed) + self._time_limit
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
         for worker in busy:
@@ -177,11 +181,15 @@ class _Pool(Generic[Item, Result]):
         if self._time_limit is None:
             return
         for worker in list(self._workers):
-            if worker.busy() and time.monotonic() - worker.since > self._time_limit:
+            if self._overdue(worker):
                 self._drain(worker)  # a result may have come in since the wait
-                if worker.busy() and time.monotonic() - worker.since > self._time_limit:
+                if self._overdue(worker):
                     worker.process.kill()
                     self._replace(worker, f"took longer than {self._time_limit:g} s (time limit)")
+
+    def _overdue(self, worker: _Worker[Item]) -> bool:
+        assert self._time_limit is not None
+        return worker.ready and worker.busy() and time.monotonic() - worker.since > self._time_limit
 
     def _receive(self, worker: _Worker[Item]) -> None:
         """Every result waiting in ``worker``'s pipe; a dead worker is replaced."""
@@ -192,11 +200,15 @@ class _Pool(Generic[Item, Result]):
 
     def _drain(self, worker: _Worker[Item]) -> None:
         try:
-            while worker.pending and worker.conn.poll():
-                index, result = worker.conn.recv()
+            while worker.conn.poll():
+                message = worker.conn.recv()
+                worker.since = time.monotonic()
+                if message is None:  # started up
+                    worker.ready = True
+                    continue
+                index, result = message
                 worker.pending.popleft()
                 self._results[index] = result
-                worker.since = time.monotonic()
         except (EOFError, OSError):
             pass  # it died: its sentinel says so
 
@@ -248,6 +260,10 @@ def _serve(conn: Connection, task: Callable, memory_limit: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_limit is not None:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
+    try:
+        conn.send(None)  # started: the item clock runs from here, not from the process start
+    except OSError:
+        return
     while True:
         try:
             chunk = conn.recv()

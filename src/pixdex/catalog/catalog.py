@@ -122,7 +122,8 @@ class IndexReport:
     ``new``, ``changed``, ``unchanged`` and ``failed`` partition the files found: a file is
     ``changed`` when its size or modification time differs from the catalog's, or when it lacks a
     hash of a requested algorithm; ``failed`` lists ``(path, reason)`` of files that could not be
-    hashed this run. ``unlisted`` gives ``(folder, reason)`` of folders that could not be read.
+    hashed this run. ``unlisted`` gives ``(path, reason)`` of folders that could not be read and
+    of image entries that could not be examined (a symbolic link loop, a dangling link).
     ``pruned`` counts entries dropped because their files are gone; ``seconds`` is wall time.
     """
 
