@@ -7,12 +7,14 @@ format) and reused for as long as the catalog's generation counter has not moved
 (random, drawn when the catalog is created) keeps a new catalog at the path of a deleted one, whose
 generations count from 0 again, from loading the old catalog's files. After a write the name no
 longer matches: the index is rebuilt once, and every other index file beside the catalog (older
-generations, other catalogs once at this path, older pixdex versions' names) is deleted.
+generations, other catalogs once at this path, older pixdex versions' names) is deleted, and so
+is a half-written ``.partial`` file left by a process killed while saving.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import zipfile
@@ -105,6 +107,20 @@ def _delete_stale(catalog: Path, catalog_id: str, generation: int) -> None:
             and name.endswith(f".g{generation}.idx")
         ):
             saved.unlink(missing_ok=True)
+    for partial in catalog.parent.glob(f"{glob.escape(catalog.name)}.*.idx.*.partial"):
+        writer = re.search(r"\.(\d+)\.partial$", partial.name)
+        if writer is not None and not _alive(int(writer.group(1))):
+            partial.unlink(missing_ok=True)  # left by a process killed while saving
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, another user's
+    return pid > 0
 
 
 def _save(index: object, path: Path) -> None:
