@@ -58,6 +58,7 @@ def main() -> None:
         started = time.perf_counter()
         kills = index_killed(folder, db, KILLS, random.Random(16), span=seconds)
         _, resumed = run_to_end("index", folder, "--db", db, "--batch-size", "3")
+        assert resumed.returncode == 0, resumed.stderr
         same = catalog_rows(db) == catalog_rows(reference)
         print(
             f"  {KILLS} runs killed at random instants ({kills.killed} mid-run, the others had "
