@@ -67,6 +67,7 @@ def main() -> None:
         )
         print(f"  instants (s): {kills.instants}")
 
+        (work / "dupes").mkdir()
         dupes_folder = library(work / "dupes", photos, copies=6, hostile=0)
         originals = sorted(str(p) for p in dupes_folder.iterdir())
         dupes_db = work / "dupes.db"
