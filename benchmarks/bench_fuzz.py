@@ -1,6 +1,6 @@
 """Issue 16: the long fuzzing run of the decoders, format by format.
 
-    python -m benchmarks fuzz                            # 240 s per format group
+    python -m benchmarks fuzz                            # 180 s per format group
     PIXDEX_FUZZ_SECONDS=30 python -m benchmarks fuzz     # a shorter run
 
 ``tests/fuzz_decode.py`` (atheris over ``pixdex.decode``, every hash and the content signature)
@@ -28,7 +28,7 @@ from pathlib import Path
 from benchmarks.corpus import CACHE
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-SECONDS = int(os.environ.get("PIXDEX_FUZZ_SECONDS", "240"))
+SECONDS = int(os.environ.get("PIXDEX_FUZZ_SECONDS", "180"))
 """Fuzzing time per format group, in seconds."""
 
 TIMEOUT_S = 10
