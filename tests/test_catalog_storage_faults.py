@@ -189,3 +189,30 @@ def test_a_read_only_catalog_with_its_wal_files_beside_it_opens(
         subprocess.run(["mount", "-o", "remount,ro,bind", view], check=True)
         with Catalog(view / "pixdex.db", create=False) as catalog:
             assert catalog.info().images == 6
+
+
+def test_duplicates_moved_to_another_file_system_come_back_with_undo(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    """Across file systems a move is a copy, a rename into place and a removal (no file is ever
+    half-written under its name); undo brings the files back the same way."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in photo_paths[:3]:
+        shutil.copy(photo, folder / photo.name)
+        shutil.copy(photo, folder / f"copy-{photo.name}")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with (
+        mounted("-t", "tmpfs", "-o", "size=24m", "tmpfs", elsewhere),
+        Catalog(tmp_path / "pixdex.db") as catalog,
+    ):
+        catalog.index([folder], workers=1)
+        done = catalog.remove_duplicates(catalog.duplicates(), move_to=elsewhere / "dupes")
+        assert len(done.moved) == 3 and done.skipped == ()
+        for _, target in done.moved:
+            assert Path(target).read_bytes() == before[Path(target).name]
+        assert not list(elsewhere.rglob("*.pixdex-partial"))
+        assert catalog.undo().failed == ()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
