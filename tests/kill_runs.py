@@ -123,30 +123,43 @@ def journal_lines(db: Path) -> list[dict]:
 def dupes_moving(db: Path, moved_to: Path, kill_after: float | None) -> tuple[float, bool]:
     """Run ``pixdex dupes --move-to``; once its first move is journaled, wait ``kill_after``
     seconds and SIGKILL it (None: let it end). Returns the seconds from its first move to its
-    end or kill, and whether it was killed."""
-    before = len(journal_lines(db))
+    kill, or to its last journal line, and whether it was killed."""
+    journal = db.with_name(f"{db.name}.journal.jsonl")
+
+    def size() -> int:
+        return journal.stat().st_size if journal.exists() else 0
+
+    before = size()
     process = subprocess.Popen(
         [*PIXDEX, "dupes", "--db", str(db), "--move-to", str(moved_to)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    killed = False
     try:
-        while process.poll() is None and len(journal_lines(db)) <= before:
+        while process.poll() is None and size() <= before:
             time.sleep(0.002)  # until the first move is journaled (bounded by the run itself)
-        moving = time.perf_counter()
-        try:
-            process.wait(timeout=kill_after)
-            killed = False
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            killed = True
+        moving = last = time.perf_counter()
+        if kill_after is None:
+            grown = size()
+            while process.poll() is None:  # the moving phase ends with its last journal line
+                time.sleep(0.002)
+                if size() != grown:
+                    grown, last = size(), time.perf_counter()
+        else:
+            try:
+                process.wait(timeout=kill_after)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                killed = True
+            last = time.perf_counter()
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     assert killed or process.returncode == 0
-    return time.perf_counter() - moving, killed
+    return last - moving, killed
 
 
 def dupes_killed(
