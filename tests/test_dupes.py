@@ -179,7 +179,9 @@ def test_move_acts_on_exactly_the_non_keepers_and_undo_restores_them(catalog, co
         assert Path(target).read_bytes() == before[source]
     assert all(os.path.exists(k) for k in keepers)
     assert catalog.duplicates() == []  # the catalog no longer lists the moved files
-    assert len(journal_path(catalog.path).read_text().splitlines()) == len(others)
+    lines = journal_path(catalog.path).read_text().splitlines()
+    actions = [json.loads(line)["action"] for line in lines]  # each move journaled, then done
+    assert actions == ["move", "done"] * len(others)
 
     undone = catalog.undo()
     assert undone.run == done.run and undone.failed == ()

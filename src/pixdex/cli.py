@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from pixdex.catalog.defaults import (
     DEFAULT_ALGORITHM,
     DEFAULT_INDEX_ALGORITHMS,
     DEFAULT_PATH,
+    FILE_TIME_LIMIT_S,
 )
 from pixdex.catalog.errors import CatalogError
 from pixdex.errors import PixdexError
@@ -35,6 +37,7 @@ from pixdex.evaluation.defaults import (
     DEFAULT_SAMPLE,
     DEFAULT_TARGET,
 )
+from pixdex.names import ESCAPE_ERRORS, printable_data
 from pixdex.wording import byte_size, count
 
 if TYPE_CHECKING:
@@ -55,6 +58,17 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Near-duplicate image search: index folders of images, then search them by image or hash.",
 )
+
+
+@app.callback()
+def _printable_output() -> None:
+    # A file name that is not valid UTF-8 is printed with its undecodable bytes as \xNN
+    # (pixdex.names) wherever it appears, error messages included, instead of raising.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=ESCAPE_ERRORS)
+
 
 DbOption = Annotated[
     str,
@@ -111,6 +125,15 @@ def index(
             "--batch-size", min=1, help="Files per commit: the most an interrupted run loses."
         ),
     ] = BATCH_SIZE,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.1,
+            help="Seconds one file may take to decode and hash; a file over it is stopped and "
+            "reported as failed (so is one that crashes its decoder).",
+        ),
+    ] = FILE_TIME_LIMIT_S,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
     from pixdex.catalog import Catalog
@@ -129,6 +152,7 @@ def index(
                 prune=prune,
                 progress=bar,
                 batch_size=batch_size,
+                time_limit=time_limit,
             )
         except KeyboardInterrupt:
             bar.stop()
@@ -151,7 +175,7 @@ def _print_index_report(report: IndexReport, db: str) -> None:
     for path, reason in report.failed:
         typer.echo(f"  failed: {path}: {reason}")
     for path, reason in report.unlisted:
-        typer.echo(f"  unreadable folder: {path}: {reason}")
+        typer.echo(f"  unreadable: {path}: {reason}")
 
 
 @app.command()
@@ -249,7 +273,7 @@ def search(
             )
             results.append(result)
             if as_json:
-                typer.echo(json.dumps(result.to_dict()))
+                typer.echo(json.dumps(printable_data(result.to_dict())))
             else:
                 _print_result(result)
         if report is not None:
@@ -501,7 +525,7 @@ def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | N
 
     if as_json:
         for group in groups:
-            typer.echo(json.dumps(group.to_dict()))
+            typer.echo(json.dumps(printable_data(group.to_dict())))
         return
     for path, write in ((csv_file, write_csv), (report, write_duplicates_report)):
         if path is not None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageOps
 
 from pixdex.catalog import SearchResult
+from pixdex.names import printable
 from pixdex.wording import count
 
 THUMBNAIL_PX = 160
@@ -63,7 +64,7 @@ def render_report(results: Sequence[SearchResult], title: str = "pixdex search")
         query_path = result.query if os.path.isfile(result.query) else None
         query = _figure(
             query_path,
-            f"<b>query</b> {html.escape(result.query)}<br>"
+            f"<b>query</b> {html.escape(printable(result.query))}<br>"
             f"{result.algorithm} <code>{result.hash.hex}</code><br>"
             f"{count(len(result.matches), 'match', 'matches')} in {result.took_ms:.2f} ms",
         )
@@ -71,7 +72,7 @@ def render_report(results: Sequence[SearchResult], title: str = "pixdex search")
             _figure(
                 m.path,
                 f'<span class="distance">distance {m.distance}</span> '
-                f"<code>{m.hash.hex}</code><br>{html.escape(m.path)}",
+                f"<code>{m.hash.hex}</code><br>{html.escape(printable(m.path))}",
             )
             for m in result.matches
         )

@@ -13,7 +13,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, Store
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
-from pixdex.pipeline import hash_files
+from pixdex.pipeline import FILE_TIME_LIMIT_S, hash_files
 from pixdex.signature import present
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
@@ -116,7 +115,8 @@ class IndexReport:
     ``new``, ``changed``, ``unchanged`` and ``failed`` partition the files found: a file is
     ``changed`` when its size or modification time differs from the catalog's, or when it lacks a
     hash of a requested algorithm; ``failed`` lists ``(path, reason)`` of files that could not be
-    hashed this run. ``unlisted`` gives ``(folder, reason)`` of folders that could not be read.
+    hashed this run. ``unlisted`` gives ``(path, reason)`` of folders that could not be read and
+    of image entries that could not be examined (a symbolic link loop, a dangling link).
     ``pruned`` counts entries dropped because their files are gone; ``seconds`` is wall time.
     """
 
@@ -211,6 +211,7 @@ class Catalog:
         prune: bool = False,
         progress: ProgressCallback | None = None,
         batch_size: int = BATCH_SIZE,
+        time_limit: float | None = FILE_TIME_LIMIT_S,
     ) -> IndexReport:
         """Bring the catalog up to date with the image files under ``paths`` (folders or files).
 
@@ -219,7 +220,9 @@ class Catalog:
         unchanged files that failed before are not retried. New and changed files are hashed on
         ``workers`` processes and committed every ``batch_size`` files, so an interrupted run
         keeps its committed batches and the next run resumes where it stopped. With ``prune``,
-        entries under ``paths`` whose files no longer exist are dropped.
+        entries under ``paths`` whose files no longer exist are dropped. A file that takes more
+        than ``time_limit`` seconds, or crashes its decoder, is stopped and recorded as failed
+        (``pixdex.pipeline.hash_files``).
         """
         started = time.perf_counter()
         algorithms = _check_algorithms(algorithms, framed=True)
@@ -237,9 +240,13 @@ class Catalog:
 
         wanted = frozenset(algorithms)
         todo = [f for f in found if _needs_hashing(f, known.get(f.path), wanted)]
+        if todo or prune:
+            self._store.write([])  # a read-only catalog refuses now, not after the hashing
         batch = _Batch()
         try:
-            self._hash_into(todo, known, algorithms, workers, progress, batch, batch_size)
+            self._hash_into(
+                todo, known, algorithms, workers, time_limit, progress, batch, batch_size
+            )
         finally:
             # Also on Ctrl-C: what was hashed is kept.
             self._store.write(batch.records)
@@ -264,6 +271,7 @@ class Catalog:
         known: dict[str, FileState],
         algorithms: tuple[str, ...],
         workers: int | None,
+        time_limit: float | None,
         progress: ProgressCallback | None,
         batch: _Batch,
         batch_size: int,
@@ -275,7 +283,11 @@ class Catalog:
         by_path = {f.path: f for f in todo}
         for done, result in enumerate(
             hash_files(
-                [f.path for f in todo], algorithms=algorithms, workers=workers, signatures=True
+                [f.path for f in todo],
+                algorithms=algorithms,
+                workers=workers,
+                signatures=True,
+                time_limit=time_limit,
             ),
             1,
         ):

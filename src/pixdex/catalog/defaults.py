@@ -16,3 +16,8 @@ centre, the candidate views of the matching rule (``pixdex.matching``)."""
 
 BATCH_SIZE = 500
 """Files per committed transaction while indexing: what an interrupted run can lose at most."""
+
+FILE_TIME_LIMIT_S = 120.0
+"""What ``Catalog.index`` allows one file (read, decode, hash), in seconds: a 623-megapixel PNG
+takes 8 s on a 2-core machine, so this stops a decoder that hangs, not a large image on a busy
+machine."""

@@ -13,6 +13,7 @@ with their index's and rebuild it once after a write.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -40,9 +41,12 @@ from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE
+from pixdex.names import printable
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogSource, CatalogThread
+from pixdex.server.limits import RETRY_AFTER_S, Admission, LoadShedding
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
+from pixdex.server.responses import ERROR_RESPONSES, PrintableJSONResponse
 from pixdex.server.thumbnails import THUMBNAIL_PX, ThumbnailCache, ThumbnailKey, make_thumbnail
 
 UPLOAD_LIMITS = Limits(max_pixels=64_000_000, max_bytes=32 * 1024 * 1024)
@@ -62,6 +66,12 @@ WIDE_RADIUS_SHARE = 4
 DECODES_AT_ONCE = 2
 """Images (uploads and thumbnails) decoded at once: each can hold up to ``max_pixels`` pixels,
 about 9 bytes each, for a moment; 2 keeps both cores busy and the memory bounded."""
+
+DECODES_WAITING = 32
+"""Decodes that may wait for one of those places; one more is answered 429 (``limits``)."""
+
+MAX_IN_FLIGHT = 128
+"""Requests handled at once; one more is answered 503 at once (``limits.LoadShedding``)."""
 
 MAX_FILE_ID = 2**63 - 1
 """The largest catalog id: ids are 64-bit signed integers in SQLite and PostgreSQL."""
@@ -114,14 +124,20 @@ def create_app(
     limits: Limits = UPLOAD_LIMITS,
     file_limits: Limits = DEFAULT_LIMITS,
     thumbnail_cache_bytes: int = THUMBNAIL_CACHE_BYTES,
+    max_in_flight: int = MAX_IN_FLIGHT,
+    decodes_waiting: int = DECODES_WAITING,
 ) -> FastAPI:
     """The pixdex web application over the existing catalog at ``db_path`` (an SQLite file or a
     PostgreSQL URI).
 
     ``limits`` bound uploaded query images (bytes, decoded pixels); ``file_limits`` bound the
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
+    ``max_in_flight`` requests are handled at once and ``decodes_waiting`` decodes may queue
+    behind the ``DECODES_AT_ONCE`` running; beyond, 503 and 429 (``pixdex.server.limits``).
     Raises ``CatalogError`` when there is no catalog at ``db_path``.
     """
+    # Uploads over the pixel limit are refused, never decoded in strips (seconds of CPU each).
+    limits = dataclasses.replace(limits, max_streamed_pixels=0)
     source = CatalogSource(db_path)
     try:
         catalog = CatalogThread(source.open)
@@ -129,7 +145,7 @@ def create_app(
         source.close()
         raise
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
-    decoding = asyncio.Semaphore(DECODES_AT_ONCE)
+    decoding = Admission(DECODES_AT_ONCE, decodes_waiting)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
     finding_duplicates = asyncio.Lock()
 
@@ -144,8 +160,11 @@ def create_app(
         title="pixdex",
         summary="Reverse image search over your own collection, by perceptual hash.",
         lifespan=lifespan,
+        default_response_class=PrintableJSONResponse,
+        responses=ERROR_RESPONSES,
     )
     _install_error_handlers(app)
+    app.add_middleware(LoadShedding, max_in_flight=max_in_flight)
 
     async def resolve_algorithm(requested: str | None) -> str:
         return _checked_algorithm(requested) or await catalog.call(_default_algorithm)
@@ -255,7 +274,7 @@ def create_app(
             # Decoding and hashing run in the worker threads, off the event loop, a few at once;
             # this also holds the upload to the server's limits before the catalog decodes it
             # again for flips, framed views or confirm.
-            async with decoding:
+            async with decoding.slot():
                 upload = await run_in_threadpool(_hash_upload, query, framed_views(name)[0], limits)
             hash_ms = (time.perf_counter() - started) * 1000.0
 
@@ -335,7 +354,7 @@ def create_app(
         key = ThumbnailKey(file_id, stored.size, stored.mtime_ns, size)
         data = thumbnails.get(key)
         if data is None:
-            async with decoding:
+            async with decoding.slot():
                 data = await run_in_threadpool(make_thumbnail, stored.path, size, file_limits)
             thumbnails.put(key, data)
         return Response(
@@ -353,7 +372,7 @@ def create_app(
         return FileResponse(
             stored.path,
             media_type=_MEDIA_TYPES.get(stored.format or "", "application/octet-stream"),
-            filename=os.path.basename(stored.path),
+            filename=printable(os.path.basename(stored.path)),
             content_disposition_type="inline",
         )
 
@@ -485,7 +504,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every refusal as JSON ``{"error", "kind"}`` with a 4xx status, never a traceback."""
 
     def answer(status: int, message: str, kind: str) -> JSONResponse:
-        return JSONResponse({"error": message, "kind": kind}, status_code=status)
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+        return PrintableJSONResponse(
+            {"error": message, "kind": kind}, status_code=status, headers=retry
+        )
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> JSONResponse:
