@@ -23,6 +23,7 @@ from pixdex.catalog.defaults import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
     DEFAULT_INDEX_ALGORITHMS,
+    FILE_TIME_LIMIT_S,
     DEFAULT_PATH,
 )
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
@@ -34,7 +35,7 @@ from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, Store
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
-from pixdex.pipeline import FILE_TIME_LIMIT_S, hash_files
+from pixdex.pipeline import hash_files
 from pixdex.signature import present
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
