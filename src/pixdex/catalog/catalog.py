@@ -23,8 +23,8 @@ from pixdex.catalog.defaults import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
     DEFAULT_INDEX_ALGORITHMS,
-    FILE_TIME_LIMIT_S,
     DEFAULT_PATH,
+    FILE_TIME_LIMIT_S,
 )
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
