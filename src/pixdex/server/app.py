@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -451,13 +452,19 @@ def _hash_upload(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
 
 
 def _warm_up(catalog: Catalog) -> None:
-    """Load (or build) each algorithm's search index and compile the search kernels before the
-    first request, so that request does not wait seconds for them."""
+    """Load (or build) each algorithm's search index and compile the search kernels and the
+    matching rule's verification before the first request, so that request does not wait
+    seconds for them (the first compilation in a fresh install takes tens of seconds)."""
+    from pixdex.matching import Verifier, verify
+    from pixdex.signature import SIGNATURE_BYTES
+
     for name, bits in catalog.algorithms().items():
         try:
             catalog.search(Hash(0, bits, name), algorithm=name, k=1)
         except CatalogError:
             continue  # no searchable hash of this algorithm yet
+    blank = np.zeros(SIGNATURE_BYTES, np.uint8)
+    verify(blank, blank[np.newaxis, :], Verifier())
 
 
 def _describe(stored: StoredFile, **extra: Any) -> dict[str, Any]:
