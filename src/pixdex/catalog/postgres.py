@@ -101,11 +101,22 @@ def _defaults(uri: str) -> dict[str, Any]:
 
 
 def connect(uri: str) -> psycopg.Connection:
-    """A new autocommit connection to ``uri``; ``CatalogError`` saying why not."""
+    """A new autocommit connection to ``uri``, set up for pixdex; ``CatalogError`` saying why
+    not."""
     try:
-        return psycopg.connect(uri, autocommit=True, **_defaults(uri))
+        connection = psycopg.connect(uri, autocommit=True, **_defaults(uri))
+        _set_up(connection)
     except psycopg.Error as error:
         raise CatalogError(f"{redact(uri)}: cannot connect ({scrub(str(error), uri)})") from None
+    return connection
+
+
+def _set_up(connection: psycopg.Connection) -> None:
+    """Plan each prepared statement once, for any values. pixdex's statements look rows up by
+    key, so one plan fits every value; PostgreSQL's default plans a statement with an array
+    parameter (``id = ANY(...)``) again on every execution, which costs more than running it
+    (0.43 ms against 0.1 ms for a lookup by id on a million rows)."""
+    connection.execute("SET plan_cache_mode = force_generic_plan")
 
 
 class ChangeFeed:
@@ -162,6 +173,7 @@ class CatalogPool(ConnectionPool):
             max_size=max_size,
             open=True,
             name="pixdex",
+            configure=_set_up,
         )
 
     def close(self, timeout: float = 5.0) -> None:
@@ -366,8 +378,10 @@ class PostgresStore:
             ).fetchall()
         )
         ids = list(file_ids.values())
-        cursor.execute("DELETE FROM pixdex.hashes WHERE file_id = ANY(%s::bigint[])", (ids,))
-        cursor.execute("DELETE FROM pixdex.signatures WHERE file_id = ANY(%s::bigint[])", (ids,))
+        for table in ("hashes", "signatures"):
+            cursor.execute(
+                f"DELETE FROM pixdex.{table} WHERE file_id = ANY(%s::bigint[])", (_id_array(ids),)
+            )
         with cursor.copy(
             "COPY pixdex.hashes (algorithm, file_id, bits, value, quality) FROM STDIN "
             "(FORMAT BINARY)"
@@ -491,7 +505,7 @@ class PostgresStore:
             JOIN pixdex.hashes AS h ON h.file_id = f.id AND h.algorithm = %s
             WHERE f.id = ANY(%s::bigint[])
             """,
-            (algorithm, ids),
+            (algorithm, _id_array(ids)),
         )
         found = {}
         self._looked_up = {}
@@ -510,13 +524,14 @@ class PostgresStore:
                 ids,
                 "SELECT file_id, signature FROM pixdex.signatures "
                 "WHERE file_id = ANY(%s::bigint[])",
-                (ids,),
+                (_id_array(ids),),
             )
         )
         return signature_array([found.get(i) for i in ids])
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
-        found = self._files_where("id = ANY(%s::bigint[])", [int(i) for i in ids])
+        ids = [int(i) for i in ids]
+        found = self._files_where("id = ANY(%s::bigint[])", ids, _id_array(ids))
         return {f.file_id: f for f in found}
 
     def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
@@ -524,15 +539,15 @@ class PostgresStore:
         self._forget_unless_current()
         if all(p in self._looked_up for p in paths):
             return {p: self._looked_up[p] for p in paths}
-        found = self._files_where("path = ANY(%s::text[])", paths)
+        found = self._files_where("path = ANY(%s::text[])", paths, paths)
         return {f.path: f for f in found}
 
-    def _files_where(self, condition: str, keys: list[int] | list[str]) -> list[StoredFile]:
+    def _files_where(self, condition: str, keys: list, param: object) -> list[StoredFile]:
         rows = self._rows_for(
             keys,
             "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
             f"FROM pixdex.files WHERE {condition}",
-            (keys,),
+            (param,),
         )
         return [StoredFile(*row) for row in rows]
 
@@ -543,7 +558,7 @@ class PostgresStore:
             ids,
             "SELECT file_id, algorithm, bits, value, quality FROM pixdex.hashes "
             "WHERE file_id = ANY(%s::bigint[])",
-            (ids,),
+            (_id_array(ids),),
         ):
             hashes.setdefault(file_id, {})[name] = blob_to_hash(blob, bits, name, quality)
         rows = self._rows_for(
@@ -554,7 +569,7 @@ class PostgresStore:
             FROM pixdex.files AS f LEFT JOIN pixdex.signatures AS s ON s.file_id = f.id
             WHERE f.id = ANY(%s::bigint[])
             """,
-            (ids,),
+            (_id_array(ids),),
         )
         return {
             file_id: FileRecord(*fields, hashes=hashes.get(file_id, {}), signature=content)
@@ -599,6 +614,13 @@ class PostgresStore:
         """Close the store's own connection; a pool is its owner's to close."""
         if self._own is not None:
             self._own.close()
+
+
+def _id_array(ids: Iterable[int]) -> str:
+    """File ids as an array literal (``{1,2,3}``) for ``ANY(%s::bigint[])``: one text parameter,
+    where a Python list is dumped element by element and typed int2, int4 or int8 by its values
+    (a different prepared statement each), 70 µs more a lookup."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
 
 
 def _bump_generation(cursor: psycopg.Cursor) -> None:
