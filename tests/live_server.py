@@ -14,11 +14,13 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, startup_timeout_s: float = 30.0) -> Iterator[str]:
+def serve_in_thread(app: FastAPI, startup_timeout_s: float = 300.0) -> Iterator[str]:
     """Serve ``app`` on a free port of 127.0.0.1; yields the base URL, stops the server after.
 
     The socket is bound here (port 0: the kernel picks a free port) and handed to uvicorn, so
-    there is no window in which another process could take the port.
+    there is no window in which another process could take the port. The start-up deadline is
+    generous because the server compiles its kernels before it answers, which takes tens of
+    seconds on a fresh checkout whose numba cache is empty; it only bounds a server that hangs.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

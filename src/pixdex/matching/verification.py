@@ -20,14 +20,19 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
 - **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
   when their tones and colours do, whatever the fit could make of them.
 
-The kernels are compiled (numba) because duplicate finding verifies millions of pairs.
+The kernels are compiled (numba) because duplicate finding verifies millions of pairs; they are
+plain serial loops, run on every core from Python threads, because numba's ``parallel=True``
+and ``np.sort`` would triple the first compilation (about 45 s on a fresh install).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
+from pixdex.index.base import worker_count
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
@@ -49,6 +54,10 @@ BACKGROUND_SHARE = 0.3
 
 CONTENT_DELTA = 16.0
 """Luma difference (0-255) from the background tone above which a cell is content."""
+
+PARALLEL_PAIRS = 4096
+"""Pairs below which scoring stays on the calling thread (a search's candidates); above, chunks
+run on every core (the kernel releases the GIL)."""
 
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
@@ -91,18 +100,29 @@ def scores_pairs(
     preserved = np.empty(count, np.float32)
     chroma = np.empty(count, np.float32)
     blank_gap = np.empty(count, np.float32)
-    if count:
+    signatures = np.ascontiguousarray(signatures, dtype=np.uint8)
+    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
+
+    def score(rows: slice) -> None:
         _score_pairs(
-            np.ascontiguousarray(signatures, dtype=np.uint8),
-            np.ascontiguousarray(pairs, dtype=np.int64),
+            signatures,
+            pairs[rows],
             np.float32(luma_tolerance),
             _LUMA_TABLES,
             _CHROMA_TABLES,
             _ALIGNMENTS,
-            preserved,
-            chroma,
-            blank_gap,
+            preserved[rows],
+            chroma[rows],
+            blank_gap[rows],
         )
+
+    workers = worker_count()
+    if count < PARALLEL_PAIRS or workers == 1:
+        score(slice(0, count))
+    else:
+        bounds = np.linspace(0, count, 4 * workers + 1).astype(np.int64)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(score, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
     return preserved, chroma, blank_gap
 
 
@@ -271,7 +291,38 @@ def _chroma_difference(a, b):  # pragma: no cover - compiled
     ``1 - OCCLUSION`` of the cells."""
     difference = np.abs(a - b).ravel()
     kept = int((1.0 - OCCLUSION) * difference.size)
-    return np.sort(difference)[:kept].mean()
+    return _smallest_sum(difference, kept) / kept
+
+
+@numba.njit(cache=True, nogil=True)
+def _smallest_sum(values, count):  # pragma: no cover - compiled
+    """The sum of the ``count`` smallest of ``values`` (reordered in place), by quickselect:
+    plain loops, where ``np.sort`` would add seconds to the first compilation."""
+    low = 0
+    high = values.size - 1
+    while low < high:
+        pivot = values[(low + high) // 2]
+        i = low
+        j = high
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if count - 1 <= j:
+            high = j
+        elif count - 1 >= i:
+            low = i
+        else:
+            break
+    total = 0.0
+    for k in range(count):
+        total += values[k]
+    return total
 
 
 @numba.njit(cache=True, nogil=True)
@@ -284,7 +335,7 @@ def _cut_side(luma, tone, small, content, cut_x, cut_y, tables):  # pragma: no c
     return _pooled(_window(luma, cut_x, cut_y, low, high, weight), tone)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _score_pairs(
     signatures,
     pairs,
@@ -296,41 +347,51 @@ def _score_pairs(
     chroma,
     gap,
 ):  # pragma: no cover - compiled
-    for p in numba.prange(pairs.shape[0]):
-        sa = signatures[pairs[p, 0]]
-        sb = signatures[pairs[p, 1]]
-        preserved[p] = -1.0
-        chroma[p] = np.inf
-        gap[p] = -1.0
-        if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
-            continue
-        la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = _prepare(sa)
-        lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = _prepare(sb)
-        gray = gray_a or gray_b
-        if not content_a and not content_b:
-            gap[p] = abs(mean_a - mean_b)
-            preserved[p] = 0.0
-            chroma[p] = 0.0 if gray else _chroma_difference(ha, hb)
-            continue
-        best = 0
-        for row in range(alignments.shape[0]):
-            qx, qy, cx, cy = alignments[row]
-            a, a_content = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
-            b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
-            score = _preserved(a, b, a_content, b_content, tolerance)
-            if score > preserved[p]:
-                preserved[p] = score
-                best = row
-            if score >= 1.0:
-                break  # no alignment does better
-        if gray:
-            chroma[p] = 0.0
-        else:
-            qx, qy, cx, cy = alignments[best]
-            low, high, weight = chroma_tables
-            colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
-            colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
-            for plane in range(2):
-                colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
-                colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
-            chroma[p] = _chroma_difference(colour_a, colour_b)
+    """Score each row of ``pairs`` into the three output arrays (one thread; ``scores_pairs``
+    runs chunks of the pairs on every core)."""
+    for p in range(pairs.shape[0]):
+        preserved[p], chroma[p], gap[p] = _score_pair(
+            signatures[pairs[p, 0]],
+            signatures[pairs[p, 1]],
+            tolerance,
+            luma_tables,
+            chroma_tables,
+            alignments,
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _score_pair(
+    sa, sb, tolerance, luma_tables, chroma_tables, alignments
+):  # pragma: no cover - compiled
+    """One pair's (share of content preserved, chroma difference, blank gap), as in
+    ``scores_pairs``."""
+    if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
+        return -1.0, np.inf, -1.0
+    la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = _prepare(sa)
+    lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = _prepare(sb)
+    gray = gray_a or gray_b
+    if not content_a and not content_b:
+        return 0.0, 0.0 if gray else _chroma_difference(ha, hb), float(abs(mean_a - mean_b))
+    preserved = -1.0
+    best = 0
+    for row in range(alignments.shape[0]):
+        qx, qy, cx, cy = alignments[row]
+        a, a_content = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+        b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
+        score = _preserved(a, b, a_content, b_content, tolerance)
+        if score > preserved:
+            preserved = score
+            best = row
+        if score >= 1.0:
+            break  # no alignment does better
+    if gray:
+        return preserved, 0.0, -1.0
+    qx, qy, cx, cy = alignments[best]
+    low, high, weight = chroma_tables
+    colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
+    colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
+    for plane in range(2):
+        colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
+        colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
+    return preserved, _chroma_difference(colour_a, colour_b), -1.0
