@@ -24,7 +24,7 @@ import pixdex.catalog.sqlite
 from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore, Store
 from pixdex.catalog.location import open_store
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
-from pixdex.catalog.sqlite import hash_to_blob
+from pixdex.catalog.store import hash_to_blob
 from pixdex.decode import decode_image
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 from pixdex.pipeline import file_digest, hash_image

@@ -10,10 +10,16 @@ Speed: perceptual hashes need a few dozen pixels a side, so JPEGs are decoded at
 scale (1/2, 1/4 or 1/8: libjpeg skips most of the inverse DCT and the colour upsampling) and other
 formats are box-reduced by an integer factor right after decoding, before any mode conversion.
 
-Safety: the header is read first and the file refused before any pixel is decoded when it declares
-more than ``Limits.max_pixels`` pixels or is larger than ``Limits.max_bytes``; every failure
+Safety: the header is read first and the file refused before any pixel is decoded when it is
+larger than ``Limits.max_bytes`` or declares more than ``Limits.max_pixels`` pixels (PNG, JPEG,
+WebP and TIFF images up to ``Limits.max_streamed_pixels`` are then decoded in strips by libvips,
+``pixdex.decode_streamed``, with bounded memory); every failure
 (zero-byte, truncated, corrupt, not an image, HEIC without its plug-in, over a limit) is raised as
 ``ImageError`` naming the source and the reason, never as a raw Pillow, OS or syntax error.
+
+TIFF variants Pillow cannot open or decode (floating-point colour, unusual sample layouts; see
+``pixdex.tiff``) are read with tifffile, first page only, under the same limits, and go through
+the same path: scaled to 8 bits like a 16-bit PNG, transparency onto white, reduced, oriented.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageChops, UnidentifiedImageError
 
+from pixdex import tiff
 from pixdex.errors import ImageError
 
 try:  # HEIC/HEIF needs the optional plug-in (pip install pixdex[heic]); AVIF is native in Pillow.
@@ -47,18 +54,26 @@ Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | Image.I
 class Limits:
     """Resource limits checked before any pixel is decoded.
 
-    ``max_pixels``: width × height above which a file is refused (decompression bombs, and the
-    600-megapixel PNGs of real collections). Decoding costs about 9 bytes per pixel at peak (RGBA
+    ``max_pixels``: width × height above which Pillow does not decode a file (see
+    ``max_streamed_pixels`` for what does). Decoding costs about 9 bytes per pixel at peak (RGBA
     pixels, the composited RGB copy and a grayscale copy), so the default of 128 megapixels bounds
     one decode near 1.2 GB; it admits a 16,000 × 8,000 panorama. Pillow's own guard refuses more
     than ``2 × PIL.Image.MAX_IMAGE_PIXELS`` (179 megapixels by default) whatever this limit says.
 
-    ``max_bytes``: file size above which a file is refused without being read (the whole file is
-    held in memory while it is decoded). Default 256 MiB.
+    ``max_bytes``: file size above which a file is refused without being read. A byte string or
+    stream is held whole while it is decoded; ``hash_files`` reads files over 64 MiB in pieces.
+    Default 256 MiB.
+
+    ``max_streamed_pixels``: an image over ``max_pixels`` in a format libvips reads in strips
+    (PNG, JPEG, WebP, TIFF) is decoded by ``pixdex.decode_streamed`` instead, shrunk as it is
+    read (a 623-megapixel PNG in well under 1 GiB), up to this many pixels: the guard against
+    absurd headers (100,000 × 100,000 pixels) and bombs. Default one gigapixel; a value not
+    above ``max_pixels`` turns streaming off.
     """
 
     max_pixels: int = 128_000_000
     max_bytes: int = 256 * 1024 * 1024
+    max_streamed_pixels: int = 1_000_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -78,6 +93,10 @@ _ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 _EXIF_ORIENTATION = 0x0112
+
+
+class _PillowCannotRead(ImageError):
+    """A file that starts like a TIFF and that Pillow could not open or decode: tifffile may."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +147,41 @@ def decode_image(
         return _normalise(label, source, min_side, image_format=source.format, owned=False)
     stream = _open_stream(label, source, limits)
     try:
-        image = _open(label, stream, limits)
-        return _normalise(label, image, min_side, image_format=image.format, owned=True, gray=gray)
+        try:
+            image = _open(label, stream, limits)
+            return _normalise(
+                label, image, min_side, image_format=image.format, owned=True, gray=gray
+            )
+        except OversizedImage:
+            streamed = _decode_streamed(label, stream, min_side, limits)
+            if streamed is None:
+                raise
+            return streamed
+        except _PillowCannotRead as error:
+            page = _read_tiff(label, stream, limits, error)
+            return _normalise(label, page, min_side, image_format="TIFF", owned=False, gray=gray)
     finally:
         stream.close()
+
+
+class OversizedImage(ImageError):
+    """An image over ``Limits.max_pixels``: refused by Pillow, perhaps decoded in strips."""
+
+
+def _decode_streamed(
+    label: str, stream: BinaryIO, min_side: int, limits: Limits
+) -> DecodedImage | None:
+    """The oversized image in ``stream`` decoded in strips; None when streaming is off or the
+    format is not one libvips streams (the caller re-raises Pillow's refusal)."""
+    if limits.max_streamed_pixels <= limits.max_pixels:
+        return None
+    # Imported here: pyvips (libvips) is loaded only by a process that meets an oversized image.
+    from pixdex.decode_streamed import decode_streamed
+
+    decoded = decode_streamed(
+        label, stream, min_side, limits.max_pixels, limits.max_streamed_pixels
+    )
+    return None if decoded is None else DecodedImage(*decoded)
 
 
 def source_name(source: Source) -> str:
@@ -184,7 +234,7 @@ def _check_pixels(label: str, size: tuple[int, int], limits: Limits) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(label, f"image declares an empty size of {width} × {height} pixels")
     if width * height > limits.max_pixels:
-        raise ImageError(
+        raise OversizedImage(
             label,
             f"{width:,} × {height:,} pixels is over the limit of {limits.max_pixels:,} pixels "
             "(Limits.max_pixels; a decompression-bomb guard)",
@@ -199,7 +249,7 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
         try:
             image = Image.open(stream)
         except Image.DecompressionBombError as exc:
-            raise ImageError(
+            raise OversizedImage(
                 label,
                 f"image is over Pillow's decompression-bomb limit of "
                 f"{2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels (and pixdex's limit of "
@@ -207,15 +257,25 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
             ) from exc
         except UnidentifiedImageError as exc:
             stream.seek(0)
-            raise ImageError(label, _unidentified_reason(stream.read(64))) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            head = stream.read(64)
+            unread = _PillowCannotRead if tiff.is_tiff(head) else ImageError
+            raise unread(label, _unidentified_reason(head)) from exc
+        except Exception as exc:  # plug-ins raise many types: RuntimeError, struct.error, ...
             raise ImageError(label, _header_reason(exc)) from exc
     _check_pixels(label, image.size, limits)
     return image
 
 
+def _error_text(exc: BaseException) -> str:
+    """The error's message on one line, with its type when that is not an OSError or a
+    ValueError (which say what went wrong by themselves)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    expected = isinstance(exc, OSError | ValueError | SyntaxError | EOFError)
+    return text if expected else f"{type(exc).__name__}: {text}"
+
+
 def _header_reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = _error_text(exc)
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return f"truncated file: it ends inside the image header ({text})"
     return f"corrupt image header ({text})"
@@ -278,13 +338,47 @@ def _normalise(
         raise ImageError(label, f"frame over Pillow's decompression-bomb limit ({exc})") from exc
     except MemoryError as exc:
         raise ImageError(label, "not enough memory to decode the image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
-        raise ImageError(label, _decode_reason(exc)) from exc
+    except Exception as exc:  # plug-ins raise many types (tests/fuzz_findings/ has some)
+        unread = _PillowCannotRead if owned and image_format == "TIFF" else ImageError
+        raise unread(label, _decode_reason(exc)) from exc
     return DecodedImage(pixels, width, height, image_format)
 
 
+def _read_tiff(label: str, stream: BinaryIO, limits: Limits, pillow: ImageError) -> Image.Image:
+    """The first page of a TIFF Pillow could not read, through tifffile: 8-bit, oriented, in a
+    mode ``_to_pixels`` takes ("L", "LA", "RGB", "RGBA" or their premultiplied forms)."""
+
+    def check_size(width: int, height: int) -> None:
+        _check_pixels(label, (width, height), limits)
+        pillow_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        if pillow_limit and width * height > pillow_limit:  # Pillow's guard applies here too
+            raise ImageError(
+                label, f"image is over Pillow's decompression-bomb limit of {pillow_limit:,} pixels"
+            )
+
+    try:
+        page = tiff.read_first_page(stream, check_size)
+    except ImageError:
+        raise
+    except MemoryError as exc:
+        raise ImageError(label, "not enough memory to decode the image") from exc
+    # tifffile and its codecs (zlib, lzma, ...) raise their own types: at this boundary, every
+    # failure is the file's.
+    except Exception as exc:
+        text = (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = f"{pillow.reason}; tifffile cannot read it either ({text})"
+        raise ImageError(label, reason) from exc
+    pixels = eight_bit(page.samples)
+    if page.min_is_white:
+        pixels[:, :, 0] = 255 - pixels[:, :, 0]
+    image = Image.frombytes(page.mode, (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
+    if page.orientation in _ORIENTATION:
+        image = image.transpose(_ORIENTATION[page.orientation])
+    return image
+
+
 def _decode_reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = _error_text(exc)
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return f"truncated image data ({text})"
     return f"corrupt image data ({text})"
@@ -376,18 +470,34 @@ def _on_white(image: Image.Image, min_side: int, gray: bool) -> Image.Image:
 
 
 def _high_depth_to_l(image: Image.Image) -> Image.Image:
-    """16-bit and 32-bit integer or float grayscale → 8-bit "L", scaling rather than clipping.
+    """16-bit and 32-bit integer or float grayscale → 8-bit "L" (see ``eight_bit``)."""
+    return Image.fromarray(eight_bit(np.asarray(image)), mode="L")
+
+
+def eight_bit(samples: np.ndarray) -> np.ndarray:
+    """Samples of any depth → uint8, scaling rather than clipping.
 
     Pillow's own conversion clips values above 255, which turns most 16-bit images white.
-    Integer modes are read as 16-bit samples (0-65535) unless no sample exceeds 255 (an 8-bit
-    image stored in a 32-bit mode); float images in [0, 1] are scaled by 255, other float images
-    are clipped to 0-255.
+    Integer samples are read as 16-bit (0-65535) unless none exceeds 255 (an 8-bit image stored
+    in a wider type); float samples in [0, 1] are scaled by 255, other floats are clipped to
+    0-255; NaN becomes 0. The scale is the whole image's, alpha included.
     """
-    values = np.asarray(image, dtype=np.float64)
-    peak = np.nanmax(values) if values.size else 0.0
-    if image.mode == "F":
+    if samples.dtype == np.uint8:
+        return samples.copy()
+    if samples.dtype == np.bool_:
+        return samples.astype(np.uint8) * 255
+    peak = float(np.nanmax(samples)) if samples.size else 0.0
+    if np.issubdtype(samples.dtype, np.floating):
         scale = 255.0 if peak <= 1.0 else 1.0
     else:
         scale = 255.0 / 65535.0 if peak > 255 else 1.0
-    gray = np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8)
-    return Image.fromarray(gray, mode="L")
+    out = np.empty(samples.shape, dtype=np.uint8)
+    for start in range(0, samples.shape[0], _ROWS_PER_STEP):
+        rows = samples[start : start + _ROWS_PER_STEP].astype(np.float64) * scale
+        out[start : start + _ROWS_PER_STEP] = np.clip(np.nan_to_num(rows), 0, 255).round()
+    return out
+
+
+_ROWS_PER_STEP = 256
+"""Rows converted at a time by ``eight_bit``: the float64 copy stays a few MB however large the
+image (a whole 128-megapixel image would take 1 GB more)."""

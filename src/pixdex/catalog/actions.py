@@ -5,16 +5,20 @@ size, modification time and content digest are compared with the catalog's, and 
 missing file) skips it with a reason. A group whose keeper fails that check is skipped whole, so
 the last verified copy of a picture is never moved or deleted.
 
-Every action is appended to a journal beside the catalog (``<catalog>.journal.jsonl``, where
+Every action is written to a journal beside the catalog (``<catalog>.journal.jsonl``, where
 ``<catalog>`` is what ``location.local_files`` names: the SQLite file, or a name in the user's
-cache folder for a PostgreSQL catalog; one JSON object per line, flushed and synced after each
-action) together with the file's catalog record,
-so ``undo`` can put a moved file back and restore its catalog entry without hashing it again.
-Acted-on files leave the catalog: they are no longer part of the collection.
+cache folder for a PostgreSQL catalog; one JSON object per line) before the file is touched,
+synced, together with the file's catalog record, and a "done" line follows it; so ``undo`` can
+put a moved file back and restore its catalog entry without hashing it again, and a run killed at
+any instant leaves every file at its old place or its new one, named in the journal (``undo``
+then restores the moved ones). Acted-on files leave the catalog: they are no longer part of the
+collection.
 """
 
 from __future__ import annotations
 
+import base64
+import errno
 import json
 import os
 import shutil
@@ -23,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pixdex.catalog.duplicates import DuplicateGroup, DuplicateMember
 from pixdex.catalog.errors import CatalogError
@@ -111,8 +115,19 @@ def apply_actions(
     skipped: list[tuple[str, str]] = []
     records = store.records([m.file_id for g in groups for m in g.others])
     done_paths: list[str] = []
-    with open(journal_path(catalog), "a", encoding="utf-8") as journal:
+    store.write([])  # a read-only catalog refuses before any file is touched
+    with _open_journal(catalog) as journal:
         for group in groups:
+            if group.implausible:
+                skipped.extend(
+                    (
+                        m.path,
+                        f"group of {len(group.members)} files is implausibly large for "
+                        "copies of one picture: review it, then act on it yourself",
+                    )
+                    for m in group.others
+                )
+                continue
             problem = unchanged_since_indexing(group.keeper)
             if problem is not None:
                 skipped.extend(
@@ -127,34 +142,75 @@ def apply_actions(
                 if problem is not None:
                     skipped.append((member.path, problem))
                     continue
+                destination = None
+                if target_root is not None:
+                    destination = target_root / Path(member.path).relative_to(common)
+                    if destination.exists():
+                        skipped.append((member.path, f"{destination} already exists"))
+                        continue
                 entry: dict[str, Any] = {
                     "run": run,
                     "time": time.time(),
+                    "action": "delete" if destination is None else "move",
                     "path": member.path,
                     "keeper": group.keeper.path,
                     "record": record_to_json(records[member.file_id]),
                 }
-                try:
-                    if target_root is not None:
-                        destination = target_root / Path(member.path).relative_to(common)
-                        if destination.exists():
-                            skipped.append((member.path, f"{destination} already exists"))
-                            continue
-                        destination.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.move(member.path, destination)
-                        entry |= {"action": "move", "target": str(destination)}
-                        moved.append((member.path, str(destination)))
-                    else:
-                        os.unlink(member.path)
-                        entry |= {"action": "delete"}
-                        deleted.append(member.path)
-                except OSError as error:
-                    skipped.append((member.path, f"could not act on it ({error.strerror})"))
+                if destination is not None:
+                    entry["target"] = str(destination)
+                problem = _act(journal, entry, destination)
+                if problem is not None:
+                    skipped.append((member.path, problem))
                     continue
-                _append(journal, entry)
+                if destination is None:
+                    deleted.append(member.path)
+                else:
+                    moved.append((member.path, str(destination)))
                 done_paths.append(member.path)
     store.remove(done_paths)
     return ActionReport(run, tuple(moved), tuple(deleted), tuple(skipped))
+
+
+def _act(journal: TextIO, entry: dict[str, Any], destination: Path | None) -> str | None:
+    """Move (to ``destination``) or delete ``entry["path"]``, journaled ahead: the entry is on
+    disk (synced) before the file is touched, and a "done" line follows, so after a crash at any
+    instant the journal names every file that may have moved, and ``undo`` finds each one at
+    its old place or its new one. Returns why the action failed, or None."""
+    path = entry["path"]
+    _append(journal, entry)
+    try:
+        if destination is None:
+            os.unlink(path)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            _move(path, destination)
+    except OSError as error:
+        _append(journal, {"run": entry["run"], "action": "failed", "path": path}, sync=False)
+        return f"could not act on it ({error.strerror})"
+    _append(journal, {"run": entry["run"], "action": "done", "path": path}, sync=False)
+    return None
+
+
+def _move(source: str | Path, destination: str | Path) -> None:
+    """Move a file so that, whenever this process dies, it is whole at one of the two places.
+
+    A rename within one file system is atomic. Across file systems the file is copied under a
+    temporary name beside ``destination``, synced, renamed into place, and only then is the
+    source removed: a crash leaves at worst an identical copy at both places (``undo`` removes
+    the new one) or a stray ``*.pixdex-partial`` file, never a half-written file under the name.
+    """
+    try:
+        os.rename(source, destination)
+        return
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    partial = Path(f"{destination}.pixdex-partial")
+    shutil.copy2(source, partial)
+    with open(partial, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, destination)
+    os.unlink(source)
 
 
 def undo_last_run(store: Store, catalog: Path) -> UndoReport:
@@ -168,6 +224,7 @@ def undo_last_run(store: Store, catalog: Path) -> UndoReport:
     if not pending:
         return UndoReport(None, (), (), ())
     run = pending[-1]
+    store.write([])  # a read-only catalog refuses before any file is touched
     restored: list[tuple[str, str]] = []
     failed: list[tuple[str, str]] = []
     records: list[FileRecord] = []
@@ -175,23 +232,45 @@ def undo_last_run(store: Store, catalog: Path) -> UndoReport:
     for entry in reversed(actions):
         if entry["action"] == "delete":
             continue
-        source, original = entry["target"], entry["path"]
-        if os.path.lexists(original):
-            failed.append((original, "a file is back at this path; left both alone"))
-            continue
-        try:
-            Path(original).parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(source, original)
-        except OSError as error:
-            failed.append((source, f"could not move it back ({error.strerror})"))
-            continue
-        restored.append((source, original))
-        records.append(record_from_json(entry["record"]))
+        outcome = _move_back(entry["target"], entry["path"], entry["record"])
+        if outcome == "restored":
+            restored.append((entry["target"], entry["path"]))
+            records.append(record_from_json(entry["record"]))
+        elif outcome is not None:
+            failed.append((entry["path"], outcome))
     store.write(records)
-    with open(path, "a", encoding="utf-8") as journal:
+    with _open_journal(catalog) as journal:
         _append(journal, {"run": run, "time": time.time(), "action": "undo"})
     not_undoable = tuple(e["path"] for e in actions if e["action"] == "delete")
     return UndoReport(run, tuple(restored), tuple(failed), not_undoable)
+
+
+def _move_back(moved: str, original: str, record: dict[str, Any]) -> str | None:
+    """Put one journaled file back: "restored", None when it never left (a run stopped before
+    moving it, or an undo already done), or why it could not be."""
+    at_original, at_target = os.path.lexists(original), os.path.lexists(moved)
+    both = at_original and at_target
+    if both and _is_recorded_file(moved, record) and _is_recorded_file(original, record):
+        os.unlink(moved)  # a move across file systems cut short after its copy
+        return None
+    if at_original:
+        return "a file is back at this path; left both alone" if at_target else None
+    if not at_target:
+        return f"gone from both {original} and {moved}"
+    try:
+        Path(original).parent.mkdir(parents=True, exist_ok=True)
+        _move(moved, original)
+    except OSError as error:
+        return f"could not move it back from {moved} ({error.strerror})"
+    return "restored"
+
+
+def _is_recorded_file(path: str, record: dict[str, Any]) -> bool:
+    """Whether the file at ``path`` has the recorded size and content digest."""
+    try:
+        return os.path.getsize(path) == record["size"] and file_digest(path) == record["digest"]
+    except OSError:
+        return False
 
 
 def record_to_json(record: FileRecord) -> dict[str, Any]:
@@ -204,6 +283,10 @@ def record_to_json(record: FileRecord) -> dict[str, Any]:
         "width": record.width,
         "height": record.height,
         "format": record.format,
+        "error": record.error,
+        "signature": None
+        if record.signature is None
+        else base64.b64encode(record.signature).decode(),
         "hashes": {
             name: {"hex": h.hex, "bits": h.bits, "quality": h.quality}
             for name, h in record.hashes.items()
@@ -217,14 +300,33 @@ def record_from_json(data: dict[str, Any]) -> FileRecord:
         name: Hash(int(h["hex"], 16), h["bits"], name, h["quality"])
         for name, h in data["hashes"].items()
     }
-    fields = {k: v for k, v in data.items() if k != "hashes"}
-    return FileRecord(**fields, hashes=hashes)
+    fields = {k: v for k, v in data.items() if k not in ("hashes", "signature")}
+    signature = data.get("signature")  # journals written before pixdex kept it lack it
+    return FileRecord(
+        **fields,
+        hashes=hashes,
+        signature=None if signature is None else base64.b64decode(signature),
+    )
 
 
-def _append(journal, entry: dict[str, Any]) -> None:
+def _open_journal(catalog: Path) -> TextIO:
+    """The journal beside ``catalog``, opened for appending; CatalogError when it cannot be."""
+    path = journal_path(catalog)
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(
+            f"{path}: cannot write the journal of actions ({error.strerror}); nothing was done"
+        ) from None
+
+
+def _append(journal: TextIO, entry: dict[str, Any], *, sync: bool = True) -> None:
+    """One journal line, flushed (it survives this process dying) and, with ``sync``, on disk
+    (it survives the machine stopping)."""
     journal.write(json.dumps(entry) + "\n")
     journal.flush()
-    os.fsync(journal.fileno())
+    if sync:
+        os.fsync(journal.fileno())
 
 
 def _read_journal(path: Path) -> list[dict[str, Any]]:

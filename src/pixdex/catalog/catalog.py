@@ -13,13 +13,19 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pixdex import bits as bitops
 from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
+from pixdex.catalog.defaults import (
+    BATCH_SIZE,
+    DEFAULT_ALGORITHM,
+    DEFAULT_INDEX_ALGORITHMS,
+    DEFAULT_PATH,
+    FILE_TIME_LIMIT_S,
+)
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.location import display_name, local_files, open_store
@@ -28,18 +34,9 @@ from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_in
 from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
-from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views, verify
+from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
 from pixdex.pipeline import hash_files
 from pixdex.signature import present
-
-DEFAULT_PATH = Path("pixdex.db")
-"""The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
-
-DEFAULT_ALGORITHM = "dhash"
-
-DEFAULT_INDEX_ALGORITHMS = (DEFAULT_ALGORITHM, f"{DEFAULT_ALGORITHM}:framed")
-"""What ``index`` stores by default: dHash of the whole picture, inside its margins and of its
-centre, the candidate views of the matching rule (``pixdex.matching``)."""
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
@@ -63,9 +60,6 @@ FRAMED_DISTANCES = {256: 97}
 """Default search radius of a framed search, by hash length: chosen on the development queries of
 ``python -m benchmarks quality`` (PDQ framed: 94.5 % of test sources found, 1.75 other pictures
 per query)."""
-
-BATCH_SIZE = 500
-"""Files per committed transaction while indexing: what an interrupted run can lose at most."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
@@ -122,7 +116,8 @@ class IndexReport:
     ``new``, ``changed``, ``unchanged`` and ``failed`` partition the files found: a file is
     ``changed`` when its size or modification time differs from the catalog's, or when it lacks a
     hash of a requested algorithm; ``failed`` lists ``(path, reason)`` of files that could not be
-    hashed this run. ``unlisted`` gives ``(folder, reason)`` of folders that could not be read.
+    hashed this run. ``unlisted`` gives ``(path, reason)`` of folders that could not be read and
+    of image entries that could not be examined (a symbolic link loop, a dangling link).
     ``pruned`` counts entries dropped because their files are gone; ``seconds`` is wall time.
     """
 
@@ -217,6 +212,7 @@ class Catalog:
         prune: bool = False,
         progress: ProgressCallback | None = None,
         batch_size: int = BATCH_SIZE,
+        time_limit: float | None = FILE_TIME_LIMIT_S,
     ) -> IndexReport:
         """Bring the catalog up to date with the image files under ``paths`` (folders or files).
 
@@ -225,7 +221,9 @@ class Catalog:
         unchanged files that failed before are not retried. New and changed files are hashed on
         ``workers`` processes and committed every ``batch_size`` files, so an interrupted run
         keeps its committed batches and the next run resumes where it stopped. With ``prune``,
-        entries under ``paths`` whose files no longer exist are dropped.
+        entries under ``paths`` whose files no longer exist are dropped. A file that takes more
+        than ``time_limit`` seconds, or crashes its decoder, is stopped and recorded as failed
+        (``pixdex.pipeline.hash_files``).
         """
         started = time.perf_counter()
         algorithms = _check_algorithms(algorithms, framed=True)
@@ -243,9 +241,13 @@ class Catalog:
 
         wanted = frozenset(algorithms)
         todo = [f for f in found if _needs_hashing(f, known.get(f.path), wanted)]
+        if todo or prune:
+            self._store.write([])  # a read-only catalog refuses now, not after the hashing
         batch = _Batch()
         try:
-            self._hash_into(todo, known, algorithms, workers, progress, batch, batch_size)
+            self._hash_into(
+                todo, known, algorithms, workers, time_limit, progress, batch, batch_size
+            )
         finally:
             # Also on Ctrl-C: what was hashed is kept.
             self._store.write(batch.records)
@@ -270,6 +272,7 @@ class Catalog:
         known: dict[str, FileState],
         algorithms: tuple[str, ...],
         workers: int | None,
+        time_limit: float | None,
         progress: ProgressCallback | None,
         batch: _Batch,
         batch_size: int,
@@ -281,7 +284,11 @@ class Catalog:
         by_path = {f.path: f for f in todo}
         for done, result in enumerate(
             hash_files(
-                [f.path for f in todo], algorithms=algorithms, workers=workers, signatures=True
+                [f.path for f in todo],
+                algorithms=algorithms,
+                workers=workers,
+                signatures=True,
+                time_limit=time_limit,
             ),
             1,
         ):
@@ -504,12 +511,15 @@ class Catalog:
         chain: bool = True,
         include_low_quality: bool = False,
         flips: bool = False,
+        rule: MatchRule | None = DEFAULT_RULE,
     ) -> list[DuplicateGroup]:
         """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
         ``max_distance`` bits (default ``search_distance(algorithm, bits)``), each with a keeper
         chosen by ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
         representatives instead of joining chains of near pairs; ``flips`` also groups mirrored
-        and quarter-turned copies (each file is decoded again)."""
+        and quarter-turned copies (each file is decoded again). With a ``rule`` (the default),
+        every member is verified against its group's keeper (``pixdex.matching``: no chains,
+        and ``chain`` is not used); ``rule=None`` groups by hash distance alone."""
         (algorithm,) = _check_algorithms([algorithm])
         bits = self._store.algorithms().get(algorithm)
         if bits is None:
@@ -525,6 +535,7 @@ class Catalog:
             chain=chain,
             include_low_quality=include_low_quality,
             flips=flips,
+            rule=rule,
         )
 
     def remove_duplicates(
@@ -655,6 +666,8 @@ def _verified(
     """
     if not found:
         return found
+    from pixdex.matching.verification import verify  # compiled: loaded by the first verified search
+
     ids = list(found)
     accepted = ~present(signatures) & np.array([found[i][0] <= unverifiable for i in ids])
     for turn, picture in enumerate(oriented):

@@ -7,7 +7,8 @@ format) and reused for as long as the catalog's generation counter has not moved
 (random, drawn when the catalog is created) keeps a new catalog at the path of a deleted one, whose
 generations count from 0 again, from loading the old catalog's files. After a write the name no
 longer matches: the index is rebuilt once, and every other index file beside the catalog (older
-generations, other catalogs once at this path, older pixdex versions' names) is deleted.
+generations, other catalogs once at this path, older pixdex versions' names) is deleted, and so
+is a half-written ``.partial`` file left by a process killed while saving.
 
 "Beside the catalog" is beside the path the catalog's local files are named after: the SQLite file
 itself, or a name in the user's cache folder for a PostgreSQL catalog (``location.local_files``).
@@ -16,6 +17,7 @@ itself, or a name in the user's cache folder for a PostgreSQL catalog (``locatio
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import zipfile
@@ -108,10 +110,29 @@ def _delete_stale(catalog: Path, catalog_id: str, generation: int) -> None:
             and name.endswith(f".g{generation}.idx")
         ):
             saved.unlink(missing_ok=True)
+    for partial in catalog.parent.glob(f"{glob.escape(catalog.name)}.*.idx.*.partial"):
+        writer = re.search(r"\.(\d+)\.partial$", partial.name)
+        if writer is not None and not _alive(int(writer.group(1))):
+            partial.unlink(missing_ok=True)  # left by a process killed while saving
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, another user's
+    return pid > 0
 
 
 def _save(index: object, path: Path) -> None:
-    """Write to a temporary name first, so a reader never loads a half-written index."""
+    """Write to a temporary name first, so a reader never loads a half-written index; a write
+    that fails (a full disk) leaves nothing behind."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    index.save(partial)
-    os.replace(partial, path)
+    try:
+        index.save(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from pixdex.catalog.sqlite_access import connect, explain, read_only_error, writable
 from pixdex.catalog.store import (
     AlgorithmStats,
     FileRecord,
@@ -28,6 +30,7 @@ from pixdex.catalog.store import (
     hash_to_blob,
 )
 from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.names import to_bytes
 from pixdex.signature import signature_array
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
@@ -37,8 +40,23 @@ _CODES_PER_READ = 1 << 20
 """Hash rows per read in ``codes``: bounds the hex text held at once (16 MiB for 64-bit hashes)."""
 
 
+def path_param(path: str) -> bytes:
+    """A path as it is bound to ``CAST(? AS TEXT)``: its file-system bytes.
+
+    Python's sqlite3 refuses a ``str`` holding surrogate escapes (a name that is not valid
+    UTF-8); its bytes cast to TEXT store the name exactly (a UTF-8 name as the same TEXT a
+    ``str`` gives), compare byte-wise like every other path, and come back through
+    ``sqlite_access.TEXT``.
+    """
+    return to_bytes(path)
+
+
 class SQLiteStore:
-    """A ``Store`` in one SQLite file. ``create=False`` refuses to make a new, empty catalog."""
+    """A ``Store`` in one SQLite file. ``create=False`` refuses to make a new, empty catalog.
+
+    A catalog that cannot be written (read-only file, folder or mount) is opened for reading:
+    ``read_only`` is then True and every write raises ``CatalogError`` (see ``sqlite_access``).
+    """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
@@ -46,16 +64,14 @@ class SQLiteStore:
             raise CatalogError(f"{self.path}: no catalog here (create one with `pixdex index DIR`)")
         if not self.path.parent.is_dir():
             raise CatalogError(f"{self.path}: folder {self.path.parent} does not exist")
+        self.read_only = not writable(self.path)
+        if self.read_only and not self.path.exists():
+            raise CatalogError(f"{self.path}: cannot create a catalog in a read-only folder")
         try:
-            # Autocommit mode: every write below opens its own explicit transaction.
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 30000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db = connect(self.path, read_only=self.read_only)
             self._migrate()
         except sqlite3.DatabaseError as error:
-            raise CatalogError(f"{self.path}: not a pixdex catalog ({error})") from None
+            raise explain(self.path, error, "opening the catalog") from None
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -69,6 +85,12 @@ class SQLiteStore:
             raise CatalogError(
                 f"{self.path}: catalog schema version {version} is newer than this pixdex "
                 f"understands ({SCHEMA_VERSION}); upgrade pixdex"
+            )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path}: catalog schema version {version} must be migrated to "
+                f"{SCHEMA_VERSION}, and the catalog is read-only: open it once where it can be "
+                "written"
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
@@ -95,6 +117,18 @@ class SQLiteStore:
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[None]:
+        """One write transaction; SQLite's errors (a full disk, a read-only catalog) raised as
+        ``CatalogError`` saying what was being done."""
+        if self.read_only:
+            raise read_only_error(self.path)
+        try:
+            with self._transaction():
+                yield
+        except sqlite3.DatabaseError as error:
+            raise explain(self.path, error, doing) from None
+
     def _bump_generation(self) -> None:
         self._db.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
@@ -115,10 +149,11 @@ class SQLiteStore:
             SELECT f.path, f.size, f.mtime_ns, f.error, f.signature IS NOT NULL,
                    group_concat(h.algorithm, char(0))
             FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
-            WHERE (f.path >= ? AND f.path < ?) OR f.path = ?
+            WHERE (f.path >= CAST(? AS TEXT) AND f.path < CAST(? AS TEXT))
+               OR f.path = CAST(? AS TEXT)
             GROUP BY f.id
             """,
-            (lo, hi, folder),
+            (path_param(lo), path_param(hi), path_param(folder)),
         )
         return {
             path: FileState(
@@ -128,17 +163,19 @@ class SQLiteStore:
         }
 
     def write(self, records: Sequence[FileRecord]) -> None:
+        if self.read_only:
+            raise read_only_error(self.path)
         if not records:
             return
         now = time.time()
-        with self._transaction():
+        with self._writing(f"storing {len(records)} files"):
             self._register_algorithms(records)
             for record in records:
                 (file_id,) = self._db.execute(
                     """
                     INSERT INTO files (path, size, mtime_ns, digest, width, height, format,
                                        error, indexed_at, signature)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (path) DO UPDATE SET
                         size = excluded.size, mtime_ns = excluded.mtime_ns,
                         digest = excluded.digest, width = excluded.width,
@@ -148,7 +185,7 @@ class SQLiteStore:
                     RETURNING id
                     """,
                     (
-                        record.path,
+                        path_param(record.path),
                         record.size,
                         record.mtime_ns,
                         record.digest,
@@ -188,10 +225,11 @@ class SQLiteStore:
                     )
 
     def remove(self, paths: Iterable[str]) -> int:
-        with self._transaction():
+        with self._writing("removing files"):
             # rowcount counts the deleted files, not the hash rows the cascade removed with them.
             removed = self._db.executemany(
-                "DELETE FROM files WHERE path = ?", [(p,) for p in paths]
+                "DELETE FROM files WHERE path = CAST(? AS TEXT)",
+                [(path_param(p),) for p in paths],
             ).rowcount
             if removed > 0:
                 self._bump_generation()
@@ -270,16 +308,18 @@ class SQLiteStore:
         return {f.file_id: f for f in found}
 
     def files_by_path(self, paths: Sequence[str]) -> dict[str, StoredFile]:
-        found = self._files_where("path", [str(p) for p in paths])
+        found = self._files_where("path", [path_param(str(p)) for p in paths])
         return {f.path: f for f in found}
 
-    def _files_where(self, column: str, keys: list[int] | list[str]) -> list[StoredFile]:
+    def _files_where(self, column: str, keys: list[int] | list[bytes]) -> list[StoredFile]:
+        """The files whose ``column`` ("id", or "path" with ``path_param`` keys) is in ``keys``."""
+        mark = "CAST(? AS TEXT)" if column == "path" else "?"
         found: list[StoredFile] = []
         for start in range(0, len(keys), _ID_CHUNK):
             chunk = keys[start : start + _ID_CHUNK]
             rows = self._db.execute(
                 "SELECT id, path, size, mtime_ns, digest, width, height, format, error "
-                f"FROM files WHERE {column} IN ({','.join('?' * len(chunk))})",
+                f"FROM files WHERE {column} IN ({','.join([mark] * len(chunk))})",
                 chunk,
             )
             found.extend(StoredFile(*row) for row in rows)
@@ -364,4 +404,11 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        try:
+            if kind is None:
+                self._db.execute("COMMIT")
+        finally:
+            # After a failed COMMIT too. SQLite may have rolled back already (a full disk does):
+            # a second ROLLBACK would raise and hide the first error.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")

@@ -120,7 +120,11 @@ class Store(Protocol):
         ...
 
     def write(self, records: Sequence[FileRecord]) -> None:
-        """Insert or replace these files (matched by path) and their hashes in one transaction."""
+        """Insert or replace these files (matched by path) and their hashes in one transaction.
+
+        Raises ``CatalogError`` when the store cannot be written (read-only, a full disk), at
+        once for a store known to be read-only even when ``records`` is empty: what callers
+        about to do long work call first."""
         ...
 
     def remove(self, paths: Iterable[str]) -> int:

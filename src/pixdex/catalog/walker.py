@@ -72,14 +72,15 @@ def is_image_candidate(path: str) -> bool:
 
 
 def _ignore(path: str, reason: str) -> None:
-    """The default error handler: unreadable folders are skipped silently."""
+    """The default error handler: what cannot be read is skipped silently."""
 
 
 def walk_images(roots: Iterable[str], on_error: ErrorHandler = _ignore) -> Iterator[FoundFile]:
     """Every image candidate under ``roots`` (folders or files), each folder's entries by name.
 
     A root that is a file is yielded as given, whatever its content: the user named it. Folders
-    that cannot be listed are reported to ``on_error(path, reason)`` and skipped.
+    that cannot be listed, and entries with an image extension that cannot be examined (a
+    symbolic link loop, a dangling link), are reported to ``on_error(path, reason)`` and skipped.
     """
     seen_folders: set[tuple[int, int]] = set()
     for root in roots:
@@ -121,8 +122,12 @@ def _walk_folder(
                 continue
             try:
                 entry_info = entry.stat()  # follows symbolic links
-            except OSError:
-                continue  # a dangling link, or a file deleted while we walk
+            except OSError as error:
+                # A symbolic link loop, a dangling link, a file deleted while we walk: reported
+                # when its name says image, so that no image candidate vanishes unnoticed.
+                if os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
+                    on_error(entry.path, error.strerror or str(error))
+                continue
             if stat.S_ISDIR(entry_info.st_mode):
                 subfolders.append((entry.path, entry_info))
             elif stat.S_ISREG(entry_info.st_mode) and is_image_candidate(entry.path):

@@ -13,6 +13,7 @@ with their index's and rebuild it once after a write.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -39,9 +41,13 @@ from pixdex.catalog import (
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
+from pixdex.matching import DEFAULT_RULE
+from pixdex.names import printable
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogSource, CatalogThread
+from pixdex.server.limits import RETRY_AFTER_S, Admission, LoadShedding
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
+from pixdex.server.responses import ERROR_RESPONSES, PrintableJSONResponse
 from pixdex.server.thumbnails import THUMBNAIL_PX, ThumbnailCache, ThumbnailKey, make_thumbnail
 
 UPLOAD_LIMITS = Limits(max_pixels=64_000_000, max_bytes=32 * 1024 * 1024)
@@ -61,6 +67,12 @@ WIDE_RADIUS_SHARE = 4
 DECODES_AT_ONCE = 2
 """Images (uploads and thumbnails) decoded at once: each can hold up to ``max_pixels`` pixels,
 about 9 bytes each, for a moment; 2 keeps both cores busy and the memory bounded."""
+
+DECODES_WAITING = 32
+"""Decodes that may wait for one of those places; one more is answered 429 (``limits``)."""
+
+MAX_IN_FLIGHT = 128
+"""Requests handled at once; one more is answered 503 at once (``limits.LoadShedding``)."""
 
 MAX_FILE_ID = 2**63 - 1
 """The largest catalog id: ids are 64-bit signed integers in SQLite and PostgreSQL."""
@@ -113,14 +125,20 @@ def create_app(
     limits: Limits = UPLOAD_LIMITS,
     file_limits: Limits = DEFAULT_LIMITS,
     thumbnail_cache_bytes: int = THUMBNAIL_CACHE_BYTES,
+    max_in_flight: int = MAX_IN_FLIGHT,
+    decodes_waiting: int = DECODES_WAITING,
 ) -> FastAPI:
     """The pixdex web application over the existing catalog at ``db_path`` (an SQLite file or a
     PostgreSQL URI).
 
     ``limits`` bound uploaded query images (bytes, decoded pixels); ``file_limits`` bound the
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
+    ``max_in_flight`` requests are handled at once and ``decodes_waiting`` decodes may queue
+    behind the ``DECODES_AT_ONCE`` running; beyond, 503 and 429 (``pixdex.server.limits``).
     Raises ``CatalogError`` when there is no catalog at ``db_path``.
     """
+    # Uploads over the pixel limit are refused, never decoded in strips (seconds of CPU each).
+    limits = dataclasses.replace(limits, max_streamed_pixels=0)
     source = CatalogSource(db_path)
     try:
         catalog = CatalogThread(source.open)
@@ -128,7 +146,7 @@ def create_app(
         source.close()
         raise
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
-    decoding = asyncio.Semaphore(DECODES_AT_ONCE)
+    decoding = Admission(DECODES_AT_ONCE, decodes_waiting)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
     finding_duplicates = asyncio.Lock()
 
@@ -143,8 +161,11 @@ def create_app(
         title="pixdex",
         summary="Reverse image search over your own collection, by perceptual hash.",
         lifespan=lifespan,
+        default_response_class=PrintableJSONResponse,
+        responses=ERROR_RESPONSES,
     )
     _install_error_handlers(app)
+    app.add_middleware(LoadShedding, max_in_flight=max_in_flight)
 
     async def resolve_algorithm(requested: str | None) -> str:
         return _checked_algorithm(requested) or await catalog.call(_default_algorithm)
@@ -227,6 +248,10 @@ def create_app(
             int | None,
             Query(ge=0, le=1024, description="Largest distance of the confirming hash, in bits"),
         ] = None,
+        verify: Annotated[
+            bool,
+            Query(description="Verify candidates with the matching rule (image queries)"),
+        ] = True,
     ) -> dict[str, Any]:
         query = await read_search_query(request, limits.max_bytes)
         if algorithm and query.algorithm and algorithm.lower() != query.algorithm.lower():
@@ -235,11 +260,14 @@ def create_app(
         confirming = _checked_algorithm(confirm)
         if _is_framed(confirming):
             raise BadRequest(400, f"confirm {confirm!r}: a confirming hash is one algorithm")
-        # These re-hash the image (turned, framed, or with the second algorithm) in the catalog.
-        from_image = flips or _is_framed(requested) or confirming is not None
+        # An uploaded image is searched as an image: the catalog re-hashes it (turned, framed,
+        # with a second algorithm) and verifies every candidate with the matching rule.
+        from_image = query.image is not None and (
+            verify or flips or _is_framed(requested) or confirming is not None
+        )
         upload: Hash | None = None
         hash_ms = 0.0
-        if from_image and query.image is None:
+        if query.image is None and (flips or _is_framed(requested) or confirming is not None):
             raise BadRequest(400, "flips, framed views and confirm need an image query, not a hash")
         if query.image is not None:
             started = time.perf_counter()
@@ -247,7 +275,7 @@ def create_app(
             # Decoding and hashing run in the worker threads, off the event loop, a few at once;
             # this also holds the upload to the server's limits before the catalog decodes it
             # again for flips, framed views or confirm.
-            async with decoding:
+            async with decoding.slot():
                 upload = await run_in_threadpool(_hash_upload, query, framed_views(name)[0], limits)
             hash_ms = (time.perf_counter() - started) * 1000.0
 
@@ -258,7 +286,12 @@ def create_app(
             searched: Hash | bytes = code
             if from_image:
                 name, searched = requested or name, query.image or b""
-            radius = search_distance(name, code.bits) if distance is None else distance
+            if distance is not None:
+                radius = distance
+            elif from_image and verify and not _is_framed(name):
+                radius = DEFAULT_RULE.radius_for(code.bits)  # the rule's candidate radius
+            else:
+                radius = search_distance(name, code.bits)
             # A range search costs what the radius costs, a k-nearest search what reaching the
             # k-th neighbour costs: on a million random codes the 100th is ~20 bits away (10× the
             # work of the default 10-bit radius). So: range search, cut to k, up to a quarter of
@@ -276,6 +309,7 @@ def create_app(
                 flips=flips,
                 confirm=confirming,
                 confirm_distance=reach,
+                rule=DEFAULT_RULE if verify else None,
             )
             nearest = result.matches[:k]
             files = c.files_at([m.path for m in nearest])
@@ -291,6 +325,7 @@ def create_app(
                 "confirm_distance": reach,
                 "hash_ms": round(hash_ms, 3),
                 "took_ms": round(result.took_ms, 3),
+                "verified": result.verified,
                 "matches": [
                     _describe(files[m.path], distance=m.distance)
                     for m in nearest
@@ -320,7 +355,7 @@ def create_app(
         key = ThumbnailKey(file_id, stored.size, stored.mtime_ns, size)
         data = thumbnails.get(key)
         if data is None:
-            async with decoding:
+            async with decoding.slot():
                 data = await run_in_threadpool(make_thumbnail, stored.path, size, file_limits)
             thumbnails.put(key, data)
         return Response(
@@ -338,7 +373,7 @@ def create_app(
         return FileResponse(
             stored.path,
             media_type=_MEDIA_TYPES.get(stored.format or "", "application/octet-stream"),
-            filename=os.path.basename(stored.path),
+            filename=printable(os.path.basename(stored.path)),
             content_disposition_type="inline",
         )
 
@@ -417,13 +452,19 @@ def _hash_upload(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
 
 
 def _warm_up(catalog: Catalog) -> None:
-    """Load (or build) each algorithm's search index and compile the search kernels before the
-    first request, so that request does not wait seconds for them."""
+    """Load (or build) each algorithm's search index and compile the search kernels and the
+    matching rule's verification before the first request, so that request does not wait
+    seconds for them (the first compilation in a fresh install takes tens of seconds)."""
+    from pixdex.matching import Verifier, verify
+    from pixdex.signature import SIGNATURE_BYTES
+
     for name, bits in catalog.algorithms().items():
         try:
             catalog.search(Hash(0, bits, name), algorithm=name, k=1)
         except CatalogError:
             continue  # no searchable hash of this algorithm yet
+    blank = np.zeros(SIGNATURE_BYTES, np.uint8)
+    verify(blank, blank[np.newaxis, :], Verifier())
 
 
 def _describe(stored: StoredFile, **extra: Any) -> dict[str, Any]:
@@ -470,7 +511,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every refusal as JSON ``{"error", "kind"}`` with a 4xx status, never a traceback."""
 
     def answer(status: int, message: str, kind: str) -> JSONResponse:
-        return JSONResponse({"error": message, "kind": kind}, status_code=status)
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+        return PrintableJSONResponse(
+            {"error": message, "kind": kind}, status_code=status, headers=retry
+        )
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> JSONResponse:
