@@ -121,10 +121,14 @@ class PostgresCluster:
         self.sql(f'CREATE DATABASE "{name}" OWNER "{owner}"')
         return self.uri(name)
 
+    @staticmethod
+    def database(uri: str) -> str:
+        """The name of the database a URI of ``uri()``'s form names."""
+        return uri.split("/")[3].split("?")[0]
+
     def drop_database(self, uri: str) -> None:
         """Drop the database of ``uri`` (made by ``create_database``), closing its connections."""
-        name = uri.split("/")[3].split("?")[0]
-        self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.sql(f'DROP DATABASE IF EXISTS "{self.database(uri)}" WITH (FORCE)')
 
     def stop(self) -> None:
         """Stop the server at once and delete every file of the cluster."""
