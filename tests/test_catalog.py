@@ -172,17 +172,24 @@ def test_user_errors_are_catalog_or_image_errors(
         Catalog(tmp_path / "elsewhere.db", create=False)
 
 
-def test_near_blank_images_match_only_when_asked(
+def test_near_blank_images_find_their_copies_and_nothing_else(
     catalog: Catalog, photos: Path, tmp_path: Path
 ) -> None:
-    # Two different near-blank pictures: their hashes are noise, and would "match" by chance.
+    # Two different near-blank pictures: their hashes are noise, and "match" by chance.
     Image.new("RGB", (320, 240), (250, 250, 250)).save(photos / "white.png")
     Image.new("RGB", (320, 240), (30, 30, 32)).save(photos / "black.png")
+    Image.new("RGB", (640, 480), (252, 252, 252)).save(tmp_path / "white-copy.jpg", quality=40)
     catalog.index([photos], workers=1)
     blank = photos / "white.png"
-    assert hash_image(blank).is_degenerate
-    assert catalog.search(blank, max_distance=64).matches[0].path != str(blank)
-    with_blanks = catalog.search(blank, max_distance=0, include_low_quality=True)
+    assert hash_image(blank).is_degenerate and hash_image(photos / "black.png").is_degenerate
+    # The matching rule: a blank page finds its copies (its hash is not left out), and neither
+    # the black page nor any photo, whatever the radius.
+    found = {m.path for m in catalog.search(tmp_path / "white-copy.jpg", max_distance=64).matches}
+    assert found == {str(blank)}
+    # The plain hash search leaves degenerate hashes out unless asked.
+    plain = catalog.search(blank, max_distance=64, rule=None)
+    assert plain.matches[0].path != str(blank)
+    with_blanks = catalog.search(blank, max_distance=0, include_low_quality=True, rule=None)
     assert str(blank) in {m.path for m in with_blanks.matches}
 
 

@@ -123,9 +123,10 @@ def test_chaining_is_optional(tmp_path, photo_paths):
     store.write(records)
     store.close()
     with Catalog(tmp_path / "chain.db") as catalog:
-        chained = catalog.duplicates(max_distance=5)
+        # The hash-distance grouping (no rule: these records have no signatures).
+        chained = catalog.duplicates(max_distance=5, rule=None)
         assert len(chained) == 1 and len(chained[0].members) == 5
-        split = catalog.duplicates(max_distance=5, chain=False)
+        split = catalog.duplicates(max_distance=5, chain=False, rule=None)
         assert sorted(len(g.members) for g in split) == [2, 3]
         for group in split:
             hashes = {
@@ -135,16 +136,23 @@ def test_chaining_is_optional(tmp_path, photo_paths):
             assert any(all(h - other <= 5 for other in hashes.values()) for h in hashes.values())
 
 
-def test_blank_images_form_no_group_unless_asked(tmp_path):
+def test_blank_images_group_only_with_their_own_kind(tmp_path):
     folder = tmp_path / "blank"
     folder.mkdir()
     Image.new("RGB", (300, 200), (255, 255, 255)).save(folder / "white.png")
     Image.new("RGB", (320, 240), (254, 254, 254)).save(folder / "white-too.jpg", quality=95)
+    Image.new("RGB", (300, 200), (20, 20, 20)).save(folder / "black.png")
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(folder / "red.png")
     with Catalog(tmp_path / "blank.db") as catalog:
         catalog.index([folder], workers=1)
-        assert catalog.duplicates() == []
-        (group,) = catalog.duplicates(include_low_quality=True)
+        # The rule: two white pages are one picture; black and red ones are others.
+        (group,) = catalog.duplicates()
         assert {Path(m.path).name for m in group.members} == {"white.png", "white-too.jpg"}
+        # Hash distance alone: degenerate hashes (all blank pictures hash alike) form no group
+        # unless asked, and then every blank picture lands in one.
+        assert catalog.duplicates(rule=None) == []
+        (group,) = catalog.duplicates(include_low_quality=True, rule=None)
+        assert len(group.members) == 4
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -247,7 +255,7 @@ def test_cli_json_lines(catalog):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(SOURCES)
     for group in lines:
-        assert set(group) == {"keeper", "members"}
+        assert set(group) == {"keeper", "implausible", "members"}
         assert group["members"][0]["path"] == group["keeper"]
         assert group["members"][0]["distance"] == 0
         for member in group["members"]:

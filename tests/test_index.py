@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pixdex.bits import hamming
 from pixdex.index import LinearScan, MultiIndexHash, VPTree, build_index, kernels, load_index
+from pixdex.index.base import as_columns
 from pixdex.index.scan import numpy_scan_range
 
 STRUCTURES = [LinearScan, VPTree, MultiIndexHash]
@@ -296,7 +297,7 @@ def test_deep_structures_match_reference_on_a_larger_clustered_set(words):
 @given(data=code_sets(max_size=200))
 def test_the_numpy_scan_equals_the_compiled_scan(data):
     codes, ids, queries = data
-    columns = kernels.as_columns(codes)
+    columns = as_columns(codes)
     alive = np.ones(len(ids), dtype=np.uint8)
     alive[::3] = 0
     for radius in (0, 3, 10, 64 * codes.shape[1]):

@@ -20,6 +20,7 @@ from PIL import Image
 from pixdex.catalog import Catalog, CatalogError, search_distance
 from pixdex.decode import Limits
 from pixdex.evaluation.edits import write_edited_copies
+from pixdex.matching import DEFAULT_RULE
 from pixdex.pipeline import hash_image
 from pixdex.server import create_app
 from pixdex.server.thumbnails import ThumbnailCache, ThumbnailKey
@@ -72,9 +73,10 @@ def test_upload_of_an_edited_copy_finds_its_source_first(client, library, edited
     assert body["hash"] == hash_image(edited[edit]).hex
     assert body["matches"], f"{edit}: no match"
     best = body["matches"][0]
-    assert best["path"] == str(source.resolve())
-    assert best["distance"] == hash_image(edited[edit]) - hash_image(source)
-    assert best["distance"] <= body["distance"] == 10
+    assert best["path"] == str(source.resolve()) and body["verified"]
+    # The distance in the nearest of the candidate views (whole, trimmed, centre).
+    assert best["distance"] <= hash_image(edited[edit]) - hash_image(source)
+    assert best["distance"] <= body["distance"] == DEFAULT_RULE.radius_for(64)
     with Image.open(source) as image:
         assert (best["width"], best["height"]) == image.size
     assert best["size"] == source.stat().st_size
@@ -83,21 +85,22 @@ def test_upload_of_an_edited_copy_finds_its_source_first(client, library, edited
 
 
 def test_distance_and_k_bound_the_matches(client, library, edited):
+    # Hash distances alone (verify=false): the bounds are the index's.
     edit = edited["red-square"]
     distance = hash_image(edit) - hash_image(library[1] / "chelsea.png")
     assert distance > 0, "the red square should move some bits"
-    below = _upload(client, edit, distance=distance - 1).json()
-    at = _upload(client, edit, distance=distance).json()
+    below = _upload(client, edit, distance=distance - 1, verify=False).json()
+    at = _upload(client, edit, distance=distance, verify=False).json()
     assert "chelsea.png" not in {Path(m["path"]).name for m in below["matches"]}
     assert Path(at["matches"][0]["path"]).name == "chelsea.png"
-    everything = _upload(client, edit, distance=64).json()
+    everything = _upload(client, edit, distance=64, verify=False).json()
     dhash = client.get("/api/stats").json()["algorithms"][0]
     assert len(everything["matches"]) == dhash["count"] - dhash["low_quality"]  # all searchable
     distances = [m["distance"] for m in everything["matches"]]
     assert distances == sorted(distances)
-    narrow = _upload(client, edit, distance=16, k=1).json()  # a range search cut to k
+    narrow = _upload(client, edit, distance=16, k=1, verify=False).json()  # range cut to k
     assert [m["id"] for m in narrow["matches"]] == [everything["matches"][0]["id"]]
-    nearest = _upload(client, edit, distance=64, k=3).json()  # a k-nearest search
+    nearest = _upload(client, edit, distance=64, k=3, verify=False).json()  # k nearest
     assert [m["id"] for m in nearest["matches"]] == [m["id"] for m in everything["matches"][:3]]
 
 
@@ -146,8 +149,8 @@ def test_confirm_keeps_a_subset_with_the_true_match(two_hashes, library, edited)
     source = str((library[1] / "chelsea.png").resolve())
     query = edited["red-square"]
     with TestClient(create_app(two_hashes)) as client:
-        loose = _upload(client, query, distance=64).json()
-        confirmed = _upload(client, query, distance=64, confirm="phash").json()
+        loose = _upload(client, query, distance=64, verify=False).json()
+        confirmed = _upload(client, query, distance=64, confirm="phash", verify=False).json()
     assert loose["algorithm"] == confirmed["algorithm"] == "dhash"
     assert confirmed["confirm"] == "phash"
     assert confirmed["confirm_distance"] == search_distance("phash", 64) == 12

@@ -1,15 +1,15 @@
 """pixdex: near-duplicate image search with perceptual hashes and exact Hamming-space indexes.
 
-``Catalog`` and ``CatalogError`` are imported on first use: the catalog brings the compiled index
-kernels (numba) and scipy, half a second of imports that the hashing workers, which only decode
-and hash, must not pay each time a pool starts.
+Every public name but the error types is imported on first use (PEP 562 ``__getattr__``):
+``import pixdex`` stays free of numpy, Pillow, numba and scipy, so ``pixdex --help`` and
+``pixdex version`` start in a tenth of a second, and the hashing workers, which only decode and
+hash, never pay for the catalog's compiled index kernels and scipy (half a second of imports).
 """
 
+from importlib import import_module
 from typing import Any
 
 from pixdex.errors import ImageError, PixdexError
-from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
-from pixdex.pipeline import FileHashes, hash_files, hash_image
 
 __all__ = [
     "ALGORITHMS",
@@ -24,12 +24,27 @@ __all__ = [
     "hash_image",
 ]
 
-_FROM_CATALOG = ("Catalog", "CatalogError")
+_HOMES = {
+    "ALGORITHMS": "pixdex.hashing",
+    "LOW_QUALITY": "pixdex.hashing",
+    "Hash": "pixdex.hashing",
+    "FileHashes": "pixdex.pipeline",
+    "hash_files": "pixdex.pipeline",
+    "hash_image": "pixdex.pipeline",
+    "Catalog": "pixdex.catalog",
+    "CatalogError": "pixdex.catalog",
+}
+"""The module each lazily imported public name lives in."""
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_CATALOG:
-        import pixdex.catalog
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pixdex' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # found directly from now on
+    return value
 
-        return getattr(pixdex.catalog, name)
-    raise AttributeError(f"module 'pixdex' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,63 +3,61 @@
 Exit status: 0 on success; 1 when ``index`` found files but could hash none of them; 2 for a user
 error (missing catalog, unknown algorithm, unreadable query, hash of the wrong length, bad usage),
 reported as one line on stderr without a traceback; 130 when interrupted.
+
+Start-up: this module imports only typer and the defaults its options show; each command imports
+what it uses (the catalog, the evaluation, the server, rich's progress bars) when it runs, so
+``pixdex --help`` and ``pixdex version`` answer in about a tenth of a second, and no command loads
+numba, scipy, the server or matplotlib unless it needs them (tests/test_cli_startup.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
-from pixdex.catalog import (
+from pixdex.catalog.defaults import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
     DEFAULT_INDEX_ALGORITHMS,
     DEFAULT_PATH,
-    Catalog,
-    CatalogError,
-    IndexReport,
-    SearchResult,
-    walk_images,
+    FILE_TIME_LIMIT_S,
 )
+from pixdex.catalog.errors import CatalogError
 from pixdex.errors import PixdexError
-from pixdex.evaluation.command import (
+from pixdex.evaluation.defaults import (
     DEFAULT_EVAL_EDITS,
     DEFAULT_MODES,
     DEFAULT_SAMPLE,
     DEFAULT_TARGET,
-    eval_command,
-    print_tables,
 )
-from pixdex.hashing import Hash
 from pixdex.names import ESCAPE_ERRORS, printable_data
-from pixdex.pipeline import FILE_TIME_LIMIT_S
+from pixdex.wording import byte_size, count
+
+if TYPE_CHECKING:
+    from pixdex.catalog import Catalog, IndexReport, SearchResult
+    from pixdex.hashing import Hash
+
+# One BLAS thread, unless the user chose: numpy starts OpenBLAS's thread pool when it is imported,
+# 50 ms of a command's start (100 ms on a busy machine), for the few small matrix products of
+# pHash and PDQ, which run in one hashing process per core anyway. Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: a flag reads as a flag (`--json`, not `--json <bool>` as typer's rich
+    # panels print it), and rich is not imported to print it.
+    rich_markup_mode=None,
     help="Near-duplicate image search: index folders of images, then search them by image or hash.",
 )
-
-_stderr = Console(stderr=True)
 
 
 @app.callback()
@@ -104,15 +102,6 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-class _RateColumn(ProgressColumn):
-    """Files per second, averaged over the run so far."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        rate = task.completed / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rate:,.1f} files/s", style="progress.data.speed")
-
-
 @app.command()
 def index(
     folders: Annotated[
@@ -145,40 +134,28 @@ def index(
     ] = FILE_TIME_LIMIT_S,
 ) -> None:
     """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    from pixdex.catalog import Catalog
+    from pixdex.progress import ProgressBar
+
     with _user_errors():
         for folder in folders:
             if not folder.exists():
                 raise CatalogError(f"{folder}: no such file or folder")
-    with _user_errors(), Catalog(db) as catalog:
-        columns = (
-            TextColumn("hashing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RateColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=_stderr, transient=False) as bar:
-            task = bar.add_task("hashing", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            try:
-                report = catalog.index(
-                    [str(f) for f in folders],
-                    algorithms=algorithm.split(","),
-                    workers=workers,
-                    prune=prune,
-                    progress=progress,
-                    batch_size=batch_size,
-                    time_limit=time_limit,
-                )
-            except KeyboardInterrupt:
-                bar.stop()
-                typer.echo("interrupted: committed batches are kept; run again to resume", err=True)
-                raise typer.Exit(130) from None
+    with _user_errors(), Catalog(db) as catalog, ProgressBar("hashing", rate=True) as bar:
+        try:
+            report = catalog.index(
+                [str(f) for f in folders],
+                algorithms=algorithm.split(","),
+                workers=workers,
+                prune=prune,
+                progress=bar,
+                batch_size=batch_size,
+                time_limit=time_limit,
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            typer.echo("interrupted: committed batches are kept; run again to resume", err=True)
+            raise typer.Exit(130) from None
     _print_index_report(report, db)
     if report.hashed and not report.new and not report.changed:
         raise typer.Exit(1)
@@ -187,10 +164,11 @@ def index(
 def _print_index_report(report: IndexReport, db: Path) -> None:
     total = report.new + report.changed + report.unchanged + len(report.failed)
     rate = report.hashed / report.seconds if report.seconds > 0 else 0.0
+    speed = f" ({rate:,.1f} files/s hashed)" if report.hashed else ""
     typer.echo(
-        f"{total} files in {report.seconds:.2f} s ({rate:.1f} files/s hashed): "
-        f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
-        f"{len(report.failed)} failed, {report.pruned} pruned → {db}"
+        f"{count(total, 'file')} in {report.seconds:.2f} s{speed}: "
+        f"{report.new:,} new, {report.changed:,} changed, {report.unchanged:,} unchanged, "
+        f"{len(report.failed):,} failed, {report.pruned:,} pruned → {db}"
     )
     for path, reason in report.failed:
         typer.echo(f"  failed: {path}: {reason}")
@@ -261,8 +239,19 @@ def search(
             show_default=False,
         ),
     ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Verify hash candidates with the matching rule (the default); --no-verify: "
+            "hash distance alone.",
+        ),
+    ] = True,
 ) -> None:
-    """Find catalogued images within a Hamming distance of each query, nearest first."""
+    """Find catalogued images showing the same picture as each query, nearest first."""
+    from pixdex.catalog import Catalog
+    from pixdex.matching import DEFAULT_RULE
+
     if not queries and not hashes:
         raise typer.BadParameter("give a query image or folder, or --hash HEX")
     with _user_errors(), Catalog(db, create=False) as catalog:
@@ -278,6 +267,7 @@ def search(
                 flips=flips,
                 confirm=confirm,
                 confirm_distance=confirm_distance,
+                rule=DEFAULT_RULE if verified else None,
             )
             results.append(result)
             if as_json:
@@ -303,6 +293,9 @@ def _default_algorithm(catalog: Catalog) -> str:
 
 
 def _expand_queries(queries: list[Path], hashes: list[str], algorithm: str) -> Iterator[str | Hash]:
+    from pixdex.catalog import walk_images
+    from pixdex.hashing import Hash
+
     for text in hashes:
         try:
             yield Hash.from_hex(text, algorithm)
@@ -317,14 +310,10 @@ def _expand_queries(queries: list[Path], hashes: list[str], algorithm: str) -> I
             raise CatalogError(f"{query}: no such file or folder")
 
 
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
-
-
 def _print_result(result: SearchResult) -> None:
     typer.echo(
         f"{result.query}  {result.algorithm} {result.hash.hex}  "
-        f"{_count(len(result.matches), 'match', 'matches')} in {result.took_ms:.2f} ms"
+        f"{count(len(result.matches), 'match', 'matches')} in {result.took_ms:.2f} ms"
     )
     for match in result.matches:
         typer.echo(f"  {match.distance:>4}  {match.hash.hex}  {match.path}")
@@ -333,28 +322,22 @@ def _print_result(result: SearchResult) -> None:
 @app.command()
 def info(db: DbOption = DEFAULT_PATH) -> None:
     """Show the catalog's images, hashes per algorithm, failures and size on disk."""
+    from pixdex.catalog import Catalog
+
     with _user_errors(), Catalog(db, create=False) as catalog:
         details = catalog.info()
     stats = details.stats
     typer.echo(f"catalog:  {details.path}")
-    typer.echo(f"images:   {details.images}")
+    typer.echo(f"images:   {details.images:,}")
     for entry in stats.algorithms:
         typer.echo(
-            f"hashes:   {entry.algorithm} ({entry.bits} bits): {entry.count}"
-            f" ({entry.low_quality} low quality)"
+            f"hashes:   {entry.algorithm} ({entry.bits} bits): {entry.count:,}"
+            f" ({entry.low_quality:,} low quality)"
         )
-    typer.echo(f"failures: {stats.failures}")
+    typer.echo(f"failures: {stats.failures:,}")
     for path, reason in details.failures:
         typer.echo(f"  {path}: {reason}")
-    typer.echo(f"on disk:  {_human_bytes(details.bytes_on_disk)}")
-
-
-def _human_bytes(count: int) -> str:
-    units = ("B", "KiB", "MiB", "GiB", "TiB")
-    size, step = float(count), 0
-    while size >= 1024 and step < len(units) - 1:
-        size, step = size / 1024, step + 1
-    return f"{count} B" if step == 0 else f"{size:.1f} {units[step]}"
+    typer.echo(f"on disk:  {byte_size(details.bytes_on_disk)}")
 
 
 @app.command(name="eval")
@@ -406,19 +389,14 @@ def evaluate(
 ) -> None:
     """Measure recall and false matches of each hash and search mode on edited copies of
     images from FOLDER; recommend a distance per mode."""
+    from rich.console import Console
+
+    from pixdex.evaluation.command import eval_command, print_tables
+    from pixdex.progress import ProgressBar
+
     labels = _read_groups(groups) if groups is not None else None
-    columns = (
-        TextColumn("evaluating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("originals"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
     try:
-        with Progress(*columns, console=_stderr, transient=True) as bar:
-            task = bar.add_task("evaluating", total=None)
+        with ProgressBar("evaluating", noun="originals", transient=True) as bar:
             result = eval_command(
                 folder,
                 modes=[m for m in algorithms.split(",") if m.strip()],
@@ -429,7 +407,7 @@ def evaluate(
                 target=target,
                 max_side=max_side,
                 groups=labels,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                progress=bar,
             )
     except ValueError as error:
         typer.echo(f"pixdex: {error}", err=True)
@@ -517,6 +495,8 @@ def dupes(
 ) -> None:
     """List groups of duplicate images (identical bytes, or hashes within a distance); with
     --move-to or --delete --yes, act on every file but each group's keeper."""
+    from pixdex.catalog import Catalog
+
     with _user_errors(), Catalog(db, create=False) as catalog:
         if sum((as_json, csv_file is not None, report is not None)) > 1:
             raise CatalogError("choose one output: --json, --csv FILE or --report FILE")
@@ -551,18 +531,20 @@ def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | N
                 write(groups, path)
             except OSError as error:
                 raise CatalogError(f"{path}: cannot write it ({error.strerror})") from None
-            typer.echo(f"{_count(len(groups), 'group', 'groups')} → {path}")
+            typer.echo(f"{count(len(groups), 'group')} → {path}")
             return
     for number, group in enumerate(groups, 1):
-        typer.echo(f"group {number}: {len(group.members)} files")
+        suspicious = " (implausibly large: not acted on)" if group.implausible else ""
+        typer.echo(f"group {number}: {count(len(group.members), 'file')}{suspicious}")
         for member in group.members:
             role = "keep" if member is group.keeper else ("same" if member.exact else "")
+            pixels = f"{member.width}×{member.height}"
             typer.echo(
-                f"  {role:4} {member.distance:>3}  {member.width}×{member.height} "
-                f"{member.format or '?':5} {_human_bytes(member.size):>10}  {member.path}"
+                f"  {role:4} {member.distance:>3}  {pixels:>11} {member.format or '?':5}"
+                f" {byte_size(member.size):>10}  {member.path}"
             )
     files = sum(len(g.members) for g in groups)
-    typer.echo(f"{_count(len(groups), 'group', 'groups')}, {files} files")
+    typer.echo(f"{count(len(groups), 'group')}, {count(files, 'file')}")
 
 
 def _print_actions(done, *, to_stderr: bool) -> None:
@@ -572,9 +554,10 @@ def _print_actions(done, *, to_stderr: bool) -> None:
         typer.echo(f"deleted: {path}", err=to_stderr)
     for path, reason in done.skipped:
         typer.echo(f"skipped: {path}: {reason}", err=to_stderr)
-    undo = "; `pixdex undo` moves them back" if done.moved else ""
+    them = "it" if len(done.moved) == 1 else "them"
+    undo = f"; `pixdex undo` moves {them} back" if done.moved else ""
     typer.echo(
-        f"{len(done.moved)} moved, {len(done.deleted)} deleted, {len(done.skipped)} skipped "
+        f"{len(done.moved):,} moved, {len(done.deleted):,} deleted, {len(done.skipped):,} skipped "
         f"(run {done.run}{undo})",
         err=to_stderr,
     )
@@ -583,6 +566,8 @@ def _print_actions(done, *, to_stderr: bool) -> None:
 @app.command()
 def undo(db: DbOption = DEFAULT_PATH) -> None:
     """Move back the files the last `pixdex dupes --move-to` run moved."""
+    from pixdex.catalog import Catalog
+
     with _user_errors(), Catalog(db, create=False) as catalog:
         done = catalog.undo()
     if done.run is None:
@@ -594,7 +579,7 @@ def undo(db: DbOption = DEFAULT_PATH) -> None:
         typer.echo(f"failed: {path}: {reason}")
     for path in done.not_undoable:
         typer.echo(f"deleted, cannot restore: {path}")
-    typer.echo(f"run {done.run}: {len(done.restored)} restored, {len(done.failed)} failed")
+    typer.echo(f"run {done.run}: {len(done.restored):,} restored, {len(done.failed):,} failed")
     if done.failed:
         raise typer.Exit(1)
 

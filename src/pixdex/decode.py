@@ -16,6 +16,10 @@ WebP and TIFF images up to ``Limits.max_streamed_pixels`` are then decoded in st
 ``pixdex.decode_streamed``, with bounded memory); every failure
 (zero-byte, truncated, corrupt, not an image, HEIC without its plug-in, over a limit) is raised as
 ``ImageError`` naming the source and the reason, never as a raw Pillow, OS or syntax error.
+
+TIFF variants Pillow cannot open or decode (floating-point colour, unusual sample layouts; see
+``pixdex.tiff``) are read with tifffile, first page only, under the same limits, and go through
+the same path: scaled to 8 bits like a 16-bit PNG, transparency onto white, reduced, oriented.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageChops, UnidentifiedImageError
 
+from pixdex import tiff
 from pixdex.errors import ImageError
 
 try:  # HEIC/HEIF needs the optional plug-in (pip install pixdex[heic]); AVIF is native in Pillow.
@@ -90,6 +95,10 @@ _ORIENTATION = {
 _EXIF_ORIENTATION = 0x0112
 
 
+class _PillowCannotRead(ImageError):
+    """A file that starts like a TIFF and that Pillow could not open or decode: tifffile may."""
+
+
 @dataclass(frozen=True)
 class DecodedImage:
     """Pixels ready for hashing plus what the file said about itself.
@@ -140,12 +149,17 @@ def decode_image(
     try:
         try:
             image = _open(label, stream, limits)
+            return _normalise(
+                label, image, min_side, image_format=image.format, owned=True, gray=gray
+            )
         except OversizedImage:
             streamed = _decode_streamed(label, stream, min_side, limits)
             if streamed is None:
                 raise
             return streamed
-        return _normalise(label, image, min_side, image_format=image.format, owned=True, gray=gray)
+        except _PillowCannotRead as error:
+            page = _read_tiff(label, stream, limits, error)
+            return _normalise(label, page, min_side, image_format="TIFF", owned=False, gray=gray)
     finally:
         stream.close()
 
@@ -243,7 +257,9 @@ def _open(label: str, stream: BinaryIO, limits: Limits) -> Image.Image:
             ) from exc
         except UnidentifiedImageError as exc:
             stream.seek(0)
-            raise ImageError(label, _unidentified_reason(stream.read(64))) from exc
+            head = stream.read(64)
+            unread = _PillowCannotRead if tiff.is_tiff(head) else ImageError
+            raise unread(label, _unidentified_reason(head)) from exc
         except Exception as exc:  # plug-ins raise many types: RuntimeError, struct.error, ...
             raise ImageError(label, _header_reason(exc)) from exc
     _check_pixels(label, image.size, limits)
@@ -323,8 +339,42 @@ def _normalise(
     except MemoryError as exc:
         raise ImageError(label, "not enough memory to decode the image") from exc
     except Exception as exc:  # plug-ins raise many types (tests/fuzz_findings/ has some)
-        raise ImageError(label, _decode_reason(exc)) from exc
+        unread = _PillowCannotRead if owned and image_format == "TIFF" else ImageError
+        raise unread(label, _decode_reason(exc)) from exc
     return DecodedImage(pixels, width, height, image_format)
+
+
+def _read_tiff(label: str, stream: BinaryIO, limits: Limits, pillow: ImageError) -> Image.Image:
+    """The first page of a TIFF Pillow could not read, through tifffile: 8-bit, oriented, in a
+    mode ``_to_pixels`` takes ("L", "LA", "RGB", "RGBA" or their premultiplied forms)."""
+
+    def check_size(width: int, height: int) -> None:
+        _check_pixels(label, (width, height), limits)
+        pillow_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        if pillow_limit and width * height > pillow_limit:  # Pillow's guard applies here too
+            raise ImageError(
+                label, f"image is over Pillow's decompression-bomb limit of {pillow_limit:,} pixels"
+            )
+
+    try:
+        page = tiff.read_first_page(stream, check_size)
+    except ImageError:
+        raise
+    except MemoryError as exc:
+        raise ImageError(label, "not enough memory to decode the image") from exc
+    # tifffile and its codecs (zlib, lzma, ...) raise their own types: at this boundary, every
+    # failure is the file's.
+    except Exception as exc:
+        text = (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = f"{pillow.reason}; tifffile cannot read it either ({text})"
+        raise ImageError(label, reason) from exc
+    pixels = eight_bit(page.samples)
+    if page.min_is_white:
+        pixels[:, :, 0] = 255 - pixels[:, :, 0]
+    image = Image.frombytes(page.mode, (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
+    if page.orientation in _ORIENTATION:
+        image = image.transpose(_ORIENTATION[page.orientation])
+    return image
 
 
 def _decode_reason(exc: BaseException) -> str:
@@ -420,18 +470,34 @@ def _on_white(image: Image.Image, min_side: int, gray: bool) -> Image.Image:
 
 
 def _high_depth_to_l(image: Image.Image) -> Image.Image:
-    """16-bit and 32-bit integer or float grayscale → 8-bit "L", scaling rather than clipping.
+    """16-bit and 32-bit integer or float grayscale → 8-bit "L" (see ``eight_bit``)."""
+    return Image.fromarray(eight_bit(np.asarray(image)), mode="L")
+
+
+def eight_bit(samples: np.ndarray) -> np.ndarray:
+    """Samples of any depth → uint8, scaling rather than clipping.
 
     Pillow's own conversion clips values above 255, which turns most 16-bit images white.
-    Integer modes are read as 16-bit samples (0-65535) unless no sample exceeds 255 (an 8-bit
-    image stored in a 32-bit mode); float images in [0, 1] are scaled by 255, other float images
-    are clipped to 0-255.
+    Integer samples are read as 16-bit (0-65535) unless none exceeds 255 (an 8-bit image stored
+    in a wider type); float samples in [0, 1] are scaled by 255, other floats are clipped to
+    0-255; NaN becomes 0. The scale is the whole image's, alpha included.
     """
-    values = np.asarray(image, dtype=np.float64)
-    peak = np.nanmax(values) if values.size else 0.0
-    if image.mode == "F":
+    if samples.dtype == np.uint8:
+        return samples.copy()
+    if samples.dtype == np.bool_:
+        return samples.astype(np.uint8) * 255
+    peak = float(np.nanmax(samples)) if samples.size else 0.0
+    if np.issubdtype(samples.dtype, np.floating):
         scale = 255.0 if peak <= 1.0 else 1.0
     else:
         scale = 255.0 / 65535.0 if peak > 255 else 1.0
-    gray = np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8)
-    return Image.fromarray(gray, mode="L")
+    out = np.empty(samples.shape, dtype=np.uint8)
+    for start in range(0, samples.shape[0], _ROWS_PER_STEP):
+        rows = samples[start : start + _ROWS_PER_STEP].astype(np.float64) * scale
+        out[start : start + _ROWS_PER_STEP] = np.clip(np.nan_to_num(rows), 0, 255).round()
+    return out
+
+
+_ROWS_PER_STEP = 256
+"""Rows converted at a time by ``eight_bit``: the float64 copy stays a few MB however large the
+image (a whole 128-megapixel image would take 1 GB more)."""

@@ -8,11 +8,14 @@
    with large shapes and text drawn over them, and a half-size JPEG re-save, in ``FOLDER/queries``;
 3. the commands a user types, run as a user runs them: ``pixdex index`` (progress bar and
    summary), ``pixdex search`` over the queries (matches with distance and hash, an HTML report
-   with thumbnails), ``pixdex dupes`` (the copies inside the library), ``pixdex info``.
+   with thumbnails), ``pixdex dupes`` (the copies inside the library), ``pixdex info``;
+4. for each query, whether that default search found the photo it was made from, and which it
+   missed, said plainly: the demo shows what the default rule does, not what one would like.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -27,6 +30,13 @@ QUERY_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "mot
 QUERY_EDITS = ("red-square", "shapes-text", "resize-50")
 """The original's two demo edits, plus a smaller re-save."""
 
+EDIT_WORDS = {
+    "red-square": "a small red square drawn in a corner",
+    "shapes-text": "large shapes and a line of text drawn over the photo",
+    "resize-50": "half the size, saved again as JPEG",
+}
+"""What each query edit did, in the words the demo's summary uses."""
+
 LIBRARY_SUFFIXES = {".png", ".jpg", ".gif", ".tif"}
 
 
@@ -40,6 +50,10 @@ def sample_images() -> list[Path]:
     return sorted(p for p in data.iterdir() if p.suffix in LIBRARY_SUFFIXES)
 
 
+DUPLICATED = "chelsea.png"
+"""The sample the demo library holds a second, smaller copy of."""
+
+
 def build(folder: Path) -> tuple[Path, Path]:
     """Write the library and the edited queries under ``folder``; (library, queries)."""
     library, queries = folder / "library", folder / "queries"
@@ -50,6 +64,12 @@ def build(folder: Path) -> tuple[Path, Path]:
     for source in sources:
         shutil.copy(source, library / source.name)
     by_name = {p.name: p for p in sources}
+    # A re-saved, smaller copy inside the library: what `pixdex dupes` should group with its
+    # source (the stereo pair motorcycle_left / motorcycle_right is two pictures, not a copy).
+    copy = load_rgb(by_name[DUPLICATED])
+    copy.resize((copy.width // 2, copy.height // 2)).save(
+        library / f"{Path(DUPLICATED).stem}-small-copy.jpg", quality=80
+    )
     for seed, name in enumerate(QUERY_PHOTOS):
         photo = load_rgb(by_name[name])
         for edit in QUERY_EDITS:
@@ -69,6 +89,39 @@ def run(*args: str | Path) -> None:
     subprocess.run([sys.executable, "-m", "pixdex.cli", *words], check=True)
 
 
+def missed_sources(library: Path, queries: Path, db: Path) -> tuple[int, list[Path]]:
+    """Run the same default search again (as JSON, not shown): how many queries there were, and
+    those whose source photo was not among their matches."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pixdex.cli", "search", str(queries), "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    sources = {Path(name).stem: library.resolve() / name for name in QUERY_PHOTOS}
+    missed = []
+    for result in results:
+        query = Path(result["query"])
+        source = sources[query.name.split(".")[0]]
+        if str(source) not in (match["path"] for match in result["matches"]):
+            missed.append(query)
+    return len(results), missed
+
+
+def print_summary(total: int, missed: list[Path]) -> None:
+    """One line on how the default search did, then each miss with the edit that made it."""
+    print(
+        f"\nthe default search (`pixdex search` with no options) found the source photo of "
+        f"{total - len(missed)} of {total} queries"
+    )
+    for query in missed:
+        edit = query.name.split(".")[1]
+        print(f"  not found: {query.name} ({EDIT_WORDS.get(edit, edit)})")
+    if missed:
+        print("  `pixdex eval` measures how often each edit is found (README: Evaluation)")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "out/demo")
@@ -81,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     run("index", library, "--db", db)
     run("search", queries, "--db", db, "--report", folder / "report.html")
+    print_summary(*missed_sources(library, queries, db))
     run("dupes", "--db", db)
     run("info", "--db", db)
     print(f"\nopen {folder / 'report.html'} to see each query beside its matches")

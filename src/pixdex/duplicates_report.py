@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pixdex.catalog import DuplicateGroup
 from pixdex.names import printable
 from pixdex.report import thumbnail_uri
+from pixdex.wording import byte_size, count
 
 CSV_COLUMNS = (
     "group",
@@ -74,11 +75,11 @@ def render_duplicates(groups: Sequence[DuplicateGroup], title: str = "pixdex dup
             figures.append(
                 f'<figure class="{"keeper" if member is group.keeper else "member"}">{image}'
                 f"<figcaption>{role}{exact}<br>{member.width}×{member.height} "
-                f"{html.escape(member.format or '?')}, {member.size:,} bytes<br>"
+                f"{html.escape(member.format or '?')}, {byte_size(member.size)}<br>"
                 f"{html.escape(printable(member.path))}</figcaption></figure>"
             )
         sections.append(
-            f"<section><h2>group {number}: {len(group.members)} files</h2>"
+            f"<section><h2>group {number}: {count(len(group.members), 'file')}</h2>"
             f'<div class="members">{"".join(figures)}</div></section>'
         )
     body = "\n".join(sections) or "<p>no duplicates</p>"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
-from pixdex.pool import supervised_map
 from pixdex.signature import signature
 
 DIGEST_BYTES = 16
@@ -48,11 +47,6 @@ def file_digest(path: str | os.PathLike) -> str:
             digest.update(chunk)
     return digest.hexdigest()[: 2 * DIGEST_BYTES]
 
-
-FILE_TIME_LIMIT_S = 120.0
-"""What ``Catalog.index`` allows one file (read, decode, hash), in seconds: a 623-megapixel PNG
-takes 8 s on a 2-core machine, so this stops a decoder that hangs, not a large image on a busy
-machine."""
 
 WORKER_MEMORY_BYTES = 4 * 1024**3
 """The data segment one hashing worker may hold (``RLIMIT_DATA``), in bytes: the Pillow path
@@ -152,6 +146,10 @@ def hash_files(
         for name in names:
             yield job.hash_file(name)
         return
+    # Imported when a pool starts (multiprocessing with it): the catalog imports this module,
+    # and an unchanged re-index or a search never starts one (20 ms of their start-up).
+    from pixdex.pool import supervised_map
+
     yield from supervised_map(
         job.hash_file,
         names,

@@ -16,9 +16,12 @@ from PIL import Image, ImageOps
 
 from pixdex.catalog import SearchResult
 from pixdex.names import printable
+from pixdex.wording import count
 
 THUMBNAIL_PX = 160
 """Longest side of a thumbnail, in pixels."""
+
+_NO_MATCH = "<p>no match: no catalogued image is near enough to this query</p>"
 
 _STYLE = """
 body { font: 14px system-ui, sans-serif; margin: 2em; color: #222; }
@@ -63,7 +66,7 @@ def render_report(results: Sequence[SearchResult], title: str = "pixdex search")
             query_path,
             f"<b>query</b> {html.escape(printable(result.query))}<br>"
             f"{result.algorithm} <code>{result.hash.hex}</code><br>"
-            f"{len(result.matches)} matches in {result.took_ms:.1f} ms",
+            f"{count(len(result.matches), 'match', 'matches')} in {result.took_ms:.2f} ms",
         )
         matches = "".join(
             _figure(
@@ -75,7 +78,7 @@ def render_report(results: Sequence[SearchResult], title: str = "pixdex search")
         )
         sections.append(
             f'<section><div class="query">{query}</div>'
-            f'<div class="matches">{matches or "<p>no match</p>"}</div></section>'
+            f'<div class="matches">{matches or _NO_MATCH}</div></section>'
         )
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

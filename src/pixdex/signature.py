@@ -5,9 +5,9 @@ that (diagrams from one template, flags that differ in colour, drawings on a whi
 matching rule (``pixdex.matching``) therefore checks every hash candidate against a richer record
 of each picture, made at index time from the same decode: its luma at ``LUMA_SIDE`` ×
 ``LUMA_SIDE`` and its two chroma planes at ``CHROMA_SIDE`` × ``CHROMA_SIDE`` (YCbCr, area
-averages), of the picture with its uniform margins trimmed, so an added border or a large empty
-canvas does not count as content. It is stored as ``SIGNATURE_BYTES`` bytes: a version byte, then
-the planes, row by row.
+averages) of the whole frame: what a border adds or a crop removes is undone by the comparison,
+and a large empty canvas is told apart from content there. It is stored as ``SIGNATURE_BYTES``
+bytes: a version byte, then the planes, row by row.
 
 Being a small picture, a signature can be turned (mirror, quarter turns) and cropped by array
 operations alone: mirrored, rotated and cropped copies are verified without decoding again.
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from pixdex.framing import trim_margins
 
 SIGNATURE_VERSION = 1
 """The first byte of every signature; 0 marks "no signature" in arrays of them."""
@@ -41,7 +39,7 @@ def signature(image: Image.Image) -> bytes:
 
     A grayscale picture gets neutral chroma (128), as a grayscale copy of a colour picture does.
     """
-    picture = trim_margins(image)
+    picture = image
     if picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
     luma_plane = _area_resize(picture.convert("L"), LUMA_SIDE)
@@ -83,3 +81,22 @@ def planes(signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def present(signatures: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: which rows of a signature array hold a signature."""
     return signatures[:, 0] == SIGNATURE_VERSION
+
+
+def turned(row: np.ndarray) -> np.ndarray:
+    """The ``(8, SIGNATURE_BYTES)`` signatures of one picture's eight orientations (the quarter
+    turns, each also mirrored), from its signature alone: a signature is a small picture."""
+    luma = row[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE)
+    chroma = row[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE)
+    out = np.zeros((8, SIGNATURE_BYTES), np.uint8)
+    out[:, 0] = row[0]
+    for k in range(4):
+        for mirrored in (False, True):
+            turned_luma = np.rot90(luma, k)
+            turned_chroma = np.rot90(chroma, k, axes=(1, 2))
+            if mirrored:
+                turned_luma, turned_chroma = turned_luma[:, ::-1], turned_chroma[:, :, ::-1]
+            variant = out[2 * k + mirrored]
+            variant[1 : 1 + LUMA_CELLS] = turned_luma.ravel()
+            variant[1 + LUMA_CELLS :] = turned_chroma.ravel()
+    return out

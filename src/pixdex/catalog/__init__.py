@@ -2,29 +2,13 @@
 
 ``Catalog`` is the API; ``store.Store`` the storage interface a backend implements (``SQLiteStore``
 is the embedded default); ``walker`` finds the image files to index.
+
+Names are imported on first use (PEP 562 ``__getattr__``), so that the command line can read the
+defaults (``pixdex.catalog.defaults``) and ``CatalogError`` without importing the catalog itself.
 """
 
-from pixdex.catalog.actions import ActionReport, UndoReport
-from pixdex.catalog.catalog import (
-    BATCH_SIZE,
-    DEFAULT_ALGORITHM,
-    DEFAULT_DISTANCES,
-    DEFAULT_INDEX_ALGORITHMS,
-    DEFAULT_PATH,
-    Catalog,
-    CatalogInfo,
-    IndexReport,
-    Match,
-    SearchResult,
-    default_distance,
-    framed_views,
-    search_distance,
-)
-from pixdex.catalog.duplicates import KEEP_POLICIES, DuplicateGroup, DuplicateMember
-from pixdex.catalog.errors import CatalogError
-from pixdex.catalog.sqlite import SQLiteStore
-from pixdex.catalog.store import FileRecord, Store, StoredFile
-from pixdex.catalog.walker import walk_images
+from importlib import import_module
+from typing import Any
 
 __all__ = [
     "BATCH_SIZE",
@@ -52,3 +36,44 @@ __all__ = [
     "search_distance",
     "walk_images",
 ]
+
+_HOMES = {
+    "ActionReport": "actions",
+    "UndoReport": "actions",
+    "BATCH_SIZE": "defaults",
+    "DEFAULT_ALGORITHM": "defaults",
+    "DEFAULT_PATH": "defaults",
+    "DEFAULT_INDEX_ALGORITHMS": "defaults",
+    "DEFAULT_DISTANCES": "catalog",
+    "Catalog": "catalog",
+    "CatalogInfo": "catalog",
+    "IndexReport": "catalog",
+    "Match": "catalog",
+    "SearchResult": "catalog",
+    "default_distance": "catalog",
+    "framed_views": "catalog",
+    "search_distance": "catalog",
+    "KEEP_POLICIES": "duplicates",
+    "DuplicateGroup": "duplicates",
+    "DuplicateMember": "duplicates",
+    "CatalogError": "errors",
+    "SQLiteStore": "sqlite",
+    "FileRecord": "store",
+    "Store": "store",
+    "StoredFile": "store",
+    "walk_images": "walker",
+}
+"""The submodule each public name lives in."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pixdex.catalog' has no attribute {name!r}")
+    value = getattr(import_module(f"pixdex.catalog.{home}"), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -15,7 +15,6 @@ the catalog: they are no longer part of the collection.
 
 from __future__ import annotations
 
-import base64
 import errno
 import json
 import os
@@ -116,6 +115,16 @@ def apply_actions(
     store.write([])  # a read-only catalog refuses before any file is touched
     with _open_journal(catalog) as journal:
         for group in groups:
+            if group.implausible:
+                skipped.extend(
+                    (
+                        m.path,
+                        f"group of {len(group.members)} files is implausibly large for "
+                        "copies of one picture: review it, then act on it yourself",
+                    )
+                    for m in group.others
+                )
+                continue
             problem = unchanged_since_indexing(group.keeper)
             if problem is not None:
                 skipped.extend(
@@ -272,13 +281,11 @@ def record_to_json(record: FileRecord) -> dict[str, Any]:
         "height": record.height,
         "format": record.format,
         "error": record.error,
-        "signature": None
-        if record.signature is None
-        else base64.b64encode(record.signature).decode(),
         "hashes": {
             name: {"hex": h.hex, "bits": h.bits, "quality": h.quality}
             for name, h in record.hashes.items()
         },
+        "signature": None if record.signature is None else record.signature.hex(),
     }
 
 
@@ -289,11 +296,9 @@ def record_from_json(data: dict[str, Any]) -> FileRecord:
         for name, h in data["hashes"].items()
     }
     fields = {k: v for k, v in data.items() if k not in ("hashes", "signature")}
-    signature = data.get("signature")  # journals written before pixdex kept it lack it
+    signature = data.get("signature")  # absent in journals written before signatures
     return FileRecord(
-        **fields,
-        hashes=hashes,
-        signature=None if signature is None else base64.b64decode(signature),
+        **fields, hashes=hashes, signature=None if signature is None else bytes.fromhex(signature)
     )
 
 

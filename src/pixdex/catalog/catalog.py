@@ -20,6 +20,13 @@ import numpy as np
 
 from pixdex import bits as bitops
 from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
+from pixdex.catalog.defaults import (
+    BATCH_SIZE,
+    DEFAULT_ALGORITHM,
+    DEFAULT_INDEX_ALGORITHMS,
+    DEFAULT_PATH,
+    FILE_TIME_LIMIT_S,
+)
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.orientations import QueryPicture, query_pictures
@@ -28,18 +35,9 @@ from pixdex.catalog.sqlite import SQLiteStore
 from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
-from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views, verify
-from pixdex.pipeline import FILE_TIME_LIMIT_S, hash_files
+from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
+from pixdex.pipeline import hash_files
 from pixdex.signature import present
-
-DEFAULT_PATH = Path("pixdex.db")
-"""The catalog used when none is named (``--db`` or ``PIXDEX_DB``): in the working folder."""
-
-DEFAULT_ALGORITHM = "dhash"
-
-DEFAULT_INDEX_ALGORITHMS = (DEFAULT_ALGORITHM, f"{DEFAULT_ALGORITHM}:framed")
-"""What ``index`` stores by default: dHash of the whole picture, inside its margins and of its
-centre, the candidate views of the matching rule (``pixdex.matching``)."""
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
@@ -63,9 +61,6 @@ FRAMED_DISTANCES = {256: 97}
 """Default search radius of a framed search, by hash length: chosen on the development queries of
 ``python -m benchmarks quality`` (PDQ framed: 94.5 % of test sources found, 1.75 other pictures
 per query)."""
-
-BATCH_SIZE = 500
-"""Files per committed transaction while indexing: what an interrupted run can lose at most."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
@@ -512,12 +507,15 @@ class Catalog:
         chain: bool = True,
         include_low_quality: bool = False,
         flips: bool = False,
+        rule: MatchRule | None = DEFAULT_RULE,
     ) -> list[DuplicateGroup]:
         """Groups of byte-identical files and of files whose ``algorithm`` hashes lie within
         ``max_distance`` bits (default ``search_distance(algorithm, bits)``), each with a keeper
         chosen by ``keep`` (see ``pixdex.catalog.duplicates``); ``chain=False`` groups around
         representatives instead of joining chains of near pairs; ``flips`` also groups mirrored
-        and quarter-turned copies (each file is decoded again)."""
+        and quarter-turned copies (each file is decoded again). With a ``rule`` (the default),
+        every member is verified against its group's keeper (``pixdex.matching``: no chains,
+        and ``chain`` is not used); ``rule=None`` groups by hash distance alone."""
         (algorithm,) = _check_algorithms([algorithm])
         bits = self._store.algorithms().get(algorithm)
         if bits is None:
@@ -533,6 +531,7 @@ class Catalog:
             chain=chain,
             include_low_quality=include_low_quality,
             flips=flips,
+            rule=rule,
         )
 
     def remove_duplicates(
@@ -663,6 +662,8 @@ def _verified(
     """
     if not found:
         return found
+    from pixdex.matching.verification import verify  # compiled: loaded by the first verified search
+
     ids = list(found)
     accepted = ~present(signatures) & np.array([found[i][0] <= unverifiable for i in ids])
     for turn, picture in enumerate(oriented):

@@ -11,6 +11,9 @@ the pairs of files sharing a content digest. Two ways to turn pairs into groups:
   within ``max_distance`` bits of its group's representative and no chain can stretch a group.
 
 Each group then gets a keeper by a policy (``KEEP_POLICIES``); distances are reported to it.
+
+The self-join (numba) and scipy's graph routines are imported when duplicates are looked for, not
+with the catalog: searching and indexing never need them (0.7 s of imports).
 """
 
 from __future__ import annotations
@@ -20,18 +23,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
 from pixdex.catalog.turned_pairs import turned_pairs
 from pixdex.hashing import LOW_QUALITY, Hash
-from pixdex.index import pairs_within
+from pixdex.matching import MatchRule
+from pixdex.signature import signature_array
 
 KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
 """How a group's keeper is chosen: most pixels (then most bytes), latest or earliest
 modification time, or shortest path; remaining ties go to the first path in sort order."""
+
+
+LARGE_GROUP = 50
+"""Members above which a group is implausible as copies of one picture (a family of look-alikes
+the rule could not tell apart, more likely): reported, never acted on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +86,23 @@ class DuplicateGroup:
         return self.members[0]
 
     @property
+    def implausible(self) -> bool:
+        """More members than copies of one picture plausibly number (``LARGE_GROUP``): shown
+        as such, and left alone by ``--move-to`` / ``--delete`` until reviewed."""
+        return len(self.members) > LARGE_GROUP
+
+    @property
     def others(self) -> tuple[DuplicateMember, ...]:
         """Every member but the keeper: what an action moves or deletes."""
         return self.members[1:]
 
     def to_dict(self) -> dict[str, Any]:
         """One line of ``pixdex dupes --json``."""
-        return {"keeper": self.keeper.path, "members": [m.to_dict() for m in self.members]}
+        return {
+            "keeper": self.keeper.path,
+            "implausible": self.implausible,
+            "members": [m.to_dict() for m in self.members],
+        }
 
 
 def find_duplicates(
@@ -97,10 +114,18 @@ def find_duplicates(
     chain: bool = True,
     include_low_quality: bool = False,
     flips: bool = False,
+    rule: MatchRule | None = None,
 ) -> list[DuplicateGroup]:
     """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
-    lie within ``max_distance`` bits, largest group first (then by keeper path). With ``flips``,
-    also files whose mirrored or quarter-turned orientation is that near (see
+    lie within ``max_distance`` bits, largest group first (then by keeper path).
+
+    With a ``rule`` (``pixdex.matching``), hash pairs are only candidates: files are taken in
+    keeper order (the ``keep`` policy's best first), each one not yet grouped becomes a keeper,
+    and each of its ungrouped candidates joins its group only when the rule verifies it against
+    the keeper's content signature. No chain can then join two different pictures, and
+    ``chain`` is not used; near-blank pictures are candidates too (the rule judges them).
+
+    With ``flips``, also files whose mirrored or quarter-turned orientation is that near (see
     ``turned_pairs``; each file is decoded again), distances then in the nearest orientation.
 
     Degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which all hash alike)
@@ -111,7 +136,10 @@ def find_duplicates(
         raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
     if max_distance < 0:
         raise CatalogError("the distance must be ≥ 0")
-    ids, codes, _ = store.codes(algorithm, 0 if include_low_quality else LOW_QUALITY)
+    from pixdex.index.selfjoin import pairs_within
+
+    lenient = include_low_quality or rule is not None
+    ids, codes, _ = store.codes(algorithm, 0 if lenient else LOW_QUALITY)
     # Distances are measured again to each group's keeper: the pairs only say who is linked.
     left, right, _ = pairs_within(codes, ids, max_distance)
     exact_left, exact_right = _digest_pairs(store.digest_groups())
@@ -127,12 +155,27 @@ def find_duplicates(
 
     nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
     a, b = inverse[: left.size], inverse[left.size :]
-    labels = (_components if chain else _around_representatives)(nodes.size, a, b)
+    records = store.records(nodes.tolist())
+    if rule is None:
+        labels = (_components if chain else _around_representatives)(nodes.size, a, b)
+    else:
+        from pixdex.catalog.keeper_groups import verified_around_keepers  # numba: when used
+
+        exact = np.zeros(left.size, bool)
+        exact[left.size - exact_left.size :] = True
+        turned_edge = np.zeros(left.size, bool)
+        if flips:
+            start = left.size - exact_left.size - extra.left.size
+            turned_edge[start : start + extra.left.size] = True
+        ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
+        signatures = signature_array([records[n].signature for n in nodes.tolist()])
+        labels = verified_around_keepers(
+            np.asarray(ranked, np.int64), a, b, exact, turned_edge, signatures, rule.verifier
+        )
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
 
-    records = store.records(nodes.tolist())
     groups = [_group(records, cluster.tolist(), algorithm, keep, turned) for cluster in clusters]
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
@@ -148,6 +191,9 @@ def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, n
 
 
 def _components(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count))
     return connected_components(graph, directed=False)[1]
 
@@ -155,6 +201,8 @@ def _components(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _around_representatives(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Labels from greedy star cover: the ungrouped node with most neighbours (then the lowest
     index) takes its ungrouped neighbours, until every node is grouped."""
+    from scipy.sparse import coo_matrix
+
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(count, count)).tocsr()
     graph = (graph + graph.T).tocsr()
     degree = np.diff(graph.indptr)

@@ -10,7 +10,6 @@ decode per file, on every core; the self-join of the stored hashes still finds e
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +50,8 @@ def turned_pairs(
     count = workers or len(os.sched_getaffinity(0))
     chunks = [paths[s : s + CHUNK_FILES] for s in range(0, len(paths), CHUNK_FILES)]
     if count > 1 and len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # imported only when used: start-up
+
         with ProcessPoolExecutor(count) as pool:
             hashed = [
                 h

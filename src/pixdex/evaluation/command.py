@@ -29,42 +29,21 @@ from rich.console import Console
 from rich.table import Table
 
 from pixdex.catalog import search_distance, walk_images
+from pixdex.evaluation.defaults import (
+    DEFAULT_EVAL_EDITS,
+    DEFAULT_MODES,
+    DEFAULT_SAMPLE,
+    DEFAULT_TARGET,
+)
 from pixdex.evaluation.measure import QualityReport
 from pixdex.evaluation.protocol import ProgressCallback, hash_sample, report_from_distances
 from pixdex.evaluation.schemes import hashing_schemes, mode_distances, parse_mode
 from pixdex.hashing import get_algorithm
-
-DEFAULT_MODES = ["dhash", "ahash", "phash", "whash", "pdq", "dhash+flips", "dhash+pdq"]
-"""Every algorithm alone, plus the two search modes built on the default algorithm."""
-
-DEFAULT_EVAL_EDITS = [
-    "red-square",
-    "shapes-text",
-    "resize-50",
-    "jpeg-30",
-    "crop-5",
-    "brightness",
-    "contrast",
-    "blur",
-    "grayscale",
-    "border",
-    "squash",
-    "mirror",
-    "rotate-90",
-]
-"""The edits of the issue: the original design's two demo edits and the everyday ones."""
+from pixdex.wording import count
 
 ORIENTATION_EDITS = frozenset({"mirror", "rotate-90"})
 """Edits only a search with flips can see through; reported apart so they do not hide how the
 other modes fare on everything else."""
-
-DEFAULT_SAMPLE = 200
-"""Originals drawn by default: 19,900 pairs of different originals, so false-match rates down
-to about 5e-5 are resolved, in a few minutes on a laptop core."""
-
-DEFAULT_TARGET = 1e-4
-"""Default false-match budget per pair: one pair in 10,000. Searching a catalog of N images then
-returns about N/10,000 unrelated images per query."""
 
 
 @dataclass(frozen=True)
@@ -366,7 +345,8 @@ def _distance(result: ModeResult) -> str:
 def print_tables(evaluation: Evaluation, console: Console) -> None:
     """The summary per mode (at the recommended and the default distance) and recall per edit."""
     summary = Table(
-        title=f"{len(evaluation.originals)} originals, {len(evaluation.edits)} edits, "
+        title=f"{count(len(evaluation.originals), 'original')}, "
+        f"{count(len(evaluation.edits), 'edit')}, "
         f"{evaluation.pairs:,} pairs; recommended = largest distance with false-match rate "
         f"≤ {evaluation.target:g}",
         title_justify="left",
@@ -403,6 +383,8 @@ def print_tables(evaluation: Evaluation, console: Console) -> None:
         per_edit.add_row(edit, *cells)
     console.print(per_edit)
     if evaluation.skipped:
-        console.print(f"{len(evaluation.skipped)} file(s) could not be decoded and were left out:")
+        skipped = len(evaluation.skipped)
+        were = "was" if skipped == 1 else "were"
+        console.print(f"{count(skipped, 'file')} could not be decoded and {were} left out:")
         for path, reason in evaluation.skipped:
             console.print(f"  {path}: {reason}", markup=False)

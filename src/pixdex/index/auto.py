@@ -1,17 +1,19 @@
 """``build_index``: pick the structure (and its parameters) for a code set from measured
-crossovers (benchmarks/bench_index.py; figures in BENCHMARKS.md)."""
+crossovers (benchmarks/bench_index.py; figures in BENCHMARKS.md).
+
+A structure's module is imported when an index of its kind is built or loaded: the multi-index
+hash and the VP-tree are numba kernels, which a small catalog's linear scan does not need.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
 
 from pixdex.index import storage
 from pixdex.index.base import HammingIndex, as_codes
-from pixdex.index.mih import MultiIndexHash
-from pixdex.index.scan import LinearScan
-from pixdex.index.vptree import VPTree
 
 KINDS = ("auto", "scan", "vptree", "mih")
 SCAN_BELOW = 32_768
@@ -36,12 +38,21 @@ def build_index(
     codes = as_codes(codes)
     if kind == "auto":
         kind = "scan" if codes.shape[0] < SCAN_BELOW else "mih"
-    return STRUCTURES[kind](codes, ids)
+    return structure(kind)(codes, ids)
 
 
-STRUCTURES: dict[str, type[HammingIndex]] = {
-    cls.kind: cls for cls in (LinearScan, VPTree, MultiIndexHash)
+STRUCTURES = {
+    "scan": ("pixdex.index.scan", "LinearScan"),
+    "vptree": ("pixdex.index.vptree", "VPTree"),
+    "mih": ("pixdex.index.mih", "MultiIndexHash"),
 }
+"""Each structure's ``kind`` (as saved in its files) → its module and class."""
+
+
+def structure(kind: str) -> type[HammingIndex]:
+    """The index class of ``kind`` (one of ``STRUCTURES``), its module imported on first use."""
+    module, name = STRUCTURES[kind]
+    return getattr(import_module(module), name)
 
 
 def load_index(path: str | Path) -> HammingIndex:
@@ -49,4 +60,4 @@ def load_index(path: str | Path) -> HammingIndex:
     kind, words, arrays = storage.load(path)
     if kind not in STRUCTURES:
         raise ValueError(f"{path} holds an unknown index kind {kind!r}")
-    return STRUCTURES[kind]._from_arrays(words, arrays)
+    return structure(kind)._from_arrays(words, arrays)

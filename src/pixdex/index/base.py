@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from pixdex.index import kernels, storage
+from pixdex.index import storage
 
 Hits = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(lims, ids, distances)`` of a batch of queries."""
@@ -53,6 +53,12 @@ def as_codes(codes: np.ndarray, words: int | None = None) -> np.ndarray:
     if words is not None and array.shape[1] != words:
         raise ValueError(f"codes have {array.shape[1]} words per code, the index has {words}")
     return np.ascontiguousarray(array)
+
+
+def as_columns(codes: np.ndarray) -> np.ndarray:
+    """Codes ``(n, w)`` as the word-major ``(w, n)`` array the scans read (a free view of the same
+    memory for 64-bit codes, a copy otherwise)."""
+    return np.ascontiguousarray(codes.T)
 
 
 def as_ids(ids: np.ndarray | None, count: int, first: int = 0) -> np.ndarray:
@@ -222,8 +228,10 @@ class HammingIndex:
     def _search_chunk(self, queries: np.ndarray, radius: int) -> Hits:
         hits = self._search_built(queries, radius)
         if self._pending_ids.shape[0]:
+            from pixdex.index import kernels  # numba: only once codes were added after the build
+
             extra = kernels.scan_range(
-                kernels.as_columns(self._pending_codes),
+                as_columns(self._pending_codes),
                 self._pending_ids,
                 self._alive[:0],
                 queries,

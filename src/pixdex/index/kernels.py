@@ -84,7 +84,7 @@ the hits only when there are some (an in-loop append would stop LLVM vectorising
 def scan_range(columns, ids, alive, queries, radius):
     """All codes within ``radius`` bits of each query, by brute force.
 
-    ``columns`` is the codes transposed, ``(w, n)`` C order (see ``as_columns``); ``alive`` a
+    ``columns`` is the codes transposed, ``(w, n)`` C order (see ``base.as_columns``); ``alive`` a
     uint8 mask of live rows, or
     empty when every row is live. Returns ``(lims, hit_ids, hit_dists)``: the hits of query ``i``
     are ``[lims[i], lims[i+1])``, sorted by distance then id.
@@ -161,9 +161,3 @@ def block_distances(columns, q, radius, start, stop, block_dists):
             block_dists[j] = d
             hits += d <= radius
     return hits
-
-
-def as_columns(codes: np.ndarray) -> np.ndarray:
-    """Codes ``(n, w)`` as the word-major ``(w, n)`` array the scan kernels read (a free view of
-    the same memory for 64-bit codes, a copy otherwise)."""
-    return np.ascontiguousarray(codes.T)

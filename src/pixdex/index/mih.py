@@ -22,8 +22,8 @@ import math
 import numpy as np
 from numba import njit
 
-from pixdex.index.base import HammingIndex, Hits
-from pixdex.index.kernels import as_columns, code_distance, grow, popcount, scan_one, sort_hits
+from pixdex.index.base import HammingIndex, Hits, as_columns
+from pixdex.index.kernels import code_distance, grow, popcount, scan_one, sort_hits
 
 MAX_SUBSTRING_BITS = 24
 """Longest substring: a table of 2^24 + 1 uint32 offsets is 64 MiB."""

@@ -3,20 +3,23 @@ structure for small sets (no build, no memory beyond the codes and ids).
 
 The codes are held word-major, ``(w, n)``: word ``k`` of every code is one contiguous array, which
 the compiled scan streams through with vector instructions. ``codes()`` gives them back as
-``(n, w)``."""
+``(n, w)``. Small searches run in plain numpy, so the compiled kernel (and numba) is imported only
+by the first search large enough to use it."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from pixdex.index import kernels
-from pixdex.index.base import HammingIndex, Hits
+from pixdex.index.base import HammingIndex, Hits, as_columns
 
-NUMPY_SCAN_WORK = 8192
-"""Codes × queries up to which a search runs in numpy instead of the compiled kernel: a new
-process's first call of a compiled kernel costs ~0.2 s (loading it from numba's cache), so small
-catalogs answer a one-shot `pixdex search` at once. Above this the compiled scan is faster per
-query (at 10,000 codes ~10 µs against numpy's ~20 µs; see BENCHMARKS.md)."""
+NUMPY_SCAN_WORK = 32_768
+"""Codes × queries up to which a search runs in numpy instead of the compiled kernel. Per query
+numpy takes ~25 µs over 10,000 64-bit codes and ~50 µs over 32,768 (~150 µs for 256-bit codes),
+the compiled scan 6 and 14 µs (34 µs); but a new process pays ~0.7 s before the compiled scan's
+first answer (importing numba 0.35 s, loading the kernel from numba's cache 0.35 s). So one query
+against any scan ``build_index`` makes (below 32,768 codes) runs in numpy, and a one-shot
+``pixdex search`` on a catalog of that size answers at once; batches and larger sets use the
+compiled scan (see BENCHMARKS.md)."""
 
 
 def numpy_scan_range(
@@ -48,7 +51,7 @@ class LinearScan(HammingIndex):
     kind = "scan"
 
     def _build(self, codes: np.ndarray, ids: np.ndarray) -> None:
-        self._columns = kernels.as_columns(codes)
+        self._columns = as_columns(codes)
         self._ids = ids
 
     def _entries(self) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +60,8 @@ class LinearScan(HammingIndex):
     def _search_built(self, queries: np.ndarray, radius: int) -> Hits:
         if self._columns.shape[1] * queries.shape[0] <= NUMPY_SCAN_WORK:
             return numpy_scan_range(self._columns, self._ids, self._alive, queries, radius)
+        from pixdex.index import kernels
+
         return kernels.scan_range(self._columns, self._ids, self._alive, queries, radius)
 
     def _arrays(self) -> dict[str, np.ndarray]:

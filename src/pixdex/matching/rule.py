@@ -8,7 +8,7 @@ pictures share a layout, see ../MATCHING notes in README). The rule is two steps
    radius of any view of the query, low-quality hashes included, so no picture is silently left
    out because its hash carries little information.
 2. **Verification**: each candidate's content signature (``pixdex.signature``) must agree with
-   the query's (``pixdex.matching.verify``): colour, and the content that is not background.
+   the query's (``pixdex.matching.verification``): colour, and the content that is not background.
 
 ``MatchRule`` holds the rule's settings; ``DEFAULT_RULE`` is what every entry point uses unless
 told otherwise (thresholds chosen on the development half of ``python -m benchmarks quality``).
@@ -18,7 +18,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pixdex.matching.verify import Verifier
+
+@dataclass(frozen=True)
+class Verifier:
+    """The verification thresholds, chosen on the development half of the benchmark corpus
+    (``python -m benchmarks quality``; figures in BENCHMARKS.md)."""
+
+    luma_tolerance: float = 12.0
+    """Largest luma difference (0-255) left by the tone fit in an agreeing cell."""
+    min_preserved: float = 0.9
+    """Smallest share of each picture's content cells that must agree."""
+    max_chroma: float = 10.0
+    """Largest mean chroma difference (0-255) over the best-matching cells."""
+    blank_tone: float = 12.0
+    """Largest difference of mean luma (0-255) between two blank pictures that match."""
+
 
 CANDIDATE_VIEWS = ("", "trim", "centre")
 """Views of the picture hashed for candidates: the whole frame (""), the picture inside its

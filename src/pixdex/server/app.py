@@ -40,6 +40,7 @@ from pixdex.catalog import (
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
+from pixdex.matching import DEFAULT_RULE
 from pixdex.names import printable
 from pixdex.pipeline import hash_image
 from pixdex.server.catalog_thread import CatalogThread
@@ -239,6 +240,10 @@ def create_app(
             int | None,
             Query(ge=0, le=1024, description="Largest distance of the confirming hash, in bits"),
         ] = None,
+        verify: Annotated[
+            bool,
+            Query(description="Verify candidates with the matching rule (image queries)"),
+        ] = True,
     ) -> dict[str, Any]:
         query = await read_search_query(request, limits.max_bytes)
         if algorithm and query.algorithm and algorithm.lower() != query.algorithm.lower():
@@ -247,11 +252,14 @@ def create_app(
         confirming = _checked_algorithm(confirm)
         if _is_framed(confirming):
             raise BadRequest(400, f"confirm {confirm!r}: a confirming hash is one algorithm")
-        # These re-hash the image (turned, framed, or with the second algorithm) in the catalog.
-        from_image = flips or _is_framed(requested) or confirming is not None
+        # An uploaded image is searched as an image: the catalog re-hashes it (turned, framed,
+        # with a second algorithm) and verifies every candidate with the matching rule.
+        from_image = query.image is not None and (
+            verify or flips or _is_framed(requested) or confirming is not None
+        )
         upload: Hash | None = None
         hash_ms = 0.0
-        if from_image and query.image is None:
+        if query.image is None and (flips or _is_framed(requested) or confirming is not None):
             raise BadRequest(400, "flips, framed views and confirm need an image query, not a hash")
         if query.image is not None:
             started = time.perf_counter()
@@ -270,7 +278,12 @@ def create_app(
             searched: Hash | bytes = code
             if from_image:
                 name, searched = requested or name, query.image or b""
-            radius = search_distance(name, code.bits) if distance is None else distance
+            if distance is not None:
+                radius = distance
+            elif from_image and verify and not _is_framed(name):
+                radius = DEFAULT_RULE.radius_for(code.bits)  # the rule's candidate radius
+            else:
+                radius = search_distance(name, code.bits)
             # A range search costs what the radius costs, a k-nearest search what reaching the
             # k-th neighbour costs: on a million random codes the 100th is ~20 bits away (10× the
             # work of the default 10-bit radius). So: range search, cut to k, up to a quarter of
@@ -288,6 +301,7 @@ def create_app(
                 flips=flips,
                 confirm=confirming,
                 confirm_distance=reach,
+                rule=DEFAULT_RULE if verify else None,
             )
             nearest = result.matches[:k]
             files = c.files_at([m.path for m in nearest])
@@ -303,6 +317,7 @@ def create_app(
                 "confirm_distance": reach,
                 "hash_ms": round(hash_ms, 3),
                 "took_ms": round(result.took_ms, 3),
+                "verified": result.verified,
                 "matches": [
                     _describe(files[m.path], distance=m.distance)
                     for m in nearest

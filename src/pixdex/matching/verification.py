@@ -1,0 +1,336 @@
+"""Verification: is a hash candidate the same picture as the query? Compared on signatures.
+
+Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) are compared on a
+16 × 16 grid, after undoing what everyday edits do to a picture:
+
+- **Tones**: the candidate's luma is fitted to the query's as ``gain × query + offset`` (a
+  brighter, darker, more contrasted or grayscale copy), by least squares over the best-fitting
+  ``1 - OCCLUSION`` of the cells, so that a sticker or shapes pasted on a quarter of the picture
+  do not bend the fit.
+- **Content, not canvas**: a cell *agrees* when the fit leaves at most ``luma_tolerance`` levels
+  (0-255). Only *content* cells count — those that differ from the picture's background (its most
+  common tone, when a large share of it has one) — and the score is the smaller of the two
+  shares of content the other picture preserves: the white of a canvas or of a diagram is no
+  evidence, and a picture that only shares another's layout loses in its labels or details.
+- **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
+  unless either picture is grayscale (a grayscale copy has no colour to compare).
+- **Crops and borders**: the comparison is repeated with the centre of either picture (cut by
+  ``CROP_FRACTIONS`` of its width and height) stretched over the other's whole, and the best
+  alignment counts.
+- **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
+  when their tones and colours do, whatever the fit could make of them.
+
+The kernels are compiled (numba) because duplicate finding verifies millions of pairs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from pixdex.matching.rule import Verifier
+from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
+
+GRID = 16
+"""Side of the grid the luma is compared on: the 32 × 32 plane averaged 2 × 2, so a copy whose
+frame moved by a fraction of a cell (a border, a crop) still lines up."""
+
+CROP_FRACTIONS = (0.055, 0.10)
+"""Share of each side one picture may have lost to a crop or gained as a border, besides none:
+a 10 % crop, and a frame about 1/16 of the picture's side wide (1/18 of the framed side)."""
+
+OCCLUSION = 0.25
+"""Share of the cells a sticker, text or shapes may cover: left out of the tone fit and the
+colour comparison."""
+
+BACKGROUND_SHARE = 0.3
+"""A picture has a background when at least this share of its cells have its most common tone
+(within one bin of 16 levels); the cells within ``CONTENT_DELTA`` of it are then not content."""
+
+CONTENT_DELTA = 16.0
+"""Luma difference (0-255) from the background tone above which a cell is content."""
+
+GRAY_CHROMA = 6.0
+"""Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
+any real colour goes above."""
+
+
+def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.ndarray:
+    """``(n,)`` bool: which candidate signatures show the same picture as the query signature.
+
+    ``query`` is one ``(SIGNATURE_BYTES,)`` uint8 signature, ``candidates`` an
+    ``(n, SIGNATURE_BYTES)`` array; a candidate without a signature (a zero row) is never
+    accepted.
+    """
+    pairs = np.zeros((candidates.shape[0], 2), np.int64)
+    pairs[:, 1] = np.arange(candidates.shape[0]) + 1
+    table = np.concatenate([query[np.newaxis, :], candidates])
+    return verify_pairs(table, pairs, verifier)
+
+
+def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
+    """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
+    ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
+    preserved, chroma, blank_gap = scores_pairs(signatures, pairs, verifier.luma_tolerance)
+    blank = blank_gap >= 0
+    return np.where(
+        blank,
+        (blank_gap <= verifier.blank_tone) & (chroma <= verifier.max_chroma),
+        (preserved >= verifier.min_preserved) & (chroma <= verifier.max_chroma),
+    ) & (preserved >= 0)
+
+
+def scores_pairs(
+    signatures: np.ndarray, pairs: np.ndarray, luma_tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The verification scores of each pair at its best alignment: the share of content
+    preserved (0-1; -1 when either signature is missing), the chroma difference (0-255, 0 when
+    either side is grayscale) and, for two blank pictures, their difference of mean luma (-1
+    otherwise). ``luma_tolerance`` as in ``Verifier``."""
+    count = pairs.shape[0]
+    preserved = np.empty(count, np.float32)
+    chroma = np.empty(count, np.float32)
+    blank_gap = np.empty(count, np.float32)
+    if count:
+        _score_pairs(
+            np.ascontiguousarray(signatures, dtype=np.uint8),
+            np.ascontiguousarray(pairs, dtype=np.int64),
+            np.float32(luma_tolerance),
+            _LUMA_TABLES,
+            _CHROMA_TABLES,
+            _ALIGNMENTS,
+            preserved,
+            chroma,
+            blank_gap,
+        )
+    return preserved, chroma, blank_gap
+
+
+def _window_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each cut (none, then ``CROP_FRACTIONS``): the two source cells and the weight of the
+    second that linear interpolation reads for each of the ``side`` output cells of a plane of
+    ``side`` cells."""
+    cuts = (0.0, *CROP_FRACTIONS)
+    low = np.zeros((len(cuts), side), np.int64)
+    high = np.zeros((len(cuts), side), np.int64)
+    weight = np.zeros((len(cuts), side), np.float32)
+    for k, cut in enumerate(cuts):
+        centres = (cut + (1.0 - 2.0 * cut) * (np.arange(side) + 0.5) / side) * side - 0.5
+        centres = np.clip(centres, 0.0, side - 1.0)
+        low[k] = np.floor(centres).astype(np.int64)
+        high[k] = np.minimum(low[k] + 1, side - 1)
+        weight[k] = centres - low[k]
+    return low, high, weight
+
+
+def _alignment_table() -> np.ndarray:
+    """Rows ``(query cut x, query cut y, candidate cut x, candidate cut y)`` as indexes into the
+    cuts: uncropped first, then either side's centre cut across and down independently (a border
+    on a wide picture is a different share of its width than of its height)."""
+    cuts = range(len(CROP_FRACTIONS) + 1)
+    rows = [(0, 0, 0, 0)]
+    for x in cuts:
+        for y in cuts:
+            if (x, y) != (0, 0):
+                rows += [(x, y, 0, 0), (0, 0, x, y)]
+    return np.array(rows, np.int64)
+
+
+_LUMA_TABLES = _window_tables(LUMA_SIDE)
+_CHROMA_TABLES = _window_tables(CHROMA_SIDE)
+_ALIGNMENTS = _alignment_table()
+
+
+@numba.njit(cache=True, nogil=True)
+def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
+    """One signature as what the comparisons read: its 32 × 32 luma, background tone (-1: no
+    background), uncut luma and content share on the ``GRID``, chroma (2 × 16 × 16), whether it
+    is grayscale, its mean luma, and whether it has any content."""
+    luma = sig[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE).astype(np.float32)
+    counts = np.zeros(16, np.int64)
+    for v in sig[1 : 1 + LUMA_CELLS]:
+        counts[v // 16] += 1
+    top = np.argmax(counts)
+    tone = top * 16.0 + 8.0 if counts[top] >= BACKGROUND_SHARE * LUMA_CELLS else -1.0
+    small, content = _pooled(luma, tone)
+    chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
+    gray = True
+    for v in sig[1 + LUMA_CELLS :]:
+        if abs(np.float32(v) - 128.0) > GRAY_CHROMA:
+            gray = False
+            break
+    return luma, tone, small, content, chroma, gray, luma.mean(), content.max() > 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _window(plane, cut_x, cut_y, low, high, weight):  # pragma: no cover - compiled
+    """The centre of a square ``plane`` (cut indexes into the tables, made for its side)
+    stretched back to its side by linear interpolation."""
+    side = plane.shape[0]
+    out = np.empty((side, side), np.float32)
+    for i in range(side):
+        y0 = low[cut_y, i]
+        y1 = high[cut_y, i]
+        wy = weight[cut_y, i]
+        for j in range(side):
+            x0 = low[cut_x, j]
+            x1 = high[cut_x, j]
+            wx = weight[cut_x, j]
+            top = plane[y0, x0] + (plane[y0, x1] - plane[y0, x0]) * wx
+            bottom = plane[y1, x0] + (plane[y1, x1] - plane[y1, x0]) * wx
+            out[i, j] = top + (bottom - top) * wy
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _pooled(luma, tone):  # pragma: no cover - compiled
+    """A 32 × 32 luma plane averaged 2 × 2 onto the ``GRID``, and the share of each grid cell
+    that is content (differs from the background ``tone`` by more than ``CONTENT_DELTA``; every
+    cell when ``tone`` < 0)."""
+    small = np.zeros((GRID, GRID), np.float32)
+    content = np.zeros((GRID, GRID), np.float32)
+    for y in range(LUMA_SIDE):
+        for x in range(LUMA_SIDE):
+            small[y // 2, x // 2] += luma[y, x] * 0.25
+            if tone < 0 or abs(luma[y, x] - tone) > CONTENT_DELTA:
+                content[y // 2, x // 2] += 0.25
+    return small, content
+
+
+@numba.njit(cache=True, nogil=True)
+def _quantile_level(values, share):  # pragma: no cover - compiled
+    """The smallest whole level (0-255) at or below which ``share`` of ``values`` lie (a
+    256-bin histogram: no sort)."""
+    counts = np.zeros(257, np.int64)
+    for v in values:
+        counts[min(int(v), 256)] += 1
+    wanted = share * values.size
+    total = 0
+    for level in range(257):
+        total += counts[level]
+        if total >= wanted:
+            return level + 1.0
+    return 257.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - compiled
+    """The smaller share of either plane's content cells that agree once ``b`` is fitted to
+    ``a`` as gain × a + offset over the best-fitting cells (two rounds of trimmed least
+    squares)."""
+    x = a.ravel()
+    y = b.ravel()
+    n = x.size
+    residual = np.empty(n, np.float32)
+    cut = 1e9
+    for _ in range(2):
+        sw = 0.0
+        mx = 0.0
+        my = 0.0
+        for k in range(n):
+            if residual[k] <= cut or cut > 1e8:
+                sw += 1.0
+                mx += x[k]
+                my += y[k]
+        mx /= sw
+        my /= sw
+        vx = 0.0
+        cov = 0.0
+        for k in range(n):
+            if residual[k] <= cut or cut > 1e8:
+                vx += (x[k] - mx) ** 2
+                cov += (x[k] - mx) * (y[k] - my)
+        gain = cov / vx if vx > 25.0 * sw else 1.0
+        gain = min(max(gain, 0.6), 1.7)
+        offset = my - gain * mx
+        for k in range(n):
+            residual[k] = abs(y[k] - (gain * x[k] + offset))
+        cut = _quantile_level(residual, 1.0 - OCCLUSION)
+    ca = content_a.ravel()
+    cb = content_b.ravel()
+    na = 0
+    nb = 0
+    agree_a = 0
+    agree_b = 0
+    for k in range(n):
+        agrees = residual[k] <= tolerance
+        if ca[k] > 0.2:
+            na += 1
+            agree_a += agrees
+        if cb[k] > 0.2:
+            nb += 1
+            agree_b += agrees
+    if na == 0 or nb == 0:
+        return 0.0
+    return min(agree_a / na, agree_b / nb)
+
+
+@numba.njit(cache=True, nogil=True)
+def _chroma_difference(a, b):  # pragma: no cover - compiled
+    """Mean absolute difference of two (2, 16, 16) chroma planes over the best-matching
+    ``1 - OCCLUSION`` of the cells."""
+    difference = np.abs(a - b).ravel()
+    kept = int((1.0 - OCCLUSION) * difference.size)
+    return np.sort(difference)[:kept].mean()
+
+
+@numba.njit(cache=True, nogil=True)
+def _cut_side(luma, tone, small, content, cut_x, cut_y, tables):  # pragma: no cover - compiled
+    """The grid planes of one side of an alignment: uncut as prepared, or windowed at 32 × 32
+    and then pooled."""
+    if cut_x == 0 and cut_y == 0:
+        return small, content
+    low, high, weight = tables
+    return _pooled(_window(luma, cut_x, cut_y, low, high, weight), tone)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _score_pairs(
+    signatures,
+    pairs,
+    tolerance,
+    luma_tables,
+    chroma_tables,
+    alignments,
+    preserved,
+    chroma,
+    gap,
+):  # pragma: no cover - compiled
+    for p in numba.prange(pairs.shape[0]):
+        sa = signatures[pairs[p, 0]]
+        sb = signatures[pairs[p, 1]]
+        preserved[p] = -1.0
+        chroma[p] = np.inf
+        gap[p] = -1.0
+        if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
+            continue
+        la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = _prepare(sa)
+        lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = _prepare(sb)
+        gray = gray_a or gray_b
+        if not content_a and not content_b:
+            gap[p] = abs(mean_a - mean_b)
+            preserved[p] = 0.0
+            chroma[p] = 0.0 if gray else _chroma_difference(ha, hb)
+            continue
+        best = 0
+        for row in range(alignments.shape[0]):
+            qx, qy, cx, cy = alignments[row]
+            a, a_content = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+            b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
+            score = _preserved(a, b, a_content, b_content, tolerance)
+            if score > preserved[p]:
+                preserved[p] = score
+                best = row
+            if score >= 1.0:
+                break  # no alignment does better
+        if gray:
+            chroma[p] = 0.0
+        else:
+            qx, qy, cx, cy = alignments[best]
+            low, high, weight = chroma_tables
+            colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
+            colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
+            for plane in range(2):
+                colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
+                colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
+            chroma[p] = _chroma_difference(colour_a, colour_b)

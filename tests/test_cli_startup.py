@@ -1,0 +1,128 @@
+"""The command line starts fast because it imports only what a command uses.
+
+Guarded by which modules a fresh process has loaded, not by timing: ``import pixdex.cli`` must
+not load numpy, Pillow or rich, and the everyday commands on a small catalog (``--help``,
+``version``, ``info``, ``search --hash``, an unchanged ``index``) must not load numba, scipy, the
+web server, matplotlib or the optional back ends (BENCHMARKS.md has the times). And the help
+reads as a command line's: a flag is shown as a flag, not as ``--json <bool>``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pixdex.catalog import Catalog
+
+HEAVY = ("numba", "llvmlite", "scipy", "fastapi", "uvicorn", "matplotlib", "psycopg", "dask")
+"""Packages no start-up command may import (each costs 0.1-0.4 s)."""
+
+SPY = """
+import json, sys
+from pixdex.cli import app
+try:
+    app(sys.argv[1:], prog_name="pixdex")
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+print(json.dumps({"exit": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+"""Run ``pixdex ARGS`` in this process, then print its exit status and the packages loaded."""
+
+
+def loaded_by(*args: str | Path) -> tuple[int, set[str], str]:
+    """Exit status, top-level packages loaded and the output of ``pixdex ARGS`` in a fresh
+    process."""
+    done = subprocess.run(
+        [sys.executable, "-c", SPY, *map(str, args)], capture_output=True, text=True, check=True
+    )
+    *output, last = done.stdout.splitlines()
+    report = json.loads(last)
+    return report["exit"], set(report["modules"]), "\n".join(output)
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path, str]:
+    """A small catalog of real photos with its saved search index: (folder, db, a stored hash)."""
+    root = tmp_path_factory.mktemp("startup")
+    folder = root / "photos"
+    folder.mkdir()
+    for path in photo_paths[:6]:
+        shutil.copy(path, folder / path.name)
+    db = root / "pixdex.db"
+    with Catalog(db) as opened:
+        opened.index([folder], workers=1)
+        stored = opened.search(str(folder / photo_paths[0].name)).hash.hex
+    return folder, db, stored
+
+
+def test_importing_the_command_line_loads_neither_numpy_nor_pillow_nor_rich():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, pixdex.cli; print(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert not modules & {*HEAVY, "numpy", "PIL", "rich"}, modules
+
+
+@pytest.mark.parametrize("args", [["--help"], ["version"], ["search", "--help"]])
+def test_help_and_version_load_nothing_heavy(args):
+    status, modules, output = loaded_by(*args)
+    assert status == 0 and output
+    assert not modules & {*HEAVY, "numpy", "PIL"}, modules
+
+
+def test_info_search_by_hash_and_an_unchanged_index_load_no_compiled_kernels(catalog):
+    folder, db, stored = catalog
+    for args in (
+        ["info", "--db", db],
+        ["search", "--hash", stored, "--db", db],
+        ["index", folder, "--db", db],
+    ):
+        status, modules, output = loaded_by(*args)
+        assert status == 0, output
+        assert not modules & set(HEAVY), (args[0], modules & set(HEAVY))
+
+
+def test_search_by_hash_answers_from_the_saved_index_like_the_catalog(catalog):
+    folder, db, stored = catalog
+    status, _, output = loaded_by("search", "--hash", stored, "--db", db, "--json")
+    assert status == 0
+    answer = json.loads(output)
+    with Catalog(db, create=False) as opened:
+        paths = [m.path for m in opened.search(str(next(folder.glob("astronaut*")))).matches]
+    assert [m["path"] for m in answer["matches"]] == paths
+    assert answer["matches"][0]["distance"] == 0
+
+
+def test_finding_duplicates_still_loads_what_it_needs(catalog):
+    _, db, _ = catalog
+    status, modules, _ = loaded_by("dupes", "--db", db)
+    assert status == 0
+    assert {"numba", "scipy"} <= modules
+
+
+FLAGS = {"index": ["--prune"], "search": ["--json", "--flips"], "dupes": ["--json", "--yes"]}
+"""Options that take no value, by command."""
+
+
+@pytest.mark.parametrize("command", sorted(FLAGS))
+def test_help_shows_flags_as_flags_without_a_value(command):
+    status, _, output = loaded_by(command, "--help")
+    assert status == 0 and "<bool>" not in output, output
+    for flag in FLAGS[command]:
+        line = next(line for line in output.splitlines() if line.strip().startswith(flag))
+        words = line.split()
+        assert words[0] == flag and not words[1].startswith("<"), line
