@@ -4,11 +4,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean browser
+.PHONY: demo test bench lint format clean browser postgres
 
 # The end-to-end tests drive Debian's chromium (never a browser downloaded by playwright); a fresh
 # machine (CI, as root) gets it from apt the first time.
 CHROMIUM := /usr/bin/chromium
+
+# The PostgreSQL backend's tests and benchmark start a private throw-away server from Debian's
+# PostgreSQL 15 binaries (benchmarks/postgres_cluster.py); apt installs them the first time.
+INITDB := /usr/lib/postgresql/15/bin/initdb
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,14 +26,17 @@ demo: $(STAMP)
 browser:
 	test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: $(STAMP) browser
+postgres:
+	test -x $(INITDB) || (apt-get update -qq && apt-get install -y -qq postgresql)
+
+test: $(STAMP) browser postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
 # imagededup (the duplicate finder's peer) is installed for the benchmarks only, without its declared
 # dependencies: they include torch and torchvision, which its hash-based finder never imports.
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	$(PY) -m pip install -q --no-deps imagededup tqdm PyWavelets
 	$(PY) -m benchmarks
 

@@ -1,4 +1,5 @@
-"""The Catalog API on real photographs: incremental indexing, pruning, failures, search."""
+"""The Catalog API on real photographs: incremental indexing, pruning, failures, search; on every
+backend (SQLite, PostgreSQL), then what only an SQLite file has (its saved indexes beside it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import new_location
 from PIL import Image
 
 from pixdex import ImageError
@@ -29,8 +31,8 @@ def photos(tmp_path: Path, photo_paths: list[Path]) -> Path:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path):
-    with Catalog(tmp_path / "pixdex.db") as opened:
+def catalog(location: str):
+    with Catalog(location) as opened:
         yield opened
 
 
@@ -154,7 +156,7 @@ def test_search_by_hash_and_hashes_of_the_wrong_length(
 
 
 def test_user_errors_are_catalog_or_image_errors(
-    catalog: Catalog, photos: Path, tmp_path: Path
+    catalog: Catalog, photos: Path, tmp_path: Path, request, backend: str
 ) -> None:
     with pytest.raises(CatalogError, match="no dhash hashes"):
         catalog.search(Hash.from_hex("ab" * 8))
@@ -169,7 +171,7 @@ def test_user_errors_are_catalog_or_image_errors(
     with pytest.raises(ImageError):
         catalog.search(tmp_path / "notes.jpg")
     with pytest.raises(CatalogError, match="no catalog here"):
-        Catalog(tmp_path / "elsewhere.db", create=False)
+        Catalog(new_location(request, backend, tmp_path / "more"), create=False)
 
 
 def test_near_blank_images_find_their_copies_and_nothing_else(
@@ -193,24 +195,51 @@ def test_near_blank_images_find_their_copies_and_nothing_else(
     assert str(blank) in {m.path for m in with_blanks.matches}
 
 
-def test_the_search_index_is_saved_beside_the_catalog_and_replaced_when_stale(
-    tmp_path: Path, photos: Path, photo_paths: list[Path]
+def test_the_search_index_is_saved_and_replaced_when_stale(
+    location: str, photos: Path, photo_paths: list[Path]
 ) -> None:
-    db = tmp_path / "pixdex.db"
-    with Catalog(db) as catalog:
+    with Catalog(location) as catalog:
         catalog.index([photos], workers=1)
     # Built by the indexing run: the index the matching rule searches (low quality included).
-    saved = sorted(tmp_path.glob("pixdex.db.*.dhash-all.g*.idx"))
+    saved = [p for p in saved_index_files(catalog.path) if ".dhash-all." in p.name]
     assert len(saved) == 1
-    with Catalog(db, create=False) as reopened:
+    with Catalog(location, create=False) as reopened:
         assert reopened.search(photo_paths[0], max_distance=0).matches
         shutil.copy(photo_paths[0], photos / "copy.png")
         reopened.index([photos], workers=1)
-        after = sorted(tmp_path.glob("pixdex.db.*.dhash-all.g*.idx"))
+        after = [p for p in saved_index_files(reopened.path) if ".dhash-all." in p.name]
         assert len(after) == 1 and after != saved
         found = reopened.search(photo_paths[0], max_distance=0).matches
         names = {Path(m.path).name for m in found}
         assert names == {photo_paths[0].name, "copy.png"}
+
+
+def test_a_damaged_saved_index_is_rebuilt(location: str, photos: Path, photo_paths) -> None:
+    with Catalog(location) as catalog:
+        catalog.index([photos], algorithms=["dhash"], workers=1)
+        (saved,) = saved_index_files(catalog.path)
+    saved.write_bytes(b"not an index file at all")
+    with Catalog(location, create=False) as reopened:
+        found = reopened.search(photo_paths[0], max_distance=0).matches
+        names = {Path(m.path).name for m in found}
+    assert names == {photo_paths[0].name}
+    assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
+
+
+def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
+    catalog: Catalog, photos: Path, photo_paths: list[Path]
+) -> None:
+    def interrupt_after_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        catalog.index([photos], workers=1, batch_size=2, progress=interrupt_after_five)
+    resumed = catalog.index([photos], workers=1)
+    assert (resumed.new, resumed.unchanged) == (len(photo_paths) - 5, 5)
+
+
+# -- SQLite only -----------------------------------------------------------------------------------
 
 
 def test_a_new_catalog_at_a_deleted_catalogs_path_does_not_load_its_saved_index(
@@ -256,29 +285,3 @@ def test_a_catalog_works_on_a_store_opened_by_the_caller(
     assert not (tmp_path / "catalog").exists()
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the catalog
         store.generation()
-
-
-def test_a_damaged_saved_index_is_rebuilt(tmp_path: Path, photos: Path, photo_paths) -> None:
-    db = tmp_path / "pixdex.db"
-    with Catalog(db) as catalog:
-        catalog.index([photos], algorithms=["dhash"], workers=1)
-    (saved,) = tmp_path.glob("pixdex.db.*.dhash-all.g*.idx")
-    saved.write_bytes(b"not an index file at all")
-    with Catalog(db, create=False) as reopened:
-        found = reopened.search(photo_paths[0], max_distance=0).matches
-        names = {Path(m.path).name for m in found}
-    assert names == {photo_paths[0].name}
-    assert saved.read_bytes()[:2] == b"PK"  # rewritten as a real (zip) index file
-
-
-def test_an_interrupted_run_keeps_its_work_and_the_next_run_resumes(
-    catalog: Catalog, photos: Path, photo_paths: list[Path]
-) -> None:
-    def interrupt_after_five(done: int, total: int) -> None:
-        if done == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        catalog.index([photos], workers=1, batch_size=2, progress=interrupt_after_five)
-    resumed = catalog.index([photos], workers=1)
-    assert (resumed.new, resumed.unchanged) == (len(photo_paths) - 5, 5)

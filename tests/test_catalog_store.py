@@ -1,7 +1,13 @@
-"""The SQLite store: schema and migrations, round trips of real hashes, atomic batches."""
+"""The storage contract, run on every backend (SQLite, PostgreSQL): round trips of real hashes,
+atomic batches, generations, folder ranges, signatures. Then what only SQLite has: its file, WAL,
+migrations of older catalogs.
+
+PostgreSQL's own schema, concurrency and connection handling are in test_catalog_postgres.py.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import sqlite3
@@ -10,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 import pixdex.catalog.sqlite
-from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
+from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore, Store
+from pixdex.catalog.location import open_store
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
-from pixdex.catalog.sqlite import hash_to_blob
+from pixdex.catalog.store import hash_to_blob
 from pixdex.decode import decode_image
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 from pixdex.pipeline import file_digest, hash_image
@@ -35,10 +42,184 @@ def record_of(path: Path, **hashes: Hash) -> FileRecord:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    opened = SQLiteStore(tmp_path / "pixdex.db")
+def store(location: str):
+    """A new, empty store on each backend in turn."""
+    opened = open_store(location)
     yield opened
     opened.close()
+
+
+def test_hashes_of_real_photos_round_trip_through_codes_and_lookup(
+    store: Store, photo_paths: list[Path]
+) -> None:
+    hashes = [dhash_of(p) for p in photo_paths]
+    store.write([record_of(p, dhash=h) for p, h in zip(photo_paths, hashes, strict=True)])
+
+    ids, codes, bits = store.codes("dhash")
+    assert bits == 64 and codes.shape == (len(photo_paths), 1) and codes.dtype == np.uint64
+    found = store.lookup(ids.tolist(), "dhash")
+    by_path = {found[i].path: (code, found[i].hash) for i, code in zip(ids, codes, strict=True)}
+    for path, expected in zip(photo_paths, hashes, strict=True):
+        code, stored = by_path[str(path)]
+        assert stored == expected and stored.quality == expected.quality
+        assert np.array_equal(code, expected.words)
+
+
+def test_multi_word_hashes_round_trip(store: Store, photo_paths: list[Path]) -> None:
+    # A 16 × 16 dHash is 256 bits: four words, most significant first.
+    with Image.open(photo_paths[0]) as image:
+        wide = ALGORITHMS["dhash"].compute(image.convert("RGB"), 16)
+    store.write([record_of(photo_paths[0], dhash=wide)])
+    ids, codes, bits = store.codes("dhash")
+    assert bits == 256 and codes.shape == (1, 4)
+    assert np.array_equal(codes[0], wide.words)
+    assert store.lookup(ids.tolist(), "dhash")[int(ids[0])].hash == wide
+
+
+def test_codes_come_by_ascending_file_id_after_rewrites(
+    store: Store, photo_paths: list[Path]
+) -> None:
+    store.write([record_of(p, dhash=dhash_of(p)) for p in photo_paths])
+    # Rewritten rows move to the end of PostgreSQL's table: the order must not follow them.
+    store.write([record_of(p, dhash=dhash_of(p)) for p in photo_paths[:3]])
+    ids, codes, _ = store.codes("dhash")
+    assert list(ids) == sorted(ids) and len(ids) == len(photo_paths)
+    by_id = store.lookup(ids.tolist(), "dhash")
+    assert [by_id[i].hash.words[0] for i in ids.tolist()] == list(codes[:, 0])
+
+
+def test_rewriting_a_path_replaces_its_hashes_and_bumps_the_generation(
+    store: Store, photo_paths: list[Path]
+) -> None:
+    first, second = photo_paths[:2]
+    start = store.generation()
+    store.write([record_of(first, dhash=dhash_of(first))])
+    after_first = store.generation()
+    replaced = FileRecord(str(first), 1, 2, hashes={"dhash": dhash_of(second)})
+    store.write([replaced])
+    assert start < after_first < store.generation()
+
+    ids, codes, _ = store.codes("dhash")
+    assert len(ids) == 1 and np.array_equal(codes[0], dhash_of(second).words)
+    state = store.states(str(first.parent))[str(first)]
+    assert (state.size, state.mtime_ns, state.algorithms) == (1, 2, frozenset({"dhash"}))
+
+
+def test_a_hash_of_another_length_rolls_back_the_whole_batch(
+    store: Store, photo_paths: list[Path]
+) -> None:
+    store.write([record_of(photo_paths[0], dhash=dhash_of(photo_paths[0]))])
+    generation = store.generation()
+    with Image.open(photo_paths[2]) as image:
+        wide = ALGORITHMS["dhash"].compute(image.convert("RGB"), 16)
+    batch = [
+        record_of(photo_paths[1], dhash=dhash_of(photo_paths[1])),
+        record_of(photo_paths[2], dhash=wide),
+    ]
+    with pytest.raises(CatalogError, match="256-bit dhash hash"):
+        store.write(batch)
+    assert store.generation() == generation
+    assert list(store.states(str(photo_paths[0].parent))) == [str(photo_paths[0])]
+
+
+def test_remove_drops_files_and_their_hashes(store: Store, photo_paths: list[Path]) -> None:
+    store.write([record_of(p, dhash=dhash_of(p)) for p in photo_paths[:3]])
+    generation = store.generation()
+    assert store.remove([str(photo_paths[0]), "/nowhere/else.png"]) == 1
+    assert store.generation() == generation + 1
+    ids, _, _ = store.codes("dhash")
+    assert sorted(s.path for s in store.lookup(ids.tolist(), "dhash").values()) == sorted(
+        str(p) for p in photo_paths[1:3]
+    )
+    assert store.remove(["/nowhere/else.png"]) == 0
+    assert store.generation() == generation + 1  # nothing changed, no new generation
+
+
+def test_failures_are_stored_and_counted(store: Store, photo_paths: list[Path]) -> None:
+    broken = FileRecord("/photos/broken.jpg", 10, 1, error="truncated file")
+    store.write([broken, record_of(photo_paths[0], dhash=dhash_of(photo_paths[0]))])
+    assert store.failures() == [("/photos/broken.jpg", "truncated file")]
+    stats = store.stats()
+    assert (stats.files, stats.failures) == (2, 1)
+    assert [(a.algorithm, a.bits, a.count) for a in stats.algorithms] == [("dhash", 64, 1)]
+    assert stats.bytes_on_disk > 0
+    state = store.states("/photos")["/photos/broken.jpg"]
+    assert state.error == "truncated file" and state.algorithms == frozenset()
+
+
+def test_codes_leave_out_low_quality_hashes_on_request(
+    store: Store, photo_paths: list[Path]
+) -> None:
+    blank = Image.new("RGB", (64, 48), (200, 200, 200))
+    flat = ALGORITHMS["dhash"].compute(blank, 8)
+    assert flat.quality < LOW_QUALITY  # a flat grey picture has no structure
+    photo = dhash_of(photo_paths[0])
+    assert photo.quality >= LOW_QUALITY
+    store.write(
+        [
+            FileRecord("/x/blank.png", 1, 1, hashes={"dhash": flat}),
+            record_of(photo_paths[0], dhash=photo),
+        ]
+    )
+    assert len(store.codes("dhash")[0]) == 2
+    ids, codes, _ = store.codes("dhash", LOW_QUALITY)
+    assert len(ids) == 1 and np.array_equal(codes[0], photo.words)
+    assert store.stats().algorithms[0].low_quality == 1
+
+
+def test_an_unknown_algorithm_has_no_codes(store: Store) -> None:
+    ids, codes, bits = store.codes("phash")
+    assert (len(ids), codes.shape[0], bits) == (0, 0, 0)
+
+
+names = st.text(alphabet="ab/-.0", min_size=1, max_size=6).filter(
+    lambda s: not s.startswith("/") and "//" not in s and not s.endswith("/")
+)
+
+
+roots = itertools.count()
+"""Each example writes under a root of its own: the examples share one store."""
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(folder=names, paths=st.lists(names, min_size=1, max_size=12, unique=True))
+def test_states_of_a_folder_are_exactly_the_paths_inside_it(
+    store: Store, folder: str, paths: list[str]
+) -> None:
+    # Names like "a", "a-b", "a.b", "a0" sort around "a/": the range query must not mix them up
+    # (in PostgreSQL whatever the database's locale: paths compare by code point there too).
+    root = f"/r{next(roots)}/"
+    store.write([FileRecord(root + p, 1, 1) for p in paths])
+    inside = set(store.states(root + folder))
+    expected = {root + p for p in paths if p.startswith(folder + "/") or p == folder}
+    assert inside == expected
+
+
+def test_indexing_stores_each_pictures_signature(
+    location: str, tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in photo_paths[:3]:
+        shutil.copy(photo, folder / photo.name)
+    with Catalog(location) as catalog:
+        catalog.index([folder], workers=1)
+        paths = sorted(str(p) for p in folder.iterdir())
+        ids = [catalog.files_at(paths)[p].file_id for p in paths]
+    with open_store(location) as reopened:
+        stored = reopened.signatures([*ids, 10**9])
+        records = reopened.records(ids)
+    for row, (path, file_id) in enumerate(zip(paths, ids, strict=True)):
+        with Image.open(path) as image:
+            expected = signature(decode_image(image, min_side=288).image)
+        assert stored[row].tobytes() == expected == records[file_id].signature
+    assert stored.shape == (len(ids) + 1, SIGNATURE_BYTES)
+    assert not stored[-1].any()  # an unknown id: a row of zeros
+
+
+# -- SQLite only -----------------------------------------------------------------------------------
 
 
 def test_new_catalog_is_wal_with_the_current_schema_version(tmp_path: Path) -> None:
@@ -134,168 +315,20 @@ def test_refuses_a_catalog_from_a_newer_pixdex(tmp_path: Path) -> None:
         SQLiteStore(tmp_path / "c.db")
 
 
-def test_hashes_of_real_photos_round_trip_through_codes_and_lookup(
-    store: SQLiteStore, photo_paths: list[Path]
-) -> None:
-    hashes = [dhash_of(p) for p in photo_paths]
-    store.write([record_of(p, dhash=h) for p, h in zip(photo_paths, hashes, strict=True)])
-
-    ids, codes, bits = store.codes("dhash")
-    assert bits == 64 and codes.shape == (len(photo_paths), 1) and codes.dtype == np.uint64
-    found = store.lookup(ids.tolist(), "dhash")
-    by_path = {found[i].path: (code, found[i].hash) for i, code in zip(ids, codes, strict=True)}
-    for path, expected in zip(photo_paths, hashes, strict=True):
-        code, stored = by_path[str(path)]
-        assert stored == expected and stored.quality == expected.quality
-        assert np.array_equal(code, expected.words)
-
-
-def test_multi_word_hashes_round_trip(store: SQLiteStore, photo_paths: list[Path]) -> None:
-    # A 16 × 16 dHash is 256 bits: four words, most significant first.
-    with Image.open(photo_paths[0]) as image:
-        wide = ALGORITHMS["dhash"].compute(image.convert("RGB"), 16)
-    store.write([record_of(photo_paths[0], dhash=wide)])
-    ids, codes, bits = store.codes("dhash")
-    assert bits == 256 and codes.shape == (1, 4)
-    assert np.array_equal(codes[0], wide.words)
-    assert store.lookup(ids.tolist(), "dhash")[int(ids[0])].hash == wide
-
-
 @pytest.mark.parametrize("hash_size", [8, 16])
-def test_codes_read_in_several_pieces_equal_one_read(
-    store: SQLiteStore, photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch, hash_size: int
+def test_sqlite_codes_read_in_several_pieces_equal_one_read(
+    tmp_path: Path, photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch, hash_size: int
 ) -> None:
     # Reads go _CODES_PER_READ rows at a time; three at a time must give the same arrays.
     def hashed(path: Path) -> Hash:
         with Image.open(path) as image:
             return ALGORITHMS["dhash"].compute(image.convert("RGB"), hash_size)
 
-    store.write([record_of(p, dhash=hashed(p)) for p in photo_paths])
-    whole = store.codes("dhash")
-    monkeypatch.setattr(pixdex.catalog.sqlite, "_CODES_PER_READ", 3)
-    pieces = store.codes("dhash")
+    with SQLiteStore(tmp_path / "c.db") as store:
+        store.write([record_of(p, dhash=hashed(p)) for p in photo_paths])
+        whole = store.codes("dhash")
+        monkeypatch.setattr(pixdex.catalog.sqlite, "_CODES_PER_READ", 3)
+        pieces = store.codes("dhash")
     assert len(whole[0]) == len(photo_paths) > 3
     assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
     assert list(whole[0]) == sorted(whole[0]) and whole[2] == pieces[2] == hash_size**2
-
-
-def test_rewriting_a_path_replaces_its_hashes_and_bumps_the_generation(
-    store: SQLiteStore, photo_paths: list[Path]
-) -> None:
-    first, second = photo_paths[:2]
-    start = store.generation()
-    store.write([record_of(first, dhash=dhash_of(first))])
-    after_first = store.generation()
-    replaced = FileRecord(str(first), 1, 2, hashes={"dhash": dhash_of(second)})
-    store.write([replaced])
-    assert start < after_first < store.generation()
-
-    ids, codes, _ = store.codes("dhash")
-    assert len(ids) == 1 and np.array_equal(codes[0], dhash_of(second).words)
-    state = store.states(str(first.parent))[str(first)]
-    assert (state.size, state.mtime_ns, state.algorithms) == (1, 2, frozenset({"dhash"}))
-
-
-def test_a_hash_of_another_length_rolls_back_the_whole_batch(
-    store: SQLiteStore, photo_paths: list[Path]
-) -> None:
-    store.write([record_of(photo_paths[0], dhash=dhash_of(photo_paths[0]))])
-    generation = store.generation()
-    with Image.open(photo_paths[2]) as image:
-        wide = ALGORITHMS["dhash"].compute(image.convert("RGB"), 16)
-    batch = [
-        record_of(photo_paths[1], dhash=dhash_of(photo_paths[1])),
-        record_of(photo_paths[2], dhash=wide),
-    ]
-    with pytest.raises(CatalogError, match="256-bit dhash hash"):
-        store.write(batch)
-    assert store.generation() == generation
-    assert list(store.states(str(photo_paths[0].parent))) == [str(photo_paths[0])]
-
-
-def test_remove_drops_files_and_their_hashes(store: SQLiteStore, photo_paths: list[Path]) -> None:
-    store.write([record_of(p, dhash=dhash_of(p)) for p in photo_paths[:3]])
-    generation = store.generation()
-    assert store.remove([str(photo_paths[0]), "/nowhere/else.png"]) == 1
-    assert store.generation() == generation + 1
-    ids, _, _ = store.codes("dhash")
-    assert sorted(s.path for s in store.lookup(ids.tolist(), "dhash").values()) == sorted(
-        str(p) for p in photo_paths[1:3]
-    )
-    assert store.remove(["/nowhere/else.png"]) == 0
-    assert store.generation() == generation + 1  # nothing changed, no new generation
-
-
-def test_failures_are_stored_and_counted(store: SQLiteStore, photo_paths: list[Path]) -> None:
-    broken = FileRecord("/photos/broken.jpg", 10, 1, error="truncated file")
-    store.write([broken, record_of(photo_paths[0], dhash=dhash_of(photo_paths[0]))])
-    assert store.failures() == [("/photos/broken.jpg", "truncated file")]
-    stats = store.stats()
-    assert (stats.files, stats.failures) == (2, 1)
-    assert [(a.algorithm, a.bits, a.count) for a in stats.algorithms] == [("dhash", 64, 1)]
-    assert stats.bytes_on_disk >= (store.path.stat().st_size)
-    state = store.states("/photos")["/photos/broken.jpg"]
-    assert state.error == "truncated file" and state.algorithms == frozenset()
-
-
-def test_codes_leave_out_low_quality_hashes_on_request(
-    store: SQLiteStore, photo_paths: list[Path]
-) -> None:
-    blank = Image.new("RGB", (64, 48), (200, 200, 200))
-    flat = ALGORITHMS["dhash"].compute(blank, 8)
-    assert flat.quality < LOW_QUALITY  # a flat grey picture has no structure
-    photo = dhash_of(photo_paths[0])
-    assert photo.quality >= LOW_QUALITY
-    store.write(
-        [
-            FileRecord("/x/blank.png", 1, 1, hashes={"dhash": flat}),
-            record_of(photo_paths[0], dhash=photo),
-        ]
-    )
-    assert len(store.codes("dhash")[0]) == 2
-    ids, codes, _ = store.codes("dhash", LOW_QUALITY)
-    assert len(ids) == 1 and np.array_equal(codes[0], photo.words)
-    assert store.stats().algorithms[0].low_quality == 1
-
-
-def test_an_unknown_algorithm_has_no_codes(store: SQLiteStore) -> None:
-    ids, codes, bits = store.codes("phash")
-    assert (len(ids), codes.shape[0], bits) == (0, 0, 0)
-
-
-names = st.text(alphabet="ab/-.0", min_size=1, max_size=6).filter(
-    lambda s: not s.startswith("/") and "//" not in s and not s.endswith("/")
-)
-
-
-@settings(max_examples=40, deadline=None)
-@given(folder=names, paths=st.lists(names, min_size=1, max_size=12, unique=True))
-def test_states_of_a_folder_are_exactly_the_paths_inside_it(
-    tmp_path_factory: pytest.TempPathFactory, folder: str, paths: list[str]
-) -> None:
-    # Names like "a", "a-b", "a.b", "a0" sort around "a/": the range query must not mix them up.
-    with SQLiteStore(tmp_path_factory.mktemp("range") / "c.db") as store:
-        store.write([FileRecord("/r/" + p, 1, 1) for p in paths])
-        inside = set(store.states("/r/" + folder))
-    expected = {"/r/" + p for p in paths if p.startswith(folder + "/") or p == folder}
-    assert inside == expected
-
-
-def test_indexing_stores_each_pictures_signature(tmp_path: Path, photo_paths: list[Path]) -> None:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:3]:
-        shutil.copy(photo, folder / photo.name)
-    with Catalog(tmp_path / "c.db") as catalog:
-        catalog.index([folder], workers=1)
-        paths = sorted(str(p) for p in folder.iterdir())
-        ids = [catalog.files_at(paths)[p].file_id for p in paths]
-    with SQLiteStore(tmp_path / "c.db") as reopened:
-        stored = reopened.signatures([*ids, 10**9])
-        records = reopened.records(ids)
-    for row, (path, file_id) in enumerate(zip(paths, ids, strict=True)):
-        with Image.open(path) as image:
-            expected = signature(decode_image(image, min_side=288).image)
-        assert stored[row].tobytes() == expected == records[file_id].signature
-    assert stored.shape == (len(ids) + 1, SIGNATURE_BYTES)
-    assert not stored[-1].any()  # an unknown id: a row of zeros

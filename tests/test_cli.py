@@ -1,4 +1,5 @@
-"""The ``pixdex`` command on real photographs: index, search (text, JSON, HTML), info, errors.
+"""The ``pixdex`` command on real photographs: index, search (text, JSON, HTML), info, errors;
+on every backend (``--db`` an SQLite file, or a PostgreSQL URI).
 
 The commands run as a user runs them, in a subprocess of the installed entry point, so exit
 statuses, stdout and stderr are the real ones (no traceback may reach a user).
@@ -14,14 +15,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import new_location
 
 from pixdex.evaluation.edits import write_edited_copies
 
 PIXDEX = [sys.executable, "-m", "pixdex.cli"]
 
 
-def pixdex(*args: str | Path, db: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``pixdex ARGS`` against the catalog ``db``; the completed process."""
+def pixdex(*args: str | Path, db: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run ``pixdex ARGS`` against the catalog ``db`` (a path or a URI); the completed process."""
     env = {**os.environ, "PIXDEX_DB": str(db)}
     return subprocess.run(
         [*PIXDEX, *map(str, args)], capture_output=True, text=True, env=env, check=False
@@ -29,7 +31,7 @@ def pixdex(*args: str | Path, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path, str]:
+def library(tmp_path_factory, photo_paths: list[Path], request, backend) -> tuple[Path, str, str]:
     """A folder of real photos indexed into a catalog, a broken file among them:
     (folder, db, what the first ``index`` printed)."""
     root = tmp_path_factory.mktemp("cli")
@@ -38,7 +40,7 @@ def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path, str]
     for path in photo_paths:
         shutil.copy(path, folder / path.name)
     (folder / "broken.jpg").write_bytes(photo_paths[4].read_bytes()[:300])
-    db = root / "pixdex.db"
+    db = new_location(request, backend, root)
     first = pixdex("index", folder, "--workers", "1", db=db)
     assert first.returncode == 0, first.stderr
     return folder, db, first.stdout

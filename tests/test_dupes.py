@@ -1,4 +1,5 @@
-"""Duplicate groups, safe actions and undo on a catalog of real photographs with planted copies."""
+"""Duplicate groups, safe actions and undo on a catalog of real photographs with planted copies,
+on every backend (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore
+from pixdex.catalog import Catalog, CatalogError, FileRecord
 from pixdex.catalog.actions import journal_path
+from pixdex.catalog.location import open_store
 from pixdex.cli import app
 from pixdex.evaluation.edits import write_edited_copies
 from pixdex.hashing import Hash
@@ -45,9 +47,9 @@ def collection(tmp_path, photo_paths) -> tuple[Path, dict[str, str]]:
 
 
 @pytest.fixture
-def catalog(tmp_path, collection):
+def catalog(location, collection):
     root, _ = collection
-    with Catalog(tmp_path / "pixdex.db") as opened:
+    with Catalog(location) as opened:
         opened.index([root], workers=1)
         yield opened
 
@@ -99,10 +101,10 @@ def test_keep_policies(catalog, keep):
             assert group.keeper.mtime_ns == wanted
 
 
-def test_chaining_is_optional(tmp_path, photo_paths):
+def test_chaining_is_optional(location, photo_paths):
     """Five files whose hashes form a chain, each 4 bits from the next: one connected component,
     but groups around representatives keep every member within the distance of one file."""
-    store = SQLiteStore(tmp_path / "chain.db")
+    store = open_store(location)
     value, records = 0, []
     for step, photo in enumerate(photo_paths[:5]):
         if step:
@@ -122,7 +124,7 @@ def test_chaining_is_optional(tmp_path, photo_paths):
         )
     store.write(records)
     store.close()
-    with Catalog(tmp_path / "chain.db") as catalog:
+    with Catalog(location) as catalog:
         # The hash-distance grouping (no rule: these records have no signatures).
         chained = catalog.duplicates(max_distance=5, rule=None)
         assert len(chained) == 1 and len(chained[0].members) == 5
@@ -136,14 +138,14 @@ def test_chaining_is_optional(tmp_path, photo_paths):
             assert any(all(h - other <= 5 for other in hashes.values()) for h in hashes.values())
 
 
-def test_blank_images_group_only_with_their_own_kind(tmp_path):
+def test_blank_images_group_only_with_their_own_kind(tmp_path, location):
     folder = tmp_path / "blank"
     folder.mkdir()
     Image.new("RGB", (300, 200), (255, 255, 255)).save(folder / "white.png")
     Image.new("RGB", (320, 240), (254, 254, 254)).save(folder / "white-too.jpg", quality=95)
     Image.new("RGB", (300, 200), (20, 20, 20)).save(folder / "black.png")
     Image.new("RGB", (300, 200), (200, 30, 30)).save(folder / "red.png")
-    with Catalog(tmp_path / "blank.db") as catalog:
+    with Catalog(location) as catalog:
         catalog.index([folder], workers=1)
         # The rule: two white pages are one picture; black and red ones are others.
         (group,) = catalog.duplicates()
@@ -249,8 +251,8 @@ def test_moving_into_the_collection_is_refused(catalog, collection):
         catalog.remove_duplicates(catalog.duplicates(), move_to=root / "dupes")
 
 
-def test_cli_json_lines(catalog):
-    result = CliRunner().invoke(app, ["dupes", "--db", str(catalog.path), "--json"])
+def test_cli_json_lines(catalog, location):
+    result = CliRunner().invoke(app, ["dupes", "--db", location, "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(SOURCES)
@@ -264,10 +266,10 @@ def test_cli_json_lines(catalog):
             assert member["size"] == os.path.getsize(member["path"])
 
 
-def test_cli_moves_then_undoes(catalog, collection, tmp_path):
+def test_cli_moves_then_undoes(catalog, collection, tmp_path, location):
     root, _ = collection
     before = snapshot(root)
-    db = str(catalog.path)
+    db = location
     moved = CliRunner().invoke(app, ["dupes", "--db", db, "--move-to", str(tmp_path / "q")])
     assert moved.exit_code == 0, moved.output
     assert snapshot(root) != before
@@ -276,8 +278,8 @@ def test_cli_moves_then_undoes(catalog, collection, tmp_path):
     assert snapshot(root) == before
 
 
-def test_cli_report_and_csv(catalog, tmp_path):
-    db = str(catalog.path)
+def test_cli_report_and_csv(catalog, tmp_path, location):
+    db = location
     page = tmp_path / "dupes.html"
     assert CliRunner().invoke(app, ["dupes", "--db", db, "--report", str(page)]).exit_code == 0
     text = page.read_text()
@@ -293,13 +295,15 @@ def test_cli_report_and_csv(catalog, tmp_path):
     "arguments",
     [["--delete"], ["--keep", "prettiest"], ["--json", "--csv", "x.csv"], ["--algorithm", "nope"]],
 )
-def test_cli_user_errors_are_one_line_with_status_2(catalog, arguments):
-    result = CliRunner().invoke(app, ["dupes", "--db", str(catalog.path), *arguments])
+def test_cli_user_errors_are_one_line_with_status_2(catalog, location, arguments):
+    result = CliRunner().invoke(app, ["dupes", "--db", location, *arguments])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "pixdex:" in result.stderr
 
 
-def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(tmp_path, photo_paths):
+def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(
+    tmp_path, location, photo_paths
+):
     root = tmp_path / "photos"
     root.mkdir()
     for photo in photo_paths:
@@ -307,7 +311,7 @@ def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(tmp_
     turned = write_edited_copies(root / "coffee.png", tmp_path / "turned", ["mirror", "rotate-90"])
     for path in turned.values():
         shutil.move(path, root / path.name)
-    with Catalog(tmp_path / "pixdex.db") as catalog:
+    with Catalog(location) as catalog:
         catalog.index([root], workers=1)
         plain = group_paths(catalog.duplicates())
         flipped = catalog.duplicates(flips=True)
@@ -320,16 +324,15 @@ def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(tmp_
     assert sum(len(g.members) for g in flipped) - len(expected) == sum(len(g) for g in plain)
 
 
-def test_cli_dupes_flips(tmp_path, photo_paths):
+def test_cli_dupes_flips(tmp_path, location, photo_paths):
     root = tmp_path / "photos"
     root.mkdir()
     for photo in photo_paths[:4]:
         shutil.copy(photo, root / photo.name)
     (mirrored,) = write_edited_copies(root / photo_paths[0].name, root, ["mirror"]).values()
-    db = tmp_path / "pixdex.db"
-    with Catalog(db) as catalog:
+    with Catalog(location) as catalog:
         catalog.index([root], workers=1)
-    result = CliRunner().invoke(app, ["dupes", "--db", str(db), "--flips", "--json"])
+    result = CliRunner().invoke(app, ["dupes", "--db", location, "--flips", "--json"])
     assert result.exit_code == 0, result.output
     groups = [json.loads(line) for line in result.output.splitlines()]
     assert [sorted(m["path"] for m in g["members"]) for g in groups] == [

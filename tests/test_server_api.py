@@ -1,5 +1,6 @@
 """The HTTP API on a real catalog of photographs: uploads of edited copies, hashes, thumbnails,
-files, live re-indexing, and every bad input answering 4xx JSON."""
+files, live re-indexing, and every bad input answering 4xx JSON; on every backend (an SQLite file,
+a PostgreSQL database served through a connection pool)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import new_location
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -30,14 +32,14 @@ INDEXED = 10
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path]:
-    """A catalog of real photographs: ``(catalog file, photo folder)``."""
+def library(tmp_path_factory, photo_paths: list[Path], request, backend) -> tuple[str, Path]:
+    """A catalog of real photographs: ``(catalog location, photo folder)``."""
     root = tmp_path_factory.mktemp("library")
     folder = root / "photos"
     folder.mkdir()
     for path in photo_paths[:INDEXED]:
         shutil.copy(path, folder / path.name)
-    db = root / "catalog.db"
+    db = new_location(request, backend, root)
     with Catalog(db) as catalog:
         report = catalog.index([folder], workers=1)
     assert report.new == INDEXED
@@ -137,9 +139,9 @@ def test_flips_find_a_mirrored_copy_that_plain_search_misses(client, library, tm
 
 
 @pytest.fixture(scope="module")
-def two_hashes(tmp_path_factory, library) -> Path:
-    """The library's photos catalogued with two hashes, dHash and pHash: the catalog file."""
-    db = tmp_path_factory.mktemp("two-hashes") / "catalog.db"
+def two_hashes(tmp_path_factory, library, request, backend) -> str:
+    """The library's photos catalogued with two hashes, dHash and pHash: the catalog location."""
+    db = new_location(request, backend, tmp_path_factory.mktemp("two-hashes"))
     with Catalog(db) as catalog:
         catalog.index([library[1]], algorithms=["dhash", "phash"], workers=1)
     return db
@@ -230,11 +232,11 @@ def test_page_and_openapi_are_served(client):
     assert "multipart/form-data" in paths["/api/search"]["post"]["requestBody"]["content"]
 
 
-def test_images_indexed_while_running_are_found_without_restart(tmp_path, photo_paths):
+def test_images_indexed_while_running_are_found_without_restart(tmp_path, photo_paths, location):
     folder = tmp_path / "photos"
     folder.mkdir()
     shutil.copy(photo_paths[0], folder)
-    db = tmp_path / "live.db"
+    db = location
     with Catalog(db) as catalog:
         catalog.index([folder], workers=1)
     late = photo_paths[1]
@@ -248,9 +250,9 @@ def test_images_indexed_while_running_are_found_without_restart(tmp_path, photo_
         assert client.get("/api/stats").json()["images"] == 2
 
 
-def test_missing_catalog_is_refused(tmp_path):
+def test_missing_catalog_is_refused(location):
     with pytest.raises(CatalogError, match="no catalog"):
-        create_app(tmp_path / "absent.db")
+        create_app(location)
 
 
 def test_thumbnail_cache_drops_the_least_recently_used():
@@ -423,12 +425,12 @@ def test_no_path_is_ever_read_from_the_request(client):
         assert b"root:" not in response.content
 
 
-def test_files_gone_or_changed_since_indexing_are_not_served(tmp_path, photo_paths):
+def test_files_gone_or_changed_since_indexing_are_not_served(tmp_path, photo_paths, location):
     folder = tmp_path / "photos"
     folder.mkdir()
     for path in photo_paths[:2]:
         shutil.copy(path, folder)
-    db = tmp_path / "c.db"
+    db = location
     with Catalog(db) as catalog:
         catalog.index([folder], workers=1)
     gone, changed = (folder / p.name for p in photo_paths[:2])
@@ -449,7 +451,7 @@ def test_files_gone_or_changed_since_indexing_are_not_served(tmp_path, photo_pat
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory, photo_paths: list[Path]) -> dict[str, object]:
+def planted(tmp_path_factory, photo_paths: list[Path], request, backend) -> dict[str, object]:
     """A catalog of ten photos plus planted copies: coffee re-encoded and with shapes and text,
     rocket copied byte for byte."""
     root = tmp_path_factory.mktemp("planted")
@@ -459,7 +461,7 @@ def planted(tmp_path_factory, photo_paths: list[Path]) -> dict[str, object]:
         shutil.copy(path, folder / path.name)
     made = write_edited_copies(folder / "coffee.png", folder / "copies", ["jpeg-30", "shapes-text"])
     shutil.copy(folder / "rocket.jpg", folder / "copies" / "rocket-copy.jpg")
-    db = root / "catalog.db"
+    db = new_location(request, backend, root)
     with Catalog(db) as catalog:
         catalog.index([folder], workers=1)
     return {"db": db, "folder": folder, "edited": made}
@@ -515,12 +517,12 @@ def test_duplicates_bad_input(client):
     )
 
 
-def test_pixdex_serve_command(library):
+def test_pixdex_serve_command(library, location):
     """The CLI command serves the catalog on 127.0.0.1, and refuses a missing catalog."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "pixdex.cli", "serve", "--db", str(library[0])]
+    command = [sys.executable, "-m", "pixdex.cli", "serve", "--db", library[0]]
     server = subprocess.Popen([*command, "--port", str(port)], stderr=subprocess.PIPE)
     try:
         for _ in range(600):
@@ -537,7 +539,7 @@ def test_pixdex_serve_command(library):
         server.terminate()
         server.wait()
     missing = subprocess.run(
-        [sys.executable, "-m", "pixdex.cli", "serve", "--db", str(library[0]) + ".absent"],
+        [sys.executable, "-m", "pixdex.cli", "serve", "--db", location],
         capture_output=True,
         text=True,
     )

@@ -71,11 +71,13 @@ def _printable_output() -> None:
 
 
 DbOption = Annotated[
-    Path,
+    str,
     typer.Option(
         "--db",
         envvar="PIXDEX_DB",
-        help="The catalog file (SQLite); also read from $PIXDEX_DB.",
+        help="The catalog: an SQLite file, or a PostgreSQL database as "
+        "postgresql://USER@HOST:PORT/DBNAME (password from PGPASSWORD or ~/.pgpass); also read "
+        "from $PIXDEX_DB.",
         show_default=True,
     ),
 ]
@@ -156,12 +158,12 @@ def index(
             bar.stop()
             typer.echo("interrupted: committed batches are kept; run again to resume", err=True)
             raise typer.Exit(130) from None
-    _print_index_report(report, db)
+    _print_index_report(report, catalog.name)
     if report.hashed and not report.new and not report.changed:
         raise typer.Exit(1)
 
 
-def _print_index_report(report: IndexReport, db: Path) -> None:
+def _print_index_report(report: IndexReport, db: str) -> None:
     total = report.new + report.changed + report.unchanged + len(report.failed)
     rate = report.hashed / report.seconds if report.seconds > 0 else 0.0
     speed = f" ({rate:,.1f} files/s hashed)" if report.hashed else ""

@@ -1,7 +1,9 @@
 """The persistent catalog: files, their hashes, and the search index over them.
 
 ``Catalog`` is the API; ``store.Store`` the storage interface a backend implements (``SQLiteStore``
-is the embedded default); ``walker`` finds the image files to index.
+is the embedded default, ``postgres.PostgresStore`` the shared one, imported only when a
+``postgresql://`` location asks for it); ``location`` picks the backend for a location;
+``walker`` finds the image files to index.
 
 Names are imported on first use (PEP 562 ``__getattr__``), so that the command line can read the
 defaults (``pixdex.catalog.defaults``) and ``CatalogError`` without importing the catalog itself.

@@ -5,16 +5,19 @@ size, modification time and content digest are compared with the catalog's, and 
 missing file) skips it with a reason. A group whose keeper fails that check is skipped whole, so
 the last verified copy of a picture is never moved or deleted.
 
-Every action is written to a journal beside the catalog (``<catalog>.journal.jsonl``, one JSON
-object per line) before the file is touched, synced, together with the file's catalog record,
-and a "done" line follows it; so ``undo`` can put a moved file back and restore its catalog entry
-without hashing it again, and a run killed at any instant leaves every file at its old place or
-its new one, named in the journal (``undo`` then restores the moved ones). Acted-on files leave
-the catalog: they are no longer part of the collection.
+Every action is written to a journal beside the catalog (``<catalog>.journal.jsonl``, where
+``<catalog>`` is what ``location.local_files`` names: the SQLite file, or a name in the user's
+cache folder for a PostgreSQL catalog; one JSON object per line) before the file is touched,
+synced, together with the file's catalog record, and a "done" line follows it; so ``undo`` can
+put a moved file back and restore its catalog entry without hashing it again, and a run killed at
+any instant leaves every file at its old place or its new one, named in the journal (``undo``
+then restores the moved ones). Acted-on files leave the catalog: they are no longer part of the
+collection.
 """
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import os
@@ -281,11 +284,13 @@ def record_to_json(record: FileRecord) -> dict[str, Any]:
         "height": record.height,
         "format": record.format,
         "error": record.error,
+        "signature": None
+        if record.signature is None
+        else base64.b64encode(record.signature).decode(),
         "hashes": {
             name: {"hex": h.hex, "bits": h.bits, "quality": h.quality}
             for name, h in record.hashes.items()
         },
-        "signature": None if record.signature is None else record.signature.hex(),
     }
 
 
@@ -296,9 +301,11 @@ def record_from_json(data: dict[str, Any]) -> FileRecord:
         for name, h in data["hashes"].items()
     }
     fields = {k: v for k, v in data.items() if k not in ("hashes", "signature")}
-    signature = data.get("signature")  # absent in journals written before signatures
+    signature = data.get("signature")  # journals written before pixdex kept it lack it
     return FileRecord(
-        **fields, hashes=hashes, signature=None if signature is None else bytes.fromhex(signature)
+        **fields,
+        hashes=hashes,
+        signature=None if signature is None else base64.b64decode(signature),
     )
 
 

@@ -13,7 +13,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,9 +28,9 @@ from pixdex.catalog.defaults import (
 )
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.errors import CatalogError
+from pixdex.catalog.location import display_name, local_files, open_store
 from pixdex.catalog.orientations import QueryPicture, query_pictures
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
-from pixdex.catalog.sqlite import SQLiteStore
 from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
@@ -169,11 +168,15 @@ class _Batch:
 class Catalog:
     """A persistent catalog of image files and their perceptual hashes.
 
-    ``Catalog(path)`` opens (or, with ``create=True``, creates) the SQLite catalog at ``path``.
-    ``Catalog(path, store=...)`` works on another backend's store, already open (PostgreSQL, say):
-    ``path`` then only names the files kept beside the catalog (saved search indexes, the journal
-    of actions). Either way the catalog closes its store. Use it as a context manager, or call
-    ``close()``.
+    ``Catalog(path)`` opens (or, with ``create=True``, creates) the SQLite catalog at ``path``;
+    ``Catalog("postgresql://USER@HOST:PORT/DBNAME")`` the PostgreSQL catalog in that database
+    (see ``pixdex.catalog.location``). ``Catalog(path, store=...)`` works on a store already
+    open: ``path`` then only names the files kept beside the catalog (saved search indexes, the
+    journal of actions). Either way the catalog closes its store. Use it as a context manager,
+    or call ``close()``.
+
+    ``path`` is what the catalog's local files are named after (for PostgreSQL, a name in the
+    user's cache folder); ``name`` is how messages name the catalog (a URI without password).
     """
 
     def __init__(
@@ -183,8 +186,9 @@ class Catalog:
         create: bool = True,
         store: Store | None = None,
     ):
-        self.path = Path(path)
-        self._store = SQLiteStore(self.path, create=create) if store is None else store
+        self._store = open_store(path, create=create) if store is None else store
+        self.path = local_files(path, self._store)
+        self.name = display_name(path)
         self._indexes: dict[tuple[str, bool], SearchIndex] = {}
 
     def __enter__(self) -> Catalog:
@@ -556,7 +560,7 @@ class Catalog:
         """Counts of images, hashes per algorithm and failures, and the bytes used on disk."""
         index_bytes = sum(p.stat().st_size for p in saved_index_files(self.path) if p.is_file())
         return CatalogInfo(
-            str(self.path), self._store.stats(), tuple(self._store.failures()), index_bytes
+            self.name, self._store.stats(), tuple(self._store.failures()), index_bytes
         )
 
     def algorithms(self) -> dict[str, int]:

@@ -9,6 +9,9 @@ generations count from 0 again, from loading the old catalog's files. After a wr
 longer matches: the index is rebuilt once, and every other index file beside the catalog (older
 generations, other catalogs once at this path, older pixdex versions' names) is deleted, and so
 is a half-written ``.partial`` file left by a process killed while saving.
+
+"Beside the catalog" is beside the path the catalog's local files are named after: the SQLite file
+itself, or a name in the user's cache folder for a PostgreSQL catalog (``location.local_files``).
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ from pixdex.catalog.store import (
     StoredFile,
     StoredHash,
     StoreStats,
+    blob_to_hash,
+    folder_range,
+    hash_to_blob,
 )
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.names import to_bytes
@@ -37,16 +40,6 @@ _CODES_PER_READ = 1 << 20
 """Hash rows per read in ``codes``: bounds the hex text held at once (16 MiB for 64-bit hashes)."""
 
 
-def hash_to_blob(value: Hash) -> bytes:
-    """The stored form of a hash: its uint64 words, big-endian, most significant word first."""
-    return value.words.astype(">u8").tobytes()
-
-
-def blob_to_hash(blob: bytes, bits: int, algorithm: str, quality: int) -> Hash:
-    """The inverse of :func:`hash_to_blob`."""
-    return Hash(int.from_bytes(blob, "big"), bits, algorithm, quality)
-
-
 def path_param(path: str) -> bytes:
     """A path as it is bound to ``CAST(? AS TEXT)``: its file-system bytes.
 
@@ -56,16 +49,6 @@ def path_param(path: str) -> bytes:
     ``sqlite_access.TEXT``.
     """
     return to_bytes(path)
-
-
-def folder_range(folder: str) -> tuple[str, str]:
-    """Bounds ``lo <= path < hi`` of every path strictly inside ``folder``.
-
-    ``hi`` replaces the trailing separator with the next character ('/' + 1 is '0'), so the range
-    query uses the unique index on ``path`` instead of a ``LIKE`` scan.
-    """
-    prefix = folder.rstrip("/") + "/"
-    return prefix, prefix[:-1] + chr(ord("/") + 1)
 
 
 class SQLiteStore:

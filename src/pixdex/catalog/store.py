@@ -1,8 +1,9 @@
 """The storage interface behind ``Catalog``: the few operations a backend must offer.
 
-``Catalog`` (walking, hashing, the search index) is written against ``Store`` only, so a second
-backend — PostgreSQL — is one new module implementing these methods, with no change to the catalog
-logic or the command line. Records cross the interface as plain frozen dataclasses and numpy arrays.
+``Catalog`` (walking, hashing, the search index) is written against ``Store`` only: SQLite
+(``sqlite.py``) and PostgreSQL (``postgres.py``) implement these methods, and ``location.py``
+picks one for a catalog location. Records cross the interface as plain frozen dataclasses and
+numpy arrays.
 """
 
 from __future__ import annotations
@@ -182,3 +183,27 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection; the store is unusable afterwards."""
         ...
+
+
+# The stored forms every backend shares, so their rows and queries agree byte for byte.
+
+
+def hash_to_blob(value: Hash) -> bytes:
+    """The stored form of a hash: its uint64 words, big-endian, most significant word first."""
+    return value.words.astype(">u8").tobytes()
+
+
+def blob_to_hash(blob: bytes, bits: int, algorithm: str, quality: int) -> Hash:
+    """The inverse of :func:`hash_to_blob`."""
+    return Hash(int.from_bytes(blob, "big"), bits, algorithm, quality)
+
+
+def folder_range(folder: str) -> tuple[str, str]:
+    """Bounds ``lo <= path < hi`` of every path strictly inside ``folder``.
+
+    ``hi`` replaces the trailing separator with the next character ('/' + 1 is '0'), so the range
+    query uses the unique index on ``path`` instead of a ``LIKE`` scan. It assumes paths compare
+    by code point, as SQLite's BINARY collation and PostgreSQL's "C" collation compare them.
+    """
+    prefix = folder.rstrip("/") + "/"
+    return prefix, prefix[:-1] + chr(ord("/") + 1)

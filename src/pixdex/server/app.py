@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -43,7 +44,7 @@ from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE
 from pixdex.names import printable
 from pixdex.pipeline import hash_image
-from pixdex.server.catalog_thread import CatalogThread
+from pixdex.server.catalog_thread import CatalogSource, CatalogThread
 from pixdex.server.limits import RETRY_AFTER_S, Admission, LoadShedding
 from pixdex.server.query import BadRequest, SearchQuery, read_search_query
 from pixdex.server.responses import ERROR_RESPONSES, PrintableJSONResponse
@@ -127,7 +128,8 @@ def create_app(
     max_in_flight: int = MAX_IN_FLIGHT,
     decodes_waiting: int = DECODES_WAITING,
 ) -> FastAPI:
-    """The pixdex web application over the existing catalog at ``db_path``.
+    """The pixdex web application over the existing catalog at ``db_path`` (an SQLite file or a
+    PostgreSQL URI).
 
     ``limits`` bound uploaded query images (bytes, decoded pixels); ``file_limits`` bound the
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
@@ -137,7 +139,12 @@ def create_app(
     """
     # Uploads over the pixel limit are refused, never decoded in strips (seconds of CPU each).
     limits = dataclasses.replace(limits, max_streamed_pixels=0)
-    catalog = CatalogThread(db_path)
+    source = CatalogSource(db_path)
+    try:
+        catalog = CatalogThread(source.open)
+    except BaseException:
+        source.close()
+        raise
     thumbnails = ThumbnailCache(thumbnail_cache_bytes)
     decoding = Admission(DECODES_AT_ONCE, decodes_waiting)
     duplicates_cache: dict[tuple[int, str, int], dict[str, Any]] = {}
@@ -148,6 +155,7 @@ def create_app(
         await catalog.call(_warm_up)
         yield
         catalog.close()
+        source.close()
 
     app = FastAPI(
         title="pixdex",
@@ -380,9 +388,9 @@ def create_app(
         name = await resolve_algorithm(algorithm)
 
         def work() -> dict[str, Any]:
-            # A connection of its own on a worker thread: a self-join over a large catalog takes
+            # A catalog of its own on a worker thread: a self-join over a large catalog takes
             # seconds, and searches on the catalog thread go on meanwhile.
-            with Catalog(db_path, create=False) as own:
+            with source.open() as own:
                 bits = own.algorithms().get(name, 0)
                 radius = distance if distance is not None else search_distance(name, bits or 64)
                 key = (own.generation(), name, radius)
@@ -444,13 +452,19 @@ def _hash_upload(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
 
 
 def _warm_up(catalog: Catalog) -> None:
-    """Load (or build) each algorithm's search index and compile the search kernels before the
-    first request, so that request does not wait seconds for them."""
+    """Load (or build) each algorithm's search index and compile the search kernels and the
+    matching rule's verification before the first request, so that request does not wait
+    seconds for them (the first compilation in a fresh install takes tens of seconds)."""
+    from pixdex.matching import Verifier, verify
+    from pixdex.signature import SIGNATURE_BYTES
+
     for name, bits in catalog.algorithms().items():
         try:
             catalog.search(Hash(0, bits, name), algorithm=name, k=1)
         except CatalogError:
             continue  # no searchable hash of this algorithm yet
+    blank = np.zeros(SIGNATURE_BYTES, np.uint8)
+    verify(blank, blank[np.newaxis, :], Verifier())
 
 
 def _describe(stored: StoredFile, **extra: Any) -> dict[str, Any]:

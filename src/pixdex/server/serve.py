@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from pixdex.catalog.location import display_name
 from pixdex.server.app import create_app
 
 SWITCH_INTERVAL_S = 0.0005
@@ -21,11 +22,15 @@ roughly halved the median latency; the server process does little else that fine
 
 
 def serve(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the catalog at ``db_path`` on ``host:port`` until interrupted.
+    """Serve the catalog at ``db_path`` (an SQLite file or a PostgreSQL URI) on ``host:port``
+    until interrupted.
 
     Raises ``CatalogError`` before listening when there is no catalog at ``db_path``.
     """
     app = create_app(db_path)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    print(f"pixdex: serving {db_path} on http://{host}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
+    print(
+        f"pixdex: serving {display_name(db_path)} on http://{host}:{port}/ (Ctrl+C to stop)",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
