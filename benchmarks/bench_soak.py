@@ -14,7 +14,8 @@ listings, and bad uploads (noise, empty, 32 MiB + 1 byte, wrong Content-Type).
 
 Recorded: requests and answers by status (5xx other than load shedding's 503 must be zero),
 locust's latency percentiles per request type, the server's resident memory sampled every 5 s
-(the first and last minute's peaks, and the largest), and the index runs done meanwhile.
+(each minute's peak: it rises while two large images are decoded at once and falls back, so the
+bound is the idle server plus ``DECODES_AT_ONCE`` decodes), and the index runs done meanwhile.
 """
 
 from __future__ import annotations
@@ -182,5 +183,10 @@ def main() -> None:
         f"  server RSS: first minute's peak {first:,.0f} MiB, last minute's {last:,.0f} MiB, "
         f"largest {peak:,.0f} MiB ({len(memory)} samples)"
     )
+    minutes = [
+        max((kib for t, kib in memory if minute * 60 <= t < minute * 60 + 60), default=0) // 1024
+        for minute in range(-(-SECONDS // 60))
+    ]
+    print(f"  server RSS, each minute's peak (MiB): {minutes}")
     if locust.returncode not in (0, 1):
         print(locust.stderr[-2000:])

@@ -23,7 +23,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from pixdex.catalog import Catalog, FileRecord, SQLiteStore
+from pixdex.catalog import Catalog, FileRecord
+from pixdex.catalog.location import open_store
 from pixdex.cli import app
 from pixdex.names import from_bytes, printable, printable_data, to_bytes
 from pixdex.server.app import create_app
@@ -156,10 +157,20 @@ def test_the_http_api_answers_valid_utf8_json_for_them(library) -> None:
         assert any(m["path"].endswith("copy\\xff.png") for g in groups for m in g["members"])
 
 
-def test_the_store_keeps_a_folder_range_of_undecodable_names_apart(tmp_path) -> None:
+def test_the_store_keeps_a_folder_range_of_undecodable_names_apart(
+    request: pytest.FixtureRequest, location: str
+) -> None:
+    if location.startswith("postgresql"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="unfinished (issue 16): PostgreSQL text cannot hold a name that is not "
+                "UTF-8; the store needs a bytea path or a reversible escape",
+            )
+        )
     inside = from_bytes(b"/a/x\xe9/" + CAFE)
     records = [FileRecord(p, 1, 2) for p in (inside, "/a/x/b.png", from_bytes(b"/a/x\xe90.png"))]
-    with SQLiteStore(tmp_path / "s.db") as store:
+    with open_store(location) as store:
         store.write(records)
         assert set(store.states(from_bytes(b"/a/x\xe9"))) == {inside}
         assert set(store.files_by_path([inside])) == {inside}

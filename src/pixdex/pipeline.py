@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
-from pixdex.pool import supervised_map
 from pixdex.signature import signature
 
 DIGEST_BYTES = 16
@@ -147,6 +146,10 @@ def hash_files(
         for name in names:
             yield job.hash_file(name)
         return
+    # Imported when a pool starts (multiprocessing with it): the catalog imports this module,
+    # and an unchanged re-index or a search never starts one (20 ms of their start-up).
+    from pixdex.pool import supervised_map
+
     yield from supervised_map(
         job.hash_file,
         names,
