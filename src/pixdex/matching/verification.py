@@ -27,6 +27,7 @@ and ``np.sort`` would triple the first compilation (about 45 s on a fresh instal
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -122,7 +123,7 @@ def scores_pairs(
     else:
         bounds = np.linspace(0, count, 4 * workers + 1).astype(np.int64)
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(score, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
+            list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
     return preserved, chroma, blank_gap
 
 
