@@ -9,7 +9,7 @@ import pytest
 import skimage
 from PIL import Image
 
-from benchmarks import postgres_cluster
+from benchmarks import dask_cluster, postgres_cluster
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 
@@ -94,3 +94,12 @@ def location(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> st
     """A new, empty catalog location on each backend in turn: what ``Catalog(...)`` and
     ``--db`` take."""
     return new_location(request, backend, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def dask(tmp_path_factory) -> Iterator[dask_cluster.DaskCluster]:
+    """A private Dask cluster for the session: ``dask scheduler`` and two ``dask worker``
+    processes of one thread each on 127.0.0.1, started on first use, stopped at the end. Tests
+    that kill a worker start a cluster of their own."""
+    with dask_cluster.DaskCluster.start(workers=2) as cluster:
+        yield cluster
