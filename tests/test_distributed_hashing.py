@@ -130,8 +130,9 @@ def test_an_unchanged_tree_sends_nothing_to_the_cluster(cluster_run, dask, libra
     assert hash_tasks_started(dask.address) == before
 
 
-def test_a_worker_killed_mid_run_loses_nothing(postgres, library, local_run):
-    uri = postgres.create_database()
+def test_a_worker_killed_mid_run_loses_nothing(tmp_path, library, local_run):
+    # Into an SQLite catalog: only the client writes the catalog, so SQLite works too.
+    db = str(tmp_path / "pixdex.db")
     killed: list[int] = []
     with DaskCluster.start(workers=2) as cluster:
 
@@ -140,7 +141,7 @@ def test_a_worker_killed_mid_run_loses_nothing(postgres, library, local_run):
                 cluster.kill_worker(0)
                 killed.append(done)
 
-        with Catalog(uri) as catalog:
+        with Catalog(db) as catalog:
             report = index_on_cluster(
                 catalog,
                 [library],
@@ -152,7 +153,7 @@ def test_a_worker_killed_mid_run_loses_nothing(postgres, library, local_run):
     total = len(catalog_rows(local_run[0]))
     assert killed and killed[0] < total
     assert report.new + len(report.failed) == total
-    assert catalog_rows(uri) == catalog_rows(local_run[0])
+    assert catalog_rows(db) == catalog_rows(local_run[0])
 
 
 def test_a_client_killed_mid_run_is_completed_by_the_next_run(postgres, dask, library, local_run):
@@ -188,7 +189,10 @@ def test_a_cluster_that_cannot_hash_is_one_line_and_exit_status_2(tmp_path, libr
         f"(Timed out trying to connect to {nobody} after 2 s)"
     )
     # Dask's default workers are daemonic processes, which may not start pixdex's hashing ones.
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as daemonic:
+    with (
+        config.set({"distributed.worker.daemon": True}),
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as daemonic,
+    ):
         refused = CliRunner().invoke(app, [*index, daemonic.scheduler_address])
     assert refused.exit_code == 2
     [line] = refused.stderr.strip().splitlines()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from asyncio import CancelledError
 from collections.abc import Iterable, Iterator, Sequence
 
 from distributed import Client, Future, as_completed
@@ -132,7 +133,7 @@ class ClusterHasher:
 def _results(future: Future, chunk: Sequence[str]) -> list[FileHashes]:
     try:
         return future.result()
-    except Exception as error:
+    except (Exception, CancelledError) as error:  # cancelled: the scheduler restarted, say
         raise ClusterError(
             f"the Dask cluster could not hash a batch of {len(chunk)} files from {chunk[0]} "
             f"({type(error).__name__}: {error}); the committed batches are kept: run again "
