@@ -28,6 +28,8 @@ from pixdex.catalog import Catalog, FileRecord
 from pixdex.catalog.location import open_store
 from pixdex.cli import app
 from pixdex.distributed import index_on_cluster
+from pixdex.distributed.connection import ClusterError
+from pixdex.distributed.hashing import ClusterHasher
 
 PIXDEX = [sys.executable, "-m", "pixdex.cli"]
 
@@ -199,3 +201,18 @@ def test_a_cluster_that_cannot_hash_is_one_line_and_exit_status_2(tmp_path, libr
     assert "daemonic" in line and "DASK_DISTRIBUTED__WORKER__DAEMON=False" in line
     both = CliRunner().invoke(app, [*index, nobody, "--workers", "2"])
     assert both.exit_code == 2 and both.stderr.startswith("pixdex: --workers is for hashing here")
+
+
+def test_a_batch_the_cluster_gives_up_on_stops_the_run_with_one_line(dask, library):
+    # A worker whose pixdex cannot hash (here: an algorithm it does not know) fails its task,
+    # which Dask retries, then gives up: the run stops and names the batch; no file is recorded
+    # as failed, so the next run sends it again.
+    photo = str(next((library / "photos").iterdir()))
+    with Client(dask.address, set_as_default=False) as client:
+        hashed = ClusterHasher(client)([photo], ("no-such-hash",), None)
+        with pytest.raises(ClusterError) as stopped:
+            next(iter(hashed))
+    assert str(stopped.value).startswith(
+        f"the Dask cluster could not hash a batch of 1 file from {photo} (ValueError: "
+    )
+    assert "run again to resume" in str(stopped.value) and "\n" not in str(stopped.value)

@@ -32,6 +32,7 @@ from pixdex.catalog.defaults import FILE_TIME_LIMIT_S
 from pixdex.distributed.connection import ClusterError, connect
 from pixdex.pipeline import FileHashes, hashing_pool
 from pixdex.pool import SupervisedPool
+from pixdex.wording import count
 
 FILES_PER_TASK = 16
 """Files per Dask task: enough to amortise a task's round trip through the scheduler (a few
@@ -134,10 +135,11 @@ def _results(future: Future, chunk: Sequence[str]) -> list[FileHashes]:
     try:
         return future.result()
     except (Exception, CancelledError) as error:  # cancelled: the scheduler restarted, say
+        why = " ".join(str(error).split())  # one line, whatever Dask's message holds
         raise ClusterError(
-            f"the Dask cluster could not hash a batch of {len(chunk)} files from {chunk[0]} "
-            f"({type(error).__name__}: {error}); the committed batches are kept: run again "
-            "to resume"
+            f"the Dask cluster could not hash a batch of {count(len(chunk), 'file')} from "
+            f"{chunk[0]} ({type(error).__name__}: {why}); the committed batches are kept: run "
+            "again to resume"
         ) from None
 
 
