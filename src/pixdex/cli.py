@@ -83,6 +83,18 @@ DbOption = Annotated[
 ]
 
 
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        envvar="PIXDEX_DASK",
+        help="Run on the Dask cluster whose scheduler is at this address (tcp://HOST:8786); "
+        "also read from $PIXDEX_DASK.",
+        show_default=False,
+    ),
+]
+
+
 AlgorithmOption = Annotated[
     str | None,
     typer.Option(
@@ -134,8 +146,10 @@ def index(
             "reported as failed (so is one that crashes its decoder).",
         ),
     ] = FILE_TIME_LIMIT_S,
+    dask: DaskOption = None,
 ) -> None:
-    """Hash the images under FOLDERS into the catalog; unchanged files are not read again."""
+    """Hash the images under FOLDERS into the catalog; unchanged files are not read again.
+    With --dask, the cluster's workers read and hash the files (at the same paths)."""
     from pixdex.catalog import Catalog
     from pixdex.progress import ProgressBar
 
@@ -143,17 +157,24 @@ def index(
         for folder in folders:
             if not folder.exists():
                 raise CatalogError(f"{folder}: no such file or folder")
+        if dask is not None and workers is not None:
+            raise CatalogError("--workers is for hashing here; with --dask the cluster hashes")
     with _user_errors(), Catalog(db) as catalog, ProgressBar("hashing", rate=True) as bar:
+        options = {
+            "algorithms": algorithm.split(","),
+            "prune": prune,
+            "progress": bar,
+            "batch_size": batch_size,
+            "time_limit": time_limit,
+        }
+        paths = [str(f) for f in folders]
         try:
-            report = catalog.index(
-                [str(f) for f in folders],
-                algorithms=algorithm.split(","),
-                workers=workers,
-                prune=prune,
-                progress=bar,
-                batch_size=batch_size,
-                time_limit=time_limit,
-            )
+            if dask is None:
+                report = catalog.index(paths, workers=workers, **options)
+            else:
+                from pixdex.distributed import index_on_cluster
+
+                report = index_on_cluster(catalog, paths, dask, **options)
         except KeyboardInterrupt:
             bar.stop()
             typer.echo("interrupted: committed batches are kept; run again to resume", err=True)

@@ -14,11 +14,15 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
 from pixdex.signature import signature
+
+if TYPE_CHECKING:
+    from pixdex.pool import SupervisedPool
 
 DIGEST_BYTES = 16
 """Length of the content digest, in bytes: the first 128 bits of SHA-256, as 32 hex digits.
@@ -146,14 +150,39 @@ def hash_files(
         for name in names:
             yield job.hash_file(name)
         return
+    with _pool(job, count, time_limit) as pool:
+        yield from pool.map(names)
+
+
+def hashing_pool(
+    algorithms: Sequence[str],
+    workers: int,
+    *,
+    hash_size: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    signatures: bool = False,
+    time_limit: float | None = None,
+) -> SupervisedPool[str, FileHashes]:
+    """``hash_files``'s worker processes, kept for many batches: ``pool.map(paths)`` yields what
+    ``hash_files(paths, ...)`` would, with the same arguments, without starting processes each
+    time (what a Dask worker hashing batch after batch needs). ``pool.close()`` stops them.
+
+    Raises:
+        ValueError: for an unknown algorithm, none, or fewer than one worker.
+    """
+    job = _Job(tuple(algorithms), hash_size, limits, signatures)
+    job.check()
+    return _pool(job, workers, time_limit)
+
+
+def _pool(job: _Job, workers: int, time_limit: float | None) -> SupervisedPool[str, FileHashes]:
     # Imported when a pool starts (multiprocessing with it): the catalog imports this module,
     # and an unchanged re-index or a search never starts one (20 ms of their start-up).
-    from pixdex.pool import supervised_map
+    from pixdex.pool import SupervisedPool
 
-    yield from supervised_map(
+    return SupervisedPool(
         job.hash_file,
-        names,
-        workers=count,
+        workers=workers,
         time_limit=time_limit,
         on_failure=_stopped,
         memory_limit=WORKER_MEMORY_BYTES,

@@ -73,13 +73,14 @@ def supervised_map(
     Yields:
         One result per item, in input order.
     """
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    pool = _Pool(task, workers, time_limit, on_failure, memory_limit)
-    try:
-        yield from pool.run(iter(items))
-    finally:  # also when the caller stops early: stop every worker
-        pool.stop()
+    with SupervisedPool(
+        task,
+        workers=workers,
+        time_limit=time_limit,
+        on_failure=on_failure,
+        memory_limit=memory_limit,
+    ) as pool:  # also when the caller stops early: every worker is stopped
+        yield from pool.map(items)
 
 
 @dataclass
@@ -96,15 +97,23 @@ class _Worker(Generic[Item]):
         return bool(self.pending)
 
 
-class _Pool(Generic[Item, Result]):
+class SupervisedPool(Generic[Item, Result]):
+    """``supervised_map``'s workers, kept for several maps: a caller that gets its items in
+    batches (a Dask task per batch, ``pixdex.distributed.hashing``) starts its workers once,
+    not once per batch. The arguments are ``supervised_map``'s; ``close()`` (or leaving the
+    ``with`` block) stops the workers."""
+
     def __init__(
         self,
         task: Callable[[Item], Result],
+        *,
         workers: int,
         time_limit: float | None,
         on_failure: Callable[[Item, str], Result],
-        memory_limit: int | None,
+        memory_limit: int | None = None,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn"
@@ -126,7 +135,15 @@ class _Pool(Generic[Item, Result]):
         theirs.close()
         return _Worker(process, ours)
 
-    def run(self, items: Iterator[Item]) -> Iterator[Result]:
+    def __enter__(self) -> SupervisedPool[Item, Result]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def map(self, items: Iterable[Item]) -> Iterator[Result]:
+        """``task(item)`` for each of ``items``, in order. Consume it to the end before the next
+        ``map``; a caller that stops early must ``close()`` the pool."""
         numbered = enumerate(items)
         exhausted = False
         next_out = 0
@@ -222,7 +239,8 @@ class _Pool(Generic[Item, Result]):
             self._retry.extendleft(reversed(worker.pending))
         self._workers[self._workers.index(worker)] = self._start()
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """Stop every worker: told to, then killed if busy or slow to exit."""
         for worker in self._workers:
             with contextlib.suppress(OSError):
                 worker.conn.send(None)

@@ -35,7 +35,7 @@ from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, Store
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
-from pixdex.pipeline import hash_files
+from pixdex.pipeline import FileHashes, hash_files
 from pixdex.signature import present
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
@@ -63,6 +63,13 @@ per query)."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
+
+Hasher = Callable[[Sequence[str], tuple[str, ...], float | None], Iterable[FileHashes]]
+"""The hashing stage of ``Catalog.index``: ``hasher(paths, algorithms, time_limit)`` yields one
+``FileHashes`` per path, with its content signature, in any order (as results come back). The
+default hashes on this machine's cores (``pixdex.pipeline.hash_files``); a Dask cluster is
+another (``pixdex.distributed.index_on_cluster``). Everything else about indexing (what is
+new, the committed batches, the progress, the report) is the catalog's, whoever hashes."""
 
 
 def default_distance(bits: int) -> int:
@@ -213,6 +220,7 @@ class Catalog:
         progress: ProgressCallback | None = None,
         batch_size: int = BATCH_SIZE,
         time_limit: float | None = FILE_TIME_LIMIT_S,
+        hasher: Hasher | None = None,
     ) -> IndexReport:
         """Bring the catalog up to date with the image files under ``paths`` (folders or files).
 
@@ -223,7 +231,8 @@ class Catalog:
         keeps its committed batches and the next run resumes where it stopped. With ``prune``,
         entries under ``paths`` whose files no longer exist are dropped. A file that takes more
         than ``time_limit`` seconds, or crashes its decoder, is stopped and recorded as failed
-        (``pixdex.pipeline.hash_files``).
+        (``pixdex.pipeline.hash_files``). A ``hasher`` hashes elsewhere (``workers`` is then
+        unused): the files are still listed, compared and committed here.
         """
         started = time.perf_counter()
         algorithms = _check_algorithms(algorithms, framed=True)
@@ -246,7 +255,14 @@ class Catalog:
         batch = _Batch()
         try:
             self._hash_into(
-                todo, known, algorithms, workers, time_limit, progress, batch, batch_size
+                todo,
+                known,
+                algorithms,
+                hasher or _local_hasher(workers),
+                time_limit,
+                progress,
+                batch,
+                batch_size,
             )
         finally:
             # Also on Ctrl-C: what was hashed is kept.
@@ -260,7 +276,7 @@ class Catalog:
             new=batch.new,
             changed=batch.changed,
             unchanged=len(found) - len(todo),
-            failed=tuple(batch.failed),
+            failed=tuple(sorted(batch.failed)),  # the same order however the hashing went
             unlisted=tuple(unlisted),
             pruned=pruned,
             seconds=time.perf_counter() - started,
@@ -271,7 +287,7 @@ class Catalog:
         todo: list[FoundFile],
         known: dict[str, FileState],
         algorithms: tuple[str, ...],
-        workers: int | None,
+        hasher: Hasher,
         time_limit: float | None,
         progress: ProgressCallback | None,
         batch: _Batch,
@@ -282,16 +298,7 @@ class Catalog:
         if not todo:
             return  # no worker pool to start
         by_path = {f.path: f for f in todo}
-        for done, result in enumerate(
-            hash_files(
-                [f.path for f in todo],
-                algorithms=algorithms,
-                workers=workers,
-                signatures=True,
-                time_limit=time_limit,
-            ),
-            1,
-        ):
+        for done, result in enumerate(hasher([f.path for f in todo], algorithms, time_limit), 1):
             seen = by_path[result.path]
             # The walk's size and mtime, not the hashing's: if the file changes in between, the
             # next run sees a different mtime and hashes it again.
@@ -611,6 +618,19 @@ def framed_views(name: str) -> tuple[str, ...]:
     "pdq:centre")`` (the picture inside its margins and its centre), any other name itself."""
     base, _, view = name.partition(":")
     return (f"{base}:trim", f"{base}:centre") if view == FRAMED else (name,)
+
+
+def _local_hasher(workers: int | None) -> Hasher:
+    """Hashing on ``workers`` processes of this machine (None: one per core)."""
+
+    def hash_here(
+        paths: Sequence[str], algorithms: tuple[str, ...], time_limit: float | None
+    ) -> Iterable[FileHashes]:
+        return hash_files(
+            paths, algorithms=algorithms, workers=workers, signatures=True, time_limit=time_limit
+        )
+
+    return hash_here
 
 
 def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[str]) -> bool:
