@@ -53,6 +53,7 @@ from pixdex.catalog.store import (
 )
 from pixdex.catalog.uri import redact, scrub
 from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.names import from_bytes, to_bytes
 from pixdex.signature import signature_array
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
 """The signature opening every binary COPY stream (then 32-bit flags and an extension length)."""
 
 _FILE_COLUMNS = ("path", "size", "mtime_ns", "digest", "width", "height", "format", "error")
-_FILE_TYPES = ("text", "int8", "int8", "text", "int4", "int4", "text", "text")
+_FILE_TYPES = ("bytea", "int8", "int8", "text", "int4", "int4", "text", "text")
 
 
 def _defaults(uri: str) -> dict[str, Any]:
@@ -338,26 +339,27 @@ class PostgresStore:
             WHERE (f.path >= %s AND f.path < %s) OR f.path = %s
             GROUP BY f.id, s.file_id
             """,
-            (lo, hi, folder),
+            (to_bytes(lo), to_bytes(hi), to_bytes(folder)),
         )
         return {
-            path: FileState(size, mtime_ns, frozenset(names), error, signed)
+            from_bytes(path): FileState(size, mtime_ns, frozenset(names), error, signed)
             for path, size, mtime_ns, error, signed, names in rows
         }
 
     def write(self, records: Sequence[FileRecord]) -> None:
         if not records:
             return
-        # The last record of a path wins, as in SQLite. Path order is the order every writer
-        # locks rows in, so concurrent writers of overlapping batches queue instead of deadlock.
-        latest = sorted({r.path: r for r in records}.values(), key=lambda r: r.path)
+        # The last record of a path wins, as in SQLite. Path order (of the stored bytes) is the
+        # order every writer locks rows in, so concurrent writers of overlapping batches queue
+        # instead of deadlock.
+        latest = sorted({r.path: r for r in records}.values(), key=lambda r: to_bytes(r.path))
         self._transaction(lambda cursor: self._write(cursor, latest))
         self._forget()  # now, not when our own notification arrives
 
     def _write(self, cursor: psycopg.Cursor, records: list[FileRecord]) -> None:
         self._register_algorithms(cursor, records)
         cursor.execute(
-            'CREATE TEMPORARY TABLE incoming (path text COLLATE "C", size bigint, '
+            "CREATE TEMPORARY TABLE incoming (path bytea, size bigint, "
             "mtime_ns bigint, digest text, width integer, height integer, format text, "
             "error text) ON COMMIT DROP"
         )
@@ -365,11 +367,20 @@ class PostgresStore:
             copy.set_types(_FILE_TYPES)
             for r in records:
                 copy.write_row(
-                    (r.path, r.size, r.mtime_ns, r.digest, r.width, r.height, r.format, r.error)
+                    (
+                        to_bytes(r.path),
+                        r.size,
+                        r.mtime_ns,
+                        r.digest,
+                        r.width,
+                        r.height,
+                        r.format,
+                        r.error,
+                    )
                 )
         columns = ", ".join(_FILE_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in (*_FILE_COLUMNS[1:], "indexed_at"))
-        file_ids = dict(
+        ids_by_name = dict(
             cursor.execute(
                 f"INSERT INTO pixdex.files ({columns}, indexed_at) "
                 f"SELECT {columns}, %s FROM incoming ORDER BY path "
@@ -377,6 +388,7 @@ class PostgresStore:
                 (time.time(),),
             ).fetchall()
         )
+        file_ids = {r.path: ids_by_name[to_bytes(r.path)] for r in records}
         ids = list(file_ids.values())
         for table in ("hashes", "signatures"):
             cursor.execute(
@@ -428,11 +440,11 @@ class PostgresStore:
                     )
 
     def remove(self, paths: Iterable[str]) -> int:
-        wanted = sorted(set(paths))
+        wanted = sorted({to_bytes(p) for p in paths})
 
         def work(cursor: psycopg.Cursor) -> int:
             # rowcount counts the deleted files, not the rows the cascade removed with them.
-            cursor.execute("DELETE FROM pixdex.files WHERE path = ANY(%s::text[])", (wanted,))
+            cursor.execute("DELETE FROM pixdex.files WHERE path = ANY(%s::bytea[])", (wanted,))
             removed = max(cursor.rowcount, 0)
             if removed:
                 _bump_generation(cursor)
@@ -510,7 +522,7 @@ class PostgresStore:
         found = {}
         self._looked_up = {}
         for *fields, bits, blob, quality in rows:
-            stored = StoredFile(*fields)
+            stored = _stored_file(fields)
             found[stored.file_id] = StoredHash(
                 stored.file_id, stored.path, blob_to_hash(blob, bits, algorithm, quality)
             )
@@ -539,7 +551,7 @@ class PostgresStore:
         self._forget_unless_current()
         if all(p in self._looked_up for p in paths):
             return {p: self._looked_up[p] for p in paths}
-        found = self._files_where("path = ANY(%s::text[])", paths, paths)
+        found = self._files_where("path = ANY(%s::bytea[])", paths, [to_bytes(p) for p in paths])
         return {f.path: f for f in found}
 
     def _files_where(self, condition: str, keys: list, param: object) -> list[StoredFile]:
@@ -549,7 +561,7 @@ class PostgresStore:
             f"FROM pixdex.files WHERE {condition}",
             (param,),
         )
-        return [StoredFile(*row) for row in rows]
+        return [_stored_file(row) for row in rows]
 
     def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
         ids = [int(i) for i in ids]
@@ -572,8 +584,10 @@ class PostgresStore:
             (_id_array(ids),),
         )
         return {
-            file_id: FileRecord(*fields, hashes=hashes.get(file_id, {}), signature=content)
-            for file_id, *fields, content in rows
+            file_id: FileRecord(
+                from_bytes(path), *fields, hashes=hashes.get(file_id, {}), signature=content
+            )
+            for file_id, path, *fields, content in rows
         }
 
     def digest_groups(self) -> list[list[int]]:
@@ -588,9 +602,10 @@ class PostgresStore:
         return [list(ids) for (ids,) in rows]
 
     def failures(self) -> list[tuple[str, str]]:
-        return self._rows(
+        rows = self._rows(
             "SELECT path, error FROM pixdex.files WHERE error IS NOT NULL ORDER BY path"
         )
+        return [(from_bytes(path), error) for path, error in rows]
 
     def stats(self) -> StoreStats:
         ((files, failures),) = self._rows("SELECT count(*), count(error) FROM pixdex.files")
@@ -614,6 +629,12 @@ class PostgresStore:
         """Close the store's own connection; a pool is its owner's to close."""
         if self._own is not None:
             self._own.close()
+
+
+def _stored_file(row: Sequence[Any]) -> StoredFile:
+    """A ``StoredFile`` from a row of its columns in order, the path as stored (its bytes)."""
+    file_id, path, *rest = row
+    return StoredFile(file_id, from_bytes(path), *rest)
 
 
 def _id_array(ids: Iterable[int]) -> str:
