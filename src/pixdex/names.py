@@ -5,9 +5,9 @@ undecodable byte carried as a lone surrogate (``os.fsdecode``'s "surrogateescape
 becomes ``"\\udce9"``), and that string opens, moves and deletes the file like any other. pixdex
 keeps such a name exact wherever it is stored (the SQLite catalog stores the original bytes as
 its TEXT, the PostgreSQL catalog in a ``bytea`` column, the journal of actions JSON's ``\\udce9``
-escape) and, wherever it is shown (terminal, JSON, HTML, CSV,
-the HTTP API), writes each undecodable byte as the four characters ``\\xe9``: valid UTF-8 that a
-person can read, as Python's "backslashreplace" shows undecodable bytes.
+escape) and, wherever it is shown (terminal, JSON, HTML, CSV, the HTTP API), writes each
+undecodable byte as the four characters ``\\xe9``: valid UTF-8 that a person can read, as
+Python's "backslashreplace" shows undecodable bytes.
 """
 
 from __future__ import annotations
