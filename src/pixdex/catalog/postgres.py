@@ -11,6 +11,11 @@ other machines, in real use) write it at the same time, and servers read it. Wha
 - the generation counter is incremented by the last statement of each write transaction (see
   ``postgres_schema``): readers see it move exactly when the rows are visible.
 
+A catalog is read-only to a connection whose role lacks a right a write needs (say, SELECT only)
+or whose transactions are read-only (``default_transaction_read_only``, a standby server): the
+store finds out when it opens, and then searches and serves as usual but refuses every write at
+once, with one line saying why (as an SQLite catalog on a read-only mount does).
+
 Bulk data moves with ``COPY``: a batch of files and hashes goes in as binary COPY streams, and an
 algorithm's hashes come out as binary COPY rows of byte strings that numpy reads whole (a million
 64-bit hashes in 0.3-0.6 s, see ``codes``): what rebuilding the in-memory index costs.
@@ -83,6 +88,19 @@ MIGRATION_LOCK = 0x706978646578
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
 """The signature opening every binary COPY stream (then 32-bit flags and an extension length)."""
+
+WRITE_RIGHTS = (
+    ("pixdex.meta", "UPDATE"),
+    ("pixdex.algorithms", "INSERT"),
+    ("pixdex.files", "INSERT"),
+    ("pixdex.files", "UPDATE"),
+    ("pixdex.files", "DELETE"),
+    ("pixdex.hashes", "INSERT"),
+    ("pixdex.hashes", "DELETE"),
+    ("pixdex.signatures", "INSERT"),
+    ("pixdex.signatures", "DELETE"),
+)
+"""The table rights a write transaction uses (with the TEMPORARY right on the database)."""
 
 _FILE_COLUMNS = ("path", "size", "mtime_ns", "digest", "width", "height", "format", "error")
 _FILE_TYPES = ("bytea", "int8", "int8", "text", "int4", "int4", "text", "text")
@@ -200,6 +218,7 @@ class PostgresStore:
         self._generation: int | None = None
         self._algorithms: dict[str, int] | None = None
         self._looked_up: dict[str, StoredFile] = {}  # the files the last lookup found, by path
+        self._read_only: str | None = None  # why this connection cannot write, if it cannot
         try:
             self._migrate(create)
             self._catalog_id = self._value("catalog_id")
@@ -224,7 +243,11 @@ class PostgresStore:
                 assert self._pool is not None
                 with self._pool.connection() as connection:
                     yield connection
-        except (psycopg.OperationalError, errors.InsufficientPrivilege) as error:
+        except (
+            psycopg.OperationalError,
+            errors.InsufficientPrivilege,
+            errors.ReadOnlySqlTransaction,
+        ) as error:
             raise CatalogError(f"{self.name}: {' '.join(str(error).split())}") from None
 
     def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -271,6 +294,13 @@ class PostgresStore:
             if version == 0 and not create:
                 raise CatalogError(
                     f"{self.name}: no catalog here (create one with `pixdex index DIR --db URI`)"
+                )
+            self._read_only = _read_only_reason(connection, tables=version > 0)
+            if self._read_only is not None and 0 < version < SCHEMA_VERSION:
+                raise CatalogError(
+                    f"{self.name}: catalog schema version {version} must be migrated to "
+                    f"{SCHEMA_VERSION}, and the catalog is read-only ({self._read_only}): open "
+                    "it once as a role that can write it"
                 )
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 with connection.transaction():
@@ -346,7 +376,15 @@ class PostgresStore:
             for path, size, mtime_ns, error, signed, names in rows
         }
 
+    def _refuse_if_read_only(self) -> None:
+        if self._read_only is not None:
+            raise CatalogError(
+                f"{self.name}: the catalog is read-only ({self._read_only}): it can be searched "
+                "and served, not changed"
+            )
+
     def write(self, records: Sequence[FileRecord]) -> None:
+        self._refuse_if_read_only()
         if not records:
             return
         # The last record of a path wins, as in SQLite. Path order (of the stored bytes) is the
@@ -440,6 +478,7 @@ class PostgresStore:
                     )
 
     def remove(self, paths: Iterable[str]) -> int:
+        self._refuse_if_read_only()
         wanted = sorted({to_bytes(p) for p in paths})
 
         def work(cursor: psycopg.Cursor) -> int:
@@ -629,6 +668,29 @@ class PostgresStore:
         """Close the store's own connection; a pool is its owner's to close."""
         if self._own is not None:
             self._own.close()
+
+
+def _read_only_reason(connection: psycopg.Connection, *, tables: bool) -> str | None:
+    """Why ``connection`` cannot write the catalog (its transactions are read-only, or its role
+    lacks a right a write uses: the first one missing is named), or None when it can. ``tables``
+    says whether the catalog's tables exist (for a new catalog, only the transactions count)."""
+    (read_only, temporary, role) = connection.execute(
+        "SELECT current_setting('transaction_read_only') = 'on', "
+        "has_database_privilege(current_database(), 'TEMPORARY'), current_user"
+    ).fetchone()
+    if read_only:
+        return "its transactions are read-only: default_transaction_read_only, or a standby"
+    if not tables:
+        return None
+    missing = connection.execute(
+        "SELECT t.name, t.privilege FROM unnest(%s::text[], %s::text[]) AS t(name, privilege) "
+        "WHERE NOT has_table_privilege(t.name, t.privilege)",
+        ([name for name, _ in WRITE_RIGHTS], [right for _, right in WRITE_RIGHTS]),
+    ).fetchall()
+    if missing:
+        name, privilege = missing[0]
+        return f"role {role} has no {privilege} right on {name}"
+    return None if temporary else f"role {role} may not create temporary tables"
 
 
 def _stored_file(row: Sequence[Any]) -> StoredFile:
