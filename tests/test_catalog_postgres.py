@@ -243,6 +243,18 @@ def test_a_schema_1_catalog_is_migrated_to_byte_paths_and_keeps_every_row(
     assert os.fsencode(folder) + b"/b/caf\xe9.png" in names
 
 
+def test_a_schema_1_catalog_read_only_to_its_reader_is_refused_in_one_line(uri: str) -> None:
+    with psycopg.connect(uri) as old:
+        for statement in MIGRATIONS[0]:
+            old.execute(statement)
+        old.execute("INSERT INTO pixdex.meta (key, value) VALUES ('schema_version', '1')")
+    read_only = f"{uri}&options=-c%20default_transaction_read_only%3Don"
+    with pytest.raises(CatalogError, match="must be migrated to 2, and the catalog is read-only"):
+        PostgresStore(read_only, create=False)
+    PostgresStore(uri, create=False).close()  # a role that can write migrates it
+    PostgresStore(read_only, create=False).close()  # and then it opens for reading
+
+
 def test_codes_read_in_many_page_ranges_equal_one_read(uri: str, monkeypatch) -> None:
     rng = np.random.default_rng(7)
     values = rng.integers(0, 2**63, 3000).tolist()
