@@ -36,10 +36,10 @@ of milliseconds) the test waits for before it stops the run."""
 WAIT_FOR = 3 * BATCH
 
 
-def committed_rows(db: str) -> dict[str, tuple]:
-    """Every committed file row of ``db`` with its hashes and signature, by path, as a reader
-    sees it (a reader sees only committed transactions); empty until the writer has created the
-    schema."""
+def committed_rows(db: str) -> dict[str | bytes, tuple]:
+    """Every committed file row of ``db`` with its hashes and signature, by path (its stored
+    bytes on PostgreSQL), as a reader sees it (a reader sees only committed transactions); empty
+    until the writer has created the schema."""
     if is_postgres(db):
         return _postgres_rows(db)
     if not Path(db).exists():
@@ -60,7 +60,7 @@ def committed_rows(db: str) -> dict[str, tuple]:
     return {path: tuple(rest) for path, *rest in rows}
 
 
-def _postgres_rows(db: str) -> dict[str, tuple]:
+def _postgres_rows(db: str) -> dict[bytes, tuple]:
     with psycopg.connect(db, autocommit=True) as reader:
         try:
             rows = reader.execute(

@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from pixdex.catalog import Catalog, CatalogError, FileRecord
 from pixdex.catalog.actions import journal_path
 from pixdex.catalog.location import cache_home, display_name, local_files, open_store
 from pixdex.catalog.postgres import CatalogPool, PostgresStore
-from pixdex.catalog.postgres_schema import SCHEMA_VERSION
+from pixdex.catalog.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from pixdex.catalog.uri import is_postgres, redact, scrub
 from pixdex.hashing import Hash
 from pixdex.server import create_app
@@ -189,6 +191,68 @@ def test_databases_without_a_catalog_or_with_a_newer_one_are_refused(postgres, u
         )
     with pytest.raises(CatalogError, match="newer"):
         PostgresStore(uri)
+
+
+def test_a_schema_1_catalog_is_migrated_to_byte_paths_and_keeps_every_row(
+    uri: str, tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    # Schema 1 made as the pixdex of that version made it (paths as text), holding the rows an
+    # index run writes: copied from an SQLite catalog of the same files, ids included.
+    folder = photo_tree(tmp_path / "photos", photo_paths[:5])
+    shutil.copy(photo_paths[6], folder / "a" / "été.png")  # valid UTF-8, not ASCII
+    reference = tmp_path / "reference.db"
+    with Catalog(reference) as catalog:
+        catalog.index([folder], workers=1)
+    with closing(sqlite3.connect(reference)) as source, psycopg.connect(uri) as old:
+        for statement in MIGRATIONS[0]:
+            old.execute(statement)
+        old.execute("INSERT INTO pixdex.meta (key, value) VALUES ('schema_version', '1')")
+        copies = {
+            "files (id, path, size, mtime_ns, digest, width, height, format, error, indexed_at)": (
+                "SELECT id, path, size, mtime_ns, digest, width, height, format, error, "
+                "indexed_at FROM files"
+            ),
+            "hashes (algorithm, file_id, bits, value, quality)": "SELECT * FROM hashes",
+            "signatures (file_id, signature)": "SELECT id, signature FROM files "
+            "WHERE signature IS NOT NULL",
+            "algorithms (name, bits)": "SELECT name, bits FROM algorithms",
+        }
+        for table, query in copies.items():
+            rows = source.execute(query).fetchall()
+            marks = ", ".join(["%s"] * len(rows[0]))
+            old.cursor().executemany(f"INSERT INTO pixdex.{table} VALUES ({marks})", rows)
+        old.execute(  # the ids as PostgreSQL itself would have drawn them
+            "SELECT setval(pg_get_serial_sequence('pixdex.files', 'id'), max(id)) FROM pixdex.files"
+        )
+        assert old.execute("SELECT pg_typeof(path)::text FROM pixdex.files").fetchone() == ("text",)
+
+    with Catalog(uri, create=False) as catalog:
+        assert catalog_rows(uri) == catalog_rows(str(reference))
+        again = catalog.index([folder], workers=1)
+        assert (again.new, again.changed, again.unchanged) == (0, 0, 22)  # each row matched
+        shutil.copy(photo_paths[7], folder / "b" / os.fsdecode(b"caf\xe9.png"))
+        added = catalog.index([folder], workers=1)
+        assert (added.new, added.unchanged) == (1, 22)
+        found = catalog.search(folder / "a" / "été.png", max_distance=0).matches
+        assert str(folder / "a" / "été.png") in {m.path for m in found}
+    with psycopg.connect(uri) as reader:
+        meta = dict(reader.execute("SELECT key, value FROM pixdex.meta").fetchall())
+        names = {row[0] for row in reader.execute("SELECT path FROM pixdex.files")}
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
+    assert os.fsencode(folder / "a" / "été.png") in names
+    assert os.fsencode(folder) + b"/b/caf\xe9.png" in names
+
+
+def test_a_schema_1_catalog_read_only_to_its_reader_is_refused_in_one_line(uri: str) -> None:
+    with psycopg.connect(uri) as old:
+        for statement in MIGRATIONS[0]:
+            old.execute(statement)
+        old.execute("INSERT INTO pixdex.meta (key, value) VALUES ('schema_version', '1')")
+    read_only = f"{uri}&options=-c%20default_transaction_read_only%3Don"
+    with pytest.raises(CatalogError, match="must be migrated to 2, and the catalog is read-only"):
+        PostgresStore(read_only, create=False)
+    PostgresStore(uri, create=False).close()  # a role that can write migrates it
+    PostgresStore(read_only, create=False).close()  # and then it opens for reading
 
 
 def test_codes_read_in_many_page_ranges_equal_one_read(uri: str, monkeypatch) -> None:

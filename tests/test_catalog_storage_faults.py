@@ -1,7 +1,9 @@
 """A catalog on a disk that fills up, and a catalog that cannot be written.
 
 Real file systems, mounted by the test (it runs as root, as CI does): a 24 MiB tmpfs nearly
-filled by a filler file, and a read-only bind mount of a folder holding a catalog. ``pixdex``
+filled by a filler file, and a read-only bind mount of a folder holding a catalog. A PostgreSQL
+catalog is read-only to a role with the SELECT right only, or with read-only transactions (the
+session fixture's private server). ``pixdex``
 runs as a user runs it, in a subprocess, so its exit status and output are the real ones (in
 this process through typer's runner where a real process adds nothing but its start-up time).
 """
@@ -18,12 +20,15 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
+from conftest import new_location
 from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
-from pixdex.catalog import Catalog
+from pixdex.catalog import Catalog, CatalogError
+from pixdex.catalog.location import open_store
 from pixdex.cli import app
 from pixdex.server.app import create_app
 
@@ -116,10 +121,23 @@ def test_a_full_disk_stops_indexing_with_one_line_and_the_catalog_still_searches
             assert catalog.info().images == len(photos)
 
 
-@pytest.fixture
-def read_only_catalog(tmp_path: Path, photo_paths: list[Path]) -> Iterator[tuple[Path, Path]]:
-    """(catalog, photo folder): a catalog of real photos (two byte-identical) seen through a
-    read-only bind mount of its folder."""
+READ_ONLY = {
+    "sqlite": "a read-only bind mount of its folder",
+    "postgres-select": "a role with only the SELECT right",
+    "postgres-read-only": "a role whose transactions are read-only",
+}
+"""The ways a catalog is read-only in ``read_only_catalog``, by name."""
+
+READER = "pixdex_reader"
+"""The PostgreSQL role of ``READ_ONLY``'s PostgreSQL cases (made once per server)."""
+
+
+@pytest.fixture(params=READ_ONLY)
+def read_only_catalog(
+    request: pytest.FixtureRequest, tmp_path: Path, photo_paths: list[Path]
+) -> Iterator[tuple[str, Path]]:
+    """(catalog location, photo folder): a catalog of real photos (two byte-identical) that
+    cannot be written, each of the ways ``READ_ONLY`` names."""
     folder = tmp_path / "photos"
     folder.mkdir()
     for photo in photo_paths[:4]:
@@ -127,13 +145,29 @@ def read_only_catalog(tmp_path: Path, photo_paths: list[Path]) -> Iterator[tuple
     shutil.copy(photo_paths[0], folder / "copy.png")
     writable = tmp_path / "catalog"
     writable.mkdir()
-    with Catalog(writable / "pixdex.db") as catalog:
+    location = new_location(request, request.param.split("-")[0], writable)
+    with Catalog(location) as catalog:
         catalog.index([folder], workers=1)
-    view = tmp_path / "read-only"
-    view.mkdir()
-    with mounted("--bind", writable, view):
-        subprocess.run(["mount", "-o", "remount,ro,bind", view], check=True)
-        yield view / "pixdex.db", folder
+    if request.param == "sqlite":
+        view = tmp_path / "read-only"
+        view.mkdir()
+        with mounted("--bind", writable, view):
+            subprocess.run(["mount", "-o", "remount,ro,bind", view], check=True)
+            yield str(view / "pixdex.db"), folder
+    elif request.param == "postgres-select":
+        yield reader_of(request.getfixturevalue("postgres"), location), folder
+    else:
+        yield f"{location}&options=-c%20default_transaction_read_only%3Don", folder
+
+
+def reader_of(cluster, location: str) -> str:
+    """The URI of ``location`` for ``READER``, given the SELECT right on its catalog only."""
+    with psycopg.connect(location, autocommit=True) as admin:
+        if not admin.execute("SELECT FROM pg_roles WHERE rolname = %s", (READER,)).fetchall():
+            admin.execute(f"CREATE ROLE {READER} LOGIN")
+        admin.execute(f"GRANT USAGE ON SCHEMA pixdex TO {READER}")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA pixdex TO {READER}")
+    return cluster.uri(cluster.database(location), user=READER)
 
 
 def test_a_read_only_catalog_is_searched_and_refuses_writes_in_one_line(
@@ -146,6 +180,8 @@ def test_a_read_only_catalog_is_searched_and_refuses_writes_in_one_line(
     assert in_process("info", "--db", db).returncode == 0
     assert "1 group, 2 files" in in_process("dupes", "--db", db).stdout
 
+    with open_store(db, create=False) as store, pytest.raises(CatalogError, match="read-only"):
+        store.write([])  # at once, as `index` asks before it hashes anything
     shutil.copy(photo_paths[5], folder / "new.png")
     assert_one_line_error(in_process("index", folder, "--db", db), "read-only")
     before = sorted(os.listdir(folder))

@@ -1,7 +1,8 @@
 """``pixdex index`` and ``dupes --move-to`` killed with SIGKILL at random instants: nothing lost.
 
-A few instants here, drawn from a fixed seed (``python -m benchmarks kill`` draws twenty); see
-``tests/kill_runs.py`` for what is checked after each kill.
+A few instants here, drawn from a fixed seed (``python -m benchmarks kill`` draws twenty), on each
+backend (fewer on PostgreSQL, whose runs are slower to start); see ``tests/kill_runs.py`` for what
+is checked after each kill.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
+from conftest import new_location
 from hostile_corpus import build
 from kill_runs import (
     catalog_rows,
@@ -18,13 +21,14 @@ from kill_runs import (
     dupes_moving,
     index_killed,
     integrity,
+    local_folder,
     run_to_end,
 )
 
 from pixdex.catalog import Catalog
 
-KILLS = 5
-DUPES_KILLS = 3
+KILLS = {"sqlite": 5, "postgres": 3}
+DUPES_KILLS = {"sqlite": 3, "postgres": 2}
 COPIES = 3
 """Hard links per photograph: with a few hostile files, 50 files in batches of 3."""
 
@@ -42,30 +46,36 @@ def library(root: Path, photo_paths: list[Path], copies: int, hostile: int) -> P
     return folder
 
 
+def catalog_at(request: pytest.FixtureRequest, backend: str, folder: Path) -> str:
+    """A new catalog location on ``backend``, its SQLite file (if any) in ``folder``."""
+    folder.mkdir()
+    return new_location(request, backend, folder)
+
+
 def test_index_killed_anywhere_then_resumed_ends_as_one_uninterrupted_run(
-    tmp_path: Path, photo_paths: list[Path]
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, photo_paths: list[Path]
 ) -> None:
     folder = library(tmp_path, photo_paths, COPIES, hostile=8)
-    reference = tmp_path / "reference.db"
+    reference = catalog_at(request, backend, tmp_path / "reference")
     seconds, done = run_to_end("index", folder, "--db", reference, "--batch-size", "3")
     assert done.returncode == 0, done.stderr
 
-    db = tmp_path / "killed.db"
-    kills = index_killed(folder, db, KILLS, random.Random(16), span=seconds)
+    db = catalog_at(request, backend, tmp_path / "killed")
+    kills = index_killed(folder, db, KILLS[backend], random.Random(16), span=seconds)
     assert kills.killed >= 1, kills
     _, resumed = run_to_end("index", folder, "--db", db, "--batch-size", "3")
     assert resumed.returncode == 0, resumed.stderr
     assert integrity(db) == "ok"
     assert catalog_rows(db) == catalog_rows(reference)
-    assert not list(tmp_path.glob("*.partial"))  # no half-written search index left behind
+    assert not list(local_folder(db).glob("*.partial"))  # no half-written search index
 
 
 def test_dupes_move_killed_anywhere_leaves_each_file_in_one_place_and_undo_restores_all(
-    tmp_path: Path, photo_paths: list[Path]
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, photo_paths: list[Path]
 ) -> None:
     folder = library(tmp_path, photo_paths, copies=6, hostile=0)
     originals = sorted(str(p) for p in folder.iterdir())
-    db = tmp_path / "pixdex.db"
+    db = catalog_at(request, backend, tmp_path / "catalog")
     with Catalog(db) as catalog:
         catalog.index([folder])
     before = catalog_rows(db, ids=False)
@@ -78,7 +88,8 @@ def test_dupes_move_killed_anywhere_leaves_each_file_in_one_place_and_undo_resto
 
     rng = random.Random(16)
     killed = [
-        dupes_killed(folder, originals, db, moved_to, rng, span=seconds) for _ in range(DUPES_KILLS)
+        dupes_killed(folder, originals, db, moved_to, rng, span=seconds)
+        for _ in range(DUPES_KILLS[backend])
     ]
     assert any(killed)
     assert catalog_rows(db, ids=False) == before

@@ -1,10 +1,10 @@
 """File names that are not valid UTF-8: indexed, stored, searched, listed and acted on.
 
 Real files are created with byte names (Latin-1 'é' as the lone byte 0xE9, a stray 0xFF) among
-ordinary ones. The first ``index`` runs in a subprocess with a strict UTF-8 stdout
-(``PYTHONIOENCODING=utf-8:strict``, what a UTF-8 terminal gives); the other commands run in
-process through typer's runner, whose stdout is strict UTF-8 too. A name printed without care
-would end in a traceback.
+ordinary ones, and catalogued on each backend (an SQLite file, a PostgreSQL database). The first
+``index`` runs in a subprocess with a strict UTF-8 stdout (``PYTHONIOENCODING=utf-8:strict``, what
+a UTF-8 terminal gives); the other commands run in process through typer's runner, whose stdout is
+strict UTF-8 too. A name printed without care would end in a traceback.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
+from conftest import new_location
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pixdex.catalog import Catalog, FileRecord
 from pixdex.catalog.location import open_store
+from pixdex.catalog.uri import is_postgres
 from pixdex.cli import app
 from pixdex.names import from_bytes, printable, printable_data, to_bytes
 from pixdex.server.app import create_app
@@ -35,14 +38,14 @@ BROKEN = b"broken\xe9.jpg"
 FOLDER = b"album\xe9"
 
 
-def run(*args: str | os.PathLike, db: Path):
+def run(*args: str | os.PathLike, db: str):
     """``pixdex ARGS`` in this process (stdout strict UTF-8); the runner's result."""
     result = CliRunner().invoke(app, [*map(os.fsdecode, args), "--db", str(db)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
 
 
-def pixdex(*args: str | os.PathLike, db: Path) -> subprocess.CompletedProcess[str]:
+def pixdex(*args: str | os.PathLike, db: str) -> subprocess.CompletedProcess[str]:
     """``pixdex ARGS`` in a subprocess with a strict UTF-8 stdout; its output decoded as UTF-8
     (it must be)."""
     env = {**os.environ, "PIXDEX_DB": str(db), "PYTHONIOENCODING": "utf-8:strict"}
@@ -58,9 +61,12 @@ def pixdex(*args: str | os.PathLike, db: Path) -> subprocess.CompletedProcess[st
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path]:
-    """(folder, catalog): real photos, two of them (byte-identical) and a truncated JPEG under
-    names that are not UTF-8, one in a sub-folder whose own name is not UTF-8 either."""
+def library(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory, photo_paths: list[Path]
+) -> tuple[Path, str]:
+    """(folder, catalog location on ``backend``): real photos, two of them (byte-identical) and a
+    truncated JPEG under names that are not UTF-8, one in a sub-folder whose own name is not
+    UTF-8 either."""
     root = tmp_path_factory.mktemp("names")
     folder = root / "photos"
     (folder / from_bytes(FOLDER)).mkdir(parents=True)
@@ -69,7 +75,7 @@ def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path]:
     shutil.copy(photo_paths[3], folder / from_bytes(CAFE))
     shutil.copy(photo_paths[3], folder / from_bytes(FOLDER) / from_bytes(COPY))
     (folder / from_bytes(BROKEN)).write_bytes(photo_paths[4].read_bytes()[:300])
-    db = root / "pixdex.db"
+    db = new_location(request, backend, root)
     done = pixdex("index", folder, "--workers", "1", db=db)
     assert done.returncode == 0, done.stderr
     assert "5 new, 0 changed, 0 unchanged, 1 failed" in done.stdout
@@ -77,11 +83,19 @@ def library(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path]:
     return folder, db
 
 
-def test_names_are_stored_with_their_exact_bytes(library) -> None:
-    folder, db = library
+def stored_paths(db: str) -> set[bytes]:
+    """Every path of the catalog's files as the database holds it, read without pixdex."""
+    if is_postgres(db):
+        with psycopg.connect(db) as raw:
+            return {row[0] for row in raw.execute("SELECT path FROM pixdex.files")}
     with closing(sqlite3.connect(db)) as raw:
         raw.text_factory = bytes
-        stored = {row[0] for row in raw.execute("SELECT path FROM files")}
+        return {row[0] for row in raw.execute("SELECT path FROM files")}
+
+
+def test_names_are_stored_with_their_exact_bytes(library) -> None:
+    folder, db = library
+    stored = stored_paths(db)
     base = os.fsencode(folder)
     assert {base + b"/" + CAFE, base + b"/" + FOLDER + b"/" + COPY, base + b"/" + BROKEN} <= stored
     again = run("index", folder, "--workers", "1", db=db)
@@ -157,17 +171,7 @@ def test_the_http_api_answers_valid_utf8_json_for_them(library) -> None:
         assert any(m["path"].endswith("copy\\xff.png") for g in groups for m in g["members"])
 
 
-def test_the_store_keeps_a_folder_range_of_undecodable_names_apart(
-    request: pytest.FixtureRequest, location: str
-) -> None:
-    if location.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="unfinished (issue 16): PostgreSQL text cannot hold a name that is not "
-                "UTF-8; the store needs a bytea path or a reversible escape",
-            )
-        )
+def test_the_store_keeps_a_folder_range_of_undecodable_names_apart(location: str) -> None:
     inside = from_bytes(b"/a/x\xe9/" + CAFE)
     records = [FileRecord(p, 1, 2) for p in (inside, "/a/x/b.png", from_bytes(b"/a/x\xe90.png"))]
     with open_store(location) as store:
@@ -176,6 +180,17 @@ def test_the_store_keeps_a_folder_range_of_undecodable_names_apart(
         assert set(store.files_by_path([inside])) == {inside}
         assert store.remove([inside]) == 1
         assert len(store.states("/a")) == 2
+
+
+def test_a_name_that_reads_like_an_escape_is_another_file(location: str) -> None:
+    real = from_bytes(b"/n/caf\xe9.png")
+    lookalike = "/n/caf\\xe9.png"  # a literal backslash, x, e, 9: what `real` is shown as
+    with open_store(location) as store:
+        store.write([FileRecord(real, 1, 2), FileRecord(lookalike, 3, 4)])
+        found = store.files_by_path([real, lookalike])
+        assert {path: stored.size for path, stored in found.items()} == {real: 1, lookalike: 3}
+        assert store.remove([real]) == 1
+        assert set(store.states("/n")) == {lookalike}
 
 
 def test_printable_leaves_valid_names_alone_and_escapes_undecodable_bytes() -> None:

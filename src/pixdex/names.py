@@ -3,10 +3,11 @@
 A POSIX file name is bytes. Python hands a name that is not valid UTF-8 to pixdex with each
 undecodable byte carried as a lone surrogate (``os.fsdecode``'s "surrogateescape": byte 0xE9
 becomes ``"\\udce9"``), and that string opens, moves and deletes the file like any other. pixdex
-keeps such a name exact wherever it is stored (the SQLite catalog stores the original bytes, the
-journal of actions JSON's ``\\udce9`` escape) and, wherever it is shown (terminal, JSON, HTML, CSV,
-the HTTP API), writes each undecodable byte as the four characters ``\\xe9``: valid UTF-8 that a
-person can read, as Python's "backslashreplace" shows undecodable bytes.
+keeps such a name exact wherever it is stored (the SQLite catalog stores the original bytes as
+its TEXT, the PostgreSQL catalog in a ``bytea`` column, the journal of actions JSON's ``\\udce9``
+escape) and, wherever it is shown (terminal, JSON, HTML, CSV, the HTTP API), writes each
+undecodable byte as the four characters ``\\xe9``: valid UTF-8 that a person can read, as
+Python's "backslashreplace" shows undecodable bytes.
 """
 
 from __future__ import annotations

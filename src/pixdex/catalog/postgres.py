@@ -11,6 +11,11 @@ other machines, in real use) write it at the same time, and servers read it. Wha
 - the generation counter is incremented by the last statement of each write transaction (see
   ``postgres_schema``): readers see it move exactly when the rows are visible.
 
+A catalog is read-only to a connection whose role lacks a right a write needs (say, SELECT only)
+or whose transactions are read-only (``default_transaction_read_only``, a standby server): the
+store finds out when it opens, and then searches and serves as usual but refuses every write at
+once, with one line saying why (as an SQLite catalog on a read-only mount does).
+
 Bulk data moves with ``COPY``: a batch of files and hashes goes in as binary COPY streams, and an
 algorithm's hashes come out as binary COPY rows of byte strings that numpy reads whole (a million
 64-bit hashes in 0.3-0.6 s, see ``codes``): what rebuilding the in-memory index costs.
@@ -53,6 +58,7 @@ from pixdex.catalog.store import (
 )
 from pixdex.catalog.uri import redact, scrub
 from pixdex.hashing import LOW_QUALITY, Hash
+from pixdex.names import from_bytes, to_bytes
 from pixdex.signature import signature_array
 
 T = TypeVar("T")
@@ -83,8 +89,21 @@ MIGRATION_LOCK = 0x706978646578
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
 """The signature opening every binary COPY stream (then 32-bit flags and an extension length)."""
 
+WRITE_RIGHTS = (
+    ("pixdex.meta", "UPDATE"),
+    ("pixdex.algorithms", "INSERT"),
+    ("pixdex.files", "INSERT"),
+    ("pixdex.files", "UPDATE"),
+    ("pixdex.files", "DELETE"),
+    ("pixdex.hashes", "INSERT"),
+    ("pixdex.hashes", "DELETE"),
+    ("pixdex.signatures", "INSERT"),
+    ("pixdex.signatures", "DELETE"),
+)
+"""The table rights a write transaction uses (with the TEMPORARY right on the database)."""
+
 _FILE_COLUMNS = ("path", "size", "mtime_ns", "digest", "width", "height", "format", "error")
-_FILE_TYPES = ("text", "int8", "int8", "text", "int4", "int4", "text", "text")
+_FILE_TYPES = ("bytea", "int8", "int8", "text", "int4", "int4", "text", "text")
 
 
 def _defaults(uri: str) -> dict[str, Any]:
@@ -199,6 +218,7 @@ class PostgresStore:
         self._generation: int | None = None
         self._algorithms: dict[str, int] | None = None
         self._looked_up: dict[str, StoredFile] = {}  # the files the last lookup found, by path
+        self._read_only: str | None = None  # why this connection cannot write, if it cannot
         try:
             self._migrate(create)
             self._catalog_id = self._value("catalog_id")
@@ -223,7 +243,11 @@ class PostgresStore:
                 assert self._pool is not None
                 with self._pool.connection() as connection:
                     yield connection
-        except (psycopg.OperationalError, errors.InsufficientPrivilege) as error:
+        except (
+            psycopg.OperationalError,
+            errors.InsufficientPrivilege,
+            errors.ReadOnlySqlTransaction,
+        ) as error:
             raise CatalogError(f"{self.name}: {' '.join(str(error).split())}") from None
 
     def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -270,6 +294,13 @@ class PostgresStore:
             if version == 0 and not create:
                 raise CatalogError(
                     f"{self.name}: no catalog here (create one with `pixdex index DIR --db URI`)"
+                )
+            self._read_only = _read_only_reason(connection, tables=version > 0)
+            if self._read_only is not None and 0 < version < SCHEMA_VERSION:
+                raise CatalogError(
+                    f"{self.name}: catalog schema version {version} must be migrated to "
+                    f"{SCHEMA_VERSION}, and the catalog is read-only ({self._read_only}): open "
+                    "it once as a role that can write it"
                 )
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 with connection.transaction():
@@ -338,26 +369,35 @@ class PostgresStore:
             WHERE (f.path >= %s AND f.path < %s) OR f.path = %s
             GROUP BY f.id, s.file_id
             """,
-            (lo, hi, folder),
+            (to_bytes(lo), to_bytes(hi), to_bytes(folder)),
         )
         return {
-            path: FileState(size, mtime_ns, frozenset(names), error, signed)
+            from_bytes(path): FileState(size, mtime_ns, frozenset(names), error, signed)
             for path, size, mtime_ns, error, signed, names in rows
         }
 
+    def _refuse_if_read_only(self) -> None:
+        if self._read_only is not None:
+            raise CatalogError(
+                f"{self.name}: the catalog is read-only ({self._read_only}): it can be searched "
+                "and served, not changed"
+            )
+
     def write(self, records: Sequence[FileRecord]) -> None:
+        self._refuse_if_read_only()
         if not records:
             return
-        # The last record of a path wins, as in SQLite. Path order is the order every writer
-        # locks rows in, so concurrent writers of overlapping batches queue instead of deadlock.
-        latest = sorted({r.path: r for r in records}.values(), key=lambda r: r.path)
+        # The last record of a path wins, as in SQLite. Path order (of the stored bytes) is the
+        # order every writer locks rows in, so concurrent writers of overlapping batches queue
+        # instead of deadlock.
+        latest = sorted({r.path: r for r in records}.values(), key=lambda r: to_bytes(r.path))
         self._transaction(lambda cursor: self._write(cursor, latest))
         self._forget()  # now, not when our own notification arrives
 
     def _write(self, cursor: psycopg.Cursor, records: list[FileRecord]) -> None:
         self._register_algorithms(cursor, records)
         cursor.execute(
-            'CREATE TEMPORARY TABLE incoming (path text COLLATE "C", size bigint, '
+            "CREATE TEMPORARY TABLE incoming (path bytea, size bigint, "
             "mtime_ns bigint, digest text, width integer, height integer, format text, "
             "error text) ON COMMIT DROP"
         )
@@ -365,11 +405,20 @@ class PostgresStore:
             copy.set_types(_FILE_TYPES)
             for r in records:
                 copy.write_row(
-                    (r.path, r.size, r.mtime_ns, r.digest, r.width, r.height, r.format, r.error)
+                    (
+                        to_bytes(r.path),
+                        r.size,
+                        r.mtime_ns,
+                        r.digest,
+                        r.width,
+                        r.height,
+                        r.format,
+                        r.error,
+                    )
                 )
         columns = ", ".join(_FILE_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in (*_FILE_COLUMNS[1:], "indexed_at"))
-        file_ids = dict(
+        ids_by_name = dict(
             cursor.execute(
                 f"INSERT INTO pixdex.files ({columns}, indexed_at) "
                 f"SELECT {columns}, %s FROM incoming ORDER BY path "
@@ -377,6 +426,7 @@ class PostgresStore:
                 (time.time(),),
             ).fetchall()
         )
+        file_ids = {r.path: ids_by_name[to_bytes(r.path)] for r in records}
         ids = list(file_ids.values())
         for table in ("hashes", "signatures"):
             cursor.execute(
@@ -428,11 +478,12 @@ class PostgresStore:
                     )
 
     def remove(self, paths: Iterable[str]) -> int:
-        wanted = sorted(set(paths))
+        self._refuse_if_read_only()
+        wanted = sorted({to_bytes(p) for p in paths})
 
         def work(cursor: psycopg.Cursor) -> int:
             # rowcount counts the deleted files, not the rows the cascade removed with them.
-            cursor.execute("DELETE FROM pixdex.files WHERE path = ANY(%s::text[])", (wanted,))
+            cursor.execute("DELETE FROM pixdex.files WHERE path = ANY(%s::bytea[])", (wanted,))
             removed = max(cursor.rowcount, 0)
             if removed:
                 _bump_generation(cursor)
@@ -510,7 +561,7 @@ class PostgresStore:
         found = {}
         self._looked_up = {}
         for *fields, bits, blob, quality in rows:
-            stored = StoredFile(*fields)
+            stored = _stored_file(fields)
             found[stored.file_id] = StoredHash(
                 stored.file_id, stored.path, blob_to_hash(blob, bits, algorithm, quality)
             )
@@ -539,7 +590,7 @@ class PostgresStore:
         self._forget_unless_current()
         if all(p in self._looked_up for p in paths):
             return {p: self._looked_up[p] for p in paths}
-        found = self._files_where("path = ANY(%s::text[])", paths, paths)
+        found = self._files_where("path = ANY(%s::bytea[])", paths, [to_bytes(p) for p in paths])
         return {f.path: f for f in found}
 
     def _files_where(self, condition: str, keys: list, param: object) -> list[StoredFile]:
@@ -549,7 +600,7 @@ class PostgresStore:
             f"FROM pixdex.files WHERE {condition}",
             (param,),
         )
-        return [StoredFile(*row) for row in rows]
+        return [_stored_file(row) for row in rows]
 
     def records(self, ids: Sequence[int]) -> dict[int, FileRecord]:
         ids = [int(i) for i in ids]
@@ -572,8 +623,10 @@ class PostgresStore:
             (_id_array(ids),),
         )
         return {
-            file_id: FileRecord(*fields, hashes=hashes.get(file_id, {}), signature=content)
-            for file_id, *fields, content in rows
+            file_id: FileRecord(
+                from_bytes(path), *fields, hashes=hashes.get(file_id, {}), signature=content
+            )
+            for file_id, path, *fields, content in rows
         }
 
     def digest_groups(self) -> list[list[int]]:
@@ -588,9 +641,10 @@ class PostgresStore:
         return [list(ids) for (ids,) in rows]
 
     def failures(self) -> list[tuple[str, str]]:
-        return self._rows(
+        rows = self._rows(
             "SELECT path, error FROM pixdex.files WHERE error IS NOT NULL ORDER BY path"
         )
+        return [(from_bytes(path), error) for path, error in rows]
 
     def stats(self) -> StoreStats:
         ((files, failures),) = self._rows("SELECT count(*), count(error) FROM pixdex.files")
@@ -614,6 +668,35 @@ class PostgresStore:
         """Close the store's own connection; a pool is its owner's to close."""
         if self._own is not None:
             self._own.close()
+
+
+def _read_only_reason(connection: psycopg.Connection, *, tables: bool) -> str | None:
+    """Why ``connection`` cannot write the catalog (its transactions are read-only, or its role
+    lacks a right a write uses: the first one missing is named), or None when it can. ``tables``
+    says whether the catalog's tables exist (for a new catalog, only the transactions count)."""
+    (read_only, temporary, role) = connection.execute(
+        "SELECT current_setting('transaction_read_only') = 'on', "
+        "has_database_privilege(current_database(), 'TEMPORARY'), current_user"
+    ).fetchone()
+    if read_only:
+        return "its transactions are read-only: default_transaction_read_only, or a standby"
+    if not tables:
+        return None
+    missing = connection.execute(
+        "SELECT t.name, t.privilege FROM unnest(%s::text[], %s::text[]) AS t(name, privilege) "
+        "WHERE NOT has_table_privilege(t.name, t.privilege)",
+        ([name for name, _ in WRITE_RIGHTS], [right for _, right in WRITE_RIGHTS]),
+    ).fetchall()
+    if missing:
+        name, privilege = missing[0]
+        return f"role {role} has no {privilege} right on {name}"
+    return None if temporary else f"role {role} may not create temporary tables"
+
+
+def _stored_file(row: Sequence[Any]) -> StoredFile:
+    """A ``StoredFile`` from a row of its columns in order, the path as stored (its bytes)."""
+    file_id, path, *rest = row
+    return StoredFile(file_id, from_bytes(path), *rest)
 
 
 def _id_array(ids: Iterable[int]) -> str:

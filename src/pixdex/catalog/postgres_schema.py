@@ -8,11 +8,17 @@ it once.
 
 Everything lives in the PostgreSQL schema ``pixdex`` of the database the URI names, so the
 database may hold other things too. The tables mirror SQLite's (see ``schema.py`` for what each
-column means), with three differences:
+column means), with four differences:
 
-- text that is compared or sorted (paths, digests, algorithm names) uses the "C" collation: paths
-  then sort by code point as in SQLite, and a folder's files are one range of the unique index on
-  ``path`` whatever the database's locale;
+- ``files.path`` is ``bytea``: the file name's bytes as the file system has them (UTF-8, and any
+  byte of a name that is not valid UTF-8 as it is, see ``pixdex.names``). A ``text`` column cannot
+  hold a name that is not valid UTF-8, and an escape inside text could collide with a literal
+  name that reads like the escape; bytes are the name itself, one row per file, and compare byte
+  by byte as SQLite compares its paths, so a folder's files are one range of the unique index
+  (``convert_from(path, 'UTF8')`` reads a valid name as text in SQL). Schema 1 had ``text``;
+  migration 2 converts it (``convert_to(path, 'UTF8')``, the same bytes);
+- other text that is compared or sorted (digests, algorithm names) uses the "C" collation, so it
+  sorts by code point as in SQLite whatever the database's locale;
 - ``hashes.value`` is ``bytea``, the same fixed-width big-endian words as SQLite's BLOB, so all of
   one algorithm's hashes stream out of one ``COPY ... (FORMAT BINARY)`` as fixed-size records;
 - the content signature (about 1.5 KB) has a table of its own, ``signatures``: kept in ``files``
@@ -82,6 +88,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             ('generation', '0'),
             ('catalog_id', substr(md5(gen_random_uuid()::text), 1, 16))
         """,
+    ),
+    (
+        # Paths as their bytes (see above); rewrites the table and its unique index on path.
+        "ALTER TABLE pixdex.files ALTER COLUMN path TYPE bytea USING convert_to(path, 'UTF8')",
     ),
 )
 
