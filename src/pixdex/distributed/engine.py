@@ -60,7 +60,11 @@ def connect(address: str) -> DaskEngine:
     ``CONNECT_TIMEOUT_S`` seconds or the address is not one Dask understands.
     """
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        # Shards are searched by calling their actors straight on their workers, not through
+        # the scheduler: one hop less per query.
+        client = Client(
+            address, timeout=CONNECT_TIMEOUT_S, set_as_default=False, direct_to_workers=True
+        )
     except (OSError, TimeoutError, ValueError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
