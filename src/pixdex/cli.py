@@ -42,6 +42,7 @@ from pixdex.wording import byte_size, count
 
 if TYPE_CHECKING:
     from pixdex.catalog import Catalog, IndexReport, SearchResult
+    from pixdex.catalog.engine import Engine
     from pixdex.hashing import Hash
 
 # One BLAS thread, unless the user chose: numpy starts OpenBLAS's thread pool when it is imported,
@@ -104,6 +105,34 @@ AlgorithmOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on the Dask cluster whose scheduler is at tcp://HOST:PORT: indexes sharded "
+        "over the workers' memory, the self-join spread over them (the distributed extra).",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def _engine(address: str | None) -> Iterator[Engine | None]:
+    """The Dask engine of ``--dask ADDRESS`` for the command's catalog (Dask is imported only
+    then), or None: run here."""
+    if address is None:
+        yield None
+        return
+    try:
+        from pixdex.distributed.engine import connect
+    except ImportError:
+        raise CatalogError(
+            "--dask needs Dask distributed: pip install 'pixdex[distributed]'"
+        ) from None
+    with connect(address) as engine:
+        yield engine
 
 
 @contextmanager
@@ -270,6 +299,7 @@ def search(
             "hash distance alone.",
         ),
     ] = True,
+    dask: DaskOption = None,
 ) -> None:
     """Find catalogued images showing the same picture as each query, nearest first."""
     from pixdex.catalog import Catalog
@@ -277,7 +307,11 @@ def search(
 
     if not queries and not hashes:
         raise typer.BadParameter("give a query image or folder, or --hash HEX")
-    with _user_errors(), Catalog(db, create=False) as catalog:
+    with (
+        _user_errors(),
+        _engine(dask) as engine,
+        Catalog(db, create=False, engine=engine) as catalog,
+    ):
         name = algorithm or _default_algorithm(catalog)
         results = []
         for query in _expand_queries(queries or [], hashes or [], name):
@@ -515,12 +549,17 @@ def dupes(
             help="Also group mirrored and rotated copies (decodes every file again).",
         ),
     ] = False,
+    dask: DaskOption = None,
 ) -> None:
     """List groups of duplicate images (identical bytes, or hashes within a distance); with
     --move-to or --delete --yes, act on every file but each group's keeper."""
     from pixdex.catalog import Catalog
 
-    with _user_errors(), Catalog(db, create=False) as catalog:
+    with (
+        _user_errors(),
+        _engine(dask) as engine,
+        Catalog(db, create=False, engine=engine) as catalog,
+    ):
         if sum((as_json, csv_file is not None, report is not None)) > 1:
             raise CatalogError("choose one output: --json, --csv FILE or --report FILE")
         if move_to is not None and delete:
@@ -615,12 +654,13 @@ def serve(
         typer.Option(help="Interface to listen on; 0.0.0.0 exposes the catalog to the network."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    dask: DaskOption = None,
 ) -> None:
     """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
     from pixdex.server.serve import serve as run_server
 
-    with _user_errors():
-        run_server(db, host, port)
+    with _user_errors(), _engine(dask) as engine:
+        run_server(db, host, port, engine=engine)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from pixdex.catalog.defaults import (
     FILE_TIME_LIMIT_S,
 )
 from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
+from pixdex.catalog.engine import Engine
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.location import display_name, local_files, open_store
 from pixdex.catalog.orientations import QueryPicture, query_pictures
@@ -184,6 +185,10 @@ class Catalog:
 
     ``path`` is what the catalog's local files are named after (for PostgreSQL, a name in the
     user's cache folder); ``name`` is how messages name the catalog (a URI without password).
+
+    With an ``engine`` (``pixdex.catalog.engine``), search indexes are built by it and the
+    duplicates' self-join runs on it (``pixdex.distributed.engine.DaskEngine``: on a Dask
+    cluster); everything else runs here.
     """
 
     def __init__(
@@ -192,10 +197,12 @@ class Catalog:
         *,
         create: bool = True,
         store: Store | None = None,
+        engine: Engine | None = None,
     ):
         self._store = open_store(path, create=create) if store is None else store
         self.path = local_files(path, self._store)
         self.name = display_name(path)
+        self._engine = engine
         self._indexes: dict[tuple[str, bool], SearchIndex] = {}
 
     def __enter__(self) -> Catalog:
@@ -503,7 +510,9 @@ class Catalog:
         key = (algorithm, include_low_quality)
         cached = self._indexes.get(key)
         if cached is None or cached.generation != self._store.generation():
-            cached = open_search_index(self._store, self.path, algorithm, include_low_quality)
+            cached = open_search_index(
+                self._store, self.path, algorithm, include_low_quality, self._engine
+            )
             self._indexes[key] = cached
         return cached
 
@@ -543,6 +552,7 @@ class Catalog:
             include_low_quality=include_low_quality,
             flips=flips,
             rule=rule,
+            pairs=None if self._engine is None else self._engine.pairs_within,
         )
 
     def remove_duplicates(

@@ -18,12 +18,13 @@ with the catalog: searching and indexing never need them (0.7 s of imports).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from pixdex.catalog.engine import Pairs
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
 from pixdex.catalog.turned_pairs import turned_pairs
@@ -115,6 +116,7 @@ def find_duplicates(
     include_low_quality: bool = False,
     flips: bool = False,
     rule: MatchRule | None = None,
+    pairs: Callable[[np.ndarray, np.ndarray, int], Pairs] | None = None,
 ) -> list[DuplicateGroup]:
     """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
     lie within ``max_distance`` bits, largest group first (then by keeper path).
@@ -131,17 +133,21 @@ def find_duplicates(
     Degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which all hash alike)
     make no near-duplicate pair unless ``include_low_quality``; byte-identical files are grouped
     whatever their quality, since equal bytes leave no doubt.
+
+    ``pairs(codes, ids, max_distance)`` finds the near pairs (default
+    ``pixdex.index.pairs_within``, here; a ``Catalog`` with an engine passes the engine's).
     """
     if keep not in KEEP_POLICIES:
         raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
     if max_distance < 0:
         raise CatalogError("the distance must be ≥ 0")
-    from pixdex.index.selfjoin import pairs_within
+    if pairs is None:
+        from pixdex.index.selfjoin import pairs_within as pairs
 
     lenient = include_low_quality or rule is not None
     ids, codes, _ = store.codes(algorithm, 0 if lenient else LOW_QUALITY)
     # Distances are measured again to each group's keeper: the pairs only say who is linked.
-    left, right, _ = pairs_within(codes, ids, max_distance)
+    left, right, _ = pairs(codes, ids, max_distance)
     exact_left, exact_right = _digest_pairs(store.digest_groups())
     turned: dict[int, list[Hash]] = {}
     if flips:

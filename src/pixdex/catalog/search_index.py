@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixdex.catalog.engine import Engine
 from pixdex.catalog.store import Store
 from pixdex.hashing import LOW_QUALITY
 from pixdex.index import build_index, load_index
@@ -73,14 +74,21 @@ def saved_index_files(catalog: Path) -> list[Path]:
 
 
 def open_search_index(
-    store: Store, catalog: Path, algorithm: str, include_low_quality: bool
+    store: Store,
+    catalog: Path,
+    algorithm: str,
+    include_low_quality: bool,
+    engine: Engine | None = None,
 ) -> SearchIndex:
-    """The current index of ``algorithm``: loaded from its saved file, or built and saved.
+    """The current index of ``algorithm``: loaded from its saved file, or built and saved; with
+    an ``engine``, built by the engine (nothing is saved: the engine holds it).
 
     Degenerate hashes (quality below ``LOW_QUALITY``) are left out unless ``include_low_quality``.
     A failure to save (a read-only folder) only costs the next process a rebuild; a saved file
     that cannot be read (damaged, or written by an older pixdex) is rebuilt the same way.
     """
+    if engine is not None:
+        return _on_engine(store, engine, algorithm, include_low_quality)
     generation, catalog_id = store.generation(), store.catalog_id()
     bits = store.algorithms().get(algorithm, 0)
     path = index_file(catalog, catalog_id, algorithm, include_low_quality, generation)
@@ -97,6 +105,23 @@ def open_search_index(
         _save(index, path)
         _delete_stale(catalog, catalog_id, generation)
     return SearchIndex(algorithm, bits, generation, index)
+
+
+def _on_engine(
+    store: Store, engine: Engine, algorithm: str, include_low_quality: bool
+) -> SearchIndex:
+    """The index of ``algorithm`` built by ``engine`` from the catalog's current codes."""
+    generation = store.generation()
+    quality = 0 if include_low_quality else LOW_QUALITY
+
+    def reload() -> tuple[np.ndarray, np.ndarray]:
+        ids, codes, _ = store.codes(algorithm, quality)
+        return codes, ids
+
+    ids, codes, bits = store.codes(algorithm, quality)
+    if len(ids) == 0:
+        return SearchIndex(algorithm, bits, generation, None)
+    return SearchIndex(algorithm, bits, generation, engine.build_index(codes, ids, reload))
 
 
 def _delete_stale(catalog: Path, catalog_id: str, generation: int) -> None:

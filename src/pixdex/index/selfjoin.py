@@ -90,9 +90,11 @@ def pairs_within(
     threads = workers or worker_count()
     if n < 2:
         return _empty()
-    plan = blocking_plan(n, _used_bits(codes), radius)
+    if blocking is None and n < BRUTE_FORCE_ROWS:
+        blocking = False  # without planning: the plan costs milliseconds, the pass less
+    plan = None if blocking is False else blocking_plan(n, _used_bits(codes), radius)
     if blocking is None:
-        blocking = n >= BRUTE_FORCE_ROWS and plan.cost < n * (n - 1) / 2.0
+        blocking = plan.cost < n * (n - 1) / 2.0
     if blocking:
         left, right, dists = _blocked(codes, radius, plan, threads)
     else:
@@ -198,7 +200,7 @@ def _blocked(codes, radius, plan, threads):
     parts = []
     starts, widths, slack = plan.starts, plan.widths, plan.slack
     for k in range(starts.shape[0]):
-        keys = _substring_keys(codes, starts[k], widths[k])
+        keys = substring_keys(codes, starts[k], widths[k])
         offsets, order = _bucket_table(keys, int(widths[k]))
         sorted_codes = codes[order]
         masks = flip_masks(int(widths[k]), int(slack[k]))
@@ -230,7 +232,9 @@ def _extract(codes, row, start, width):
 
 
 @njit(cache=True, nogil=True)
-def _substring_keys(codes, start, width):
+def substring_keys(codes, start, width):
+    """Bits ``start .. start+width-1`` (from the least significant bit) of every code, as uint64
+    (the sharded self-join of ``pixdex.distributed`` partitions codes by them too)."""
     keys = np.empty(codes.shape[0], dtype=np.uint64)
     for row in range(codes.shape[0]):
         keys[row] = _extract(codes, row, start, width)

@@ -38,6 +38,7 @@ from pixdex.catalog import (
     framed_views,
     search_distance,
 )
+from pixdex.catalog.engine import Engine
 from pixdex.decode import DEFAULT_LIMITS, Limits
 from pixdex.errors import ImageError
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
@@ -127,6 +128,7 @@ def create_app(
     thumbnail_cache_bytes: int = THUMBNAIL_CACHE_BYTES,
     max_in_flight: int = MAX_IN_FLIGHT,
     decodes_waiting: int = DECODES_WAITING,
+    engine: Engine | None = None,
 ) -> FastAPI:
     """The pixdex web application over the existing catalog at ``db_path`` (an SQLite file or a
     PostgreSQL URI).
@@ -135,11 +137,13 @@ def create_app(
     catalogued files decoded for thumbnails; ``thumbnail_cache_bytes`` bounds the thumbnail cache.
     ``max_in_flight`` requests are handled at once and ``decodes_waiting`` decodes may queue
     behind the ``DECODES_AT_ONCE`` running; beyond, 503 and 429 (``pixdex.server.limits``).
-    Raises ``CatalogError`` when there is no catalog at ``db_path``.
+    With an ``engine`` (``pixdex serve --dask``), the catalog's search indexes and the
+    duplicates view's self-join run there. Raises ``CatalogError`` when there is no catalog at
+    ``db_path``.
     """
     # Uploads over the pixel limit are refused, never decoded in strips (seconds of CPU each).
     limits = dataclasses.replace(limits, max_streamed_pixels=0)
-    source = CatalogSource(db_path)
+    source = CatalogSource(db_path, engine)
     try:
         catalog = CatalogThread(source.open)
     except BaseException:

@@ -21,27 +21,30 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from pixdex.catalog import Catalog
+from pixdex.catalog.engine import Engine
 from pixdex.catalog.location import open_pool, open_store
 
 T = TypeVar("T")
 
 
 class CatalogSource:
-    """Opens the existing catalog at ``location`` as often as the server needs it.
+    """Opens the existing catalog at ``location`` as often as the server needs it, each time
+    with ``engine`` (None: indexes and self-joins in the server's process).
 
     Raises ``CatalogError`` when a PostgreSQL catalog's server cannot be reached.
     """
 
-    def __init__(self, location: str | os.PathLike[str]) -> None:
+    def __init__(self, location: str | os.PathLike[str], engine: Engine | None = None) -> None:
         self.location = location
+        self.engine = engine
         self._pool = open_pool(location)
 
     def open(self) -> Catalog:
         """A new ``Catalog`` over the location (``CatalogError`` if there is no catalog)."""
         if self._pool is None:
-            return Catalog(self.location, create=False)
+            return Catalog(self.location, create=False, engine=self.engine)
         store = open_store(self.location, create=False, pool=self._pool)
-        return Catalog(self.location, store=store)
+        return Catalog(self.location, store=store, engine=self.engine)
 
     def close(self) -> None:
         """Close the connection pool, if any, once every catalog opened is closed."""

@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from pixdex.catalog.engine import Engine
 from pixdex.catalog.location import display_name
 from pixdex.server.app import create_app
 
@@ -21,13 +22,19 @@ roughly halved the median latency; the server process does little else that fine
 """
 
 
-def serve(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    db_path: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    engine: Engine | None = None,
+) -> None:
     """Serve the catalog at ``db_path`` (an SQLite file or a PostgreSQL URI) on ``host:port``
-    until interrupted.
+    until interrupted; with an ``engine``, its indexes and self-join run there (``--dask``).
 
     Raises ``CatalogError`` before listening when there is no catalog at ``db_path``.
     """
-    app = create_app(db_path)
+    app = create_app(db_path, engine=engine)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     print(
         f"pixdex: serving {display_name(db_path)} on http://{host}:{port}/ (Ctrl+C to stop)",
