@@ -156,8 +156,8 @@ def test_sharded_self_join_of_clustered_codes_with_large_groups(client):
 # --- the commands on a PostgreSQL catalog ------------------------------------------------------
 
 
-def pixdex(*args: str | Path, db: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PIXDEX_DB": db}
+def pixdex(*args: str | Path, db: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PIXDEX_DB": db, **env_vars}
     return subprocess.run(
         [*PIXDEX, *map(str, args)], capture_output=True, text=True, env=env, check=False
     )
@@ -250,9 +250,12 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(library):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens there once the probe is closed
     address = f"tcp://127.0.0.1:{port}"
-    result = pixdex("search", "--hash", "0" * 16, "--dask", address, db=uri)
+    result = pixdex(
+        "search", "--hash", "0" * 16, "--dask", address, db=uri,
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s",
+    )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.startswith(f"pixdex: cannot reach the Dask scheduler at {address}")
+    assert result.stderr.startswith(f"pixdex: {address}: cannot reach the Dask scheduler")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 

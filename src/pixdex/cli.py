@@ -12,12 +12,14 @@ numba, scipy, the server or matplotlib unless it needs them (tests/test_cli_star
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -89,8 +91,10 @@ DaskOption = Annotated[
     typer.Option(
         "--dask",
         envvar="PIXDEX_DASK",
-        help="Run on the Dask cluster whose scheduler is at this address (tcp://HOST:8786); "
-        "also read from $PIXDEX_DASK.",
+        help="Run on the Dask cluster whose scheduler is at this address (tcp://HOST:8786): "
+        "index hashes on its workers, search and serve keep the index sharded in their memory, "
+        "dupes spreads the self-join over them (the distributed extra); also read from "
+        "$PIXDEX_DASK.",
         show_default=False,
     ),
 ]
@@ -107,17 +111,6 @@ AlgorithmOption = Annotated[
 ]
 
 
-DaskOption = Annotated[
-    str | None,
-    typer.Option(
-        "--dask",
-        help="Run on the Dask cluster whose scheduler is at tcp://HOST:PORT: indexes sharded "
-        "over the workers' memory, the self-join spread over them (the distributed extra).",
-        show_default=False,
-    ),
-]
-
-
 @contextmanager
 def _engine(address: str | None) -> Iterator[Engine | None]:
     """The Dask engine of ``--dask ADDRESS`` for the command's catalog (Dask is imported only
@@ -125,14 +118,19 @@ def _engine(address: str | None) -> Iterator[Engine | None]:
     if address is None:
         yield None
         return
+    with _distributed("engine").connect(address) as engine:
+        yield engine
+
+
+def _distributed(module: str) -> ModuleType:
+    """``pixdex.distributed.<module>``, imported only for ``--dask``; one line when Dask is not
+    installed."""
     try:
-        from pixdex.distributed.engine import connect
+        return importlib.import_module(f"pixdex.distributed.{module}")
     except ImportError:
         raise CatalogError(
             "--dask needs Dask distributed: pip install 'pixdex[distributed]'"
         ) from None
-    with connect(address) as engine:
-        yield engine
 
 
 @contextmanager
@@ -201,9 +199,7 @@ def index(
             if dask is None:
                 report = catalog.index(paths, workers=workers, **options)
             else:
-                from pixdex.distributed import index_on_cluster
-
-                report = index_on_cluster(catalog, paths, dask, **options)
+                report = _distributed("hashing").index_on_cluster(catalog, paths, dask, **options)
         except KeyboardInterrupt:
             bar.stop()
             typer.echo("interrupted: committed batches are kept; run again to resume", err=True)

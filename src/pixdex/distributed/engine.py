@@ -14,16 +14,9 @@ import numpy as np
 from distributed import Client
 
 from pixdex.catalog.engine import Pairs, Reload
+from pixdex.distributed.connection import connect as connect_client
 from pixdex.distributed.selfjoin import sharded_pairs_within
 from pixdex.distributed.sharded import ShardedIndex
-from pixdex.errors import PixdexError
-
-CONNECT_TIMEOUT_S = 10.0
-"""How long reaching the scheduler may take before ``connect`` gives up."""
-
-
-class ClusterError(PixdexError):
-    """The Dask scheduler cannot be reached."""
 
 
 class DaskEngine:
@@ -54,18 +47,9 @@ class DaskEngine:
 
 
 def connect(address: str) -> DaskEngine:
-    """An engine on the Dask scheduler at ``address`` (``tcp://HOST:PORT``).
-
-    Raises ``ClusterError`` (one line naming the address) when it cannot be reached in
-    ``CONNECT_TIMEOUT_S`` seconds or the address is not one Dask understands.
-    """
-    try:
-        # Shards are searched by calling their actors straight on their workers, not through
-        # the scheduler: one hop less per query.
-        client = Client(
-            address, timeout=CONNECT_TIMEOUT_S, set_as_default=False, direct_to_workers=True
-        )
-    except (OSError, TimeoutError, ValueError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
-    return DaskEngine(client)
+    """An engine on the Dask scheduler at ``address`` (``tcp://HOST:PORT``), its workers checked
+    as ``pixdex.distributed.connection.connect`` does. Raises ``ClusterError`` (one line naming
+    the address) when it cannot be reached or its workers cannot run pixdex."""
+    # Shards are searched by calling their actors straight on their workers, not through the
+    # scheduler: one hop less per query.
+    return DaskEngine(connect_client(address, direct_to_workers=True))

@@ -80,7 +80,7 @@ def index_on_cluster(
     """
     if files_per_task < 1:
         raise ValueError(f"files_per_task must be at least 1, got {files_per_task}")
-    with connect(scheduler) as client:
+    with connect(scheduler, starts_processes=True) as client:
         return catalog.index(
             paths,
             algorithms=algorithms,
