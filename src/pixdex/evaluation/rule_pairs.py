@@ -22,6 +22,7 @@ rule with a smaller candidate radius; above it, nothing more is proposed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,18 +61,19 @@ def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> S
     """The rule's features of a picture as a ``Scheme`` (so that the evaluation's one decoding
     pass makes them beside the hash schemes): per orientation (eight with ``flips``), the
     candidate views' hash words followed by the signature packed into words. Never declines a
-    picture: the rule leaves none out. ``unpack`` reads the codes back."""
+    picture: the rule leaves none out. ``unpack`` reads the codes back. The codes are also made
+    of an image file (a path), decoded as ``Catalog.search`` decodes a query file."""
     views = candidate_views(algorithm)
     chosen = get_algorithm(algorithm)
     bits = chosen.bits(chosen.default_size)
 
-    def codes(image: Image.Image) -> np.ndarray:
-        pictures = query_pictures(image, views, flips=flips, signatures=True)
+    def codes(picture: Image.Image | str | os.PathLike[str]) -> np.ndarray:
+        pictures = query_pictures(picture, views, flips=flips, signatures=True)
         rows = []
-        for picture in pictures:
+        for oriented in pictures:
             packed = np.zeros(SIGNATURE_WORDS * 8, np.uint8)
-            packed[:SIGNATURE_BYTES] = np.frombuffer(picture.signature or b"", np.uint8)
-            words = [picture.hashes[v].words for v in views]
+            packed[:SIGNATURE_BYTES] = np.frombuffer(oriented.signature or b"", np.uint8)
+            words = [oriented.hashes[v].words for v in views]
             rows.append(np.concatenate([*words, packed.view(np.uint64)]))
         return np.stack(rows)
 
