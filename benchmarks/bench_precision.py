@@ -8,11 +8,13 @@ canvas, photos), split by source picture. 150 source pictures of each half are e
 of the quality bar, plus mirror and a quarter turn (searched with flips). Every picture and copy is
 hashed and signed with the functions the catalog uses (dHash of the whole, trimmed and centre
 views; ``pixdex.signature``); candidates are the files within the rule's radius in any pair of
-views, exactly as ``Catalog.search`` proposes them, and each is scored once by the compiled
-verification (``pixdex.matching.scores_pairs``). The thresholds (share of content preserved,
-chroma difference) are then chosen on the development half — the most sources found with at most
-two other pictures per query — and the figures of both halves are printed, per kind of picture
-and per edit, beside plain dHash at the original design's distance 10.
+views and any orientation searched, exactly as ``Catalog.search`` proposes them
+(``pixdex.evaluation.rule_pairs``, shared with ``pixdex eval`` and ``benchmarks quality``), and
+each is scored once by the compiled verification (``pixdex.matching.scores_pairs``). The
+thresholds (share of content preserved, chroma difference) are then chosen on the development
+half — the most sources found with at most two other pictures per query — and the figures of both
+halves are printed, per kind of picture and per edit, beside plain dHash at the original design's
+distance 10. ``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
 
 Found: the query's source (or another file of its picture) is accepted. Others: accepted files
 showing a different picture, per query.
@@ -21,110 +23,83 @@ showing a different picture, per query.
 from __future__ import annotations
 
 import collections
+import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from benchmarks.hard_corpus import build_hard_corpus
-from pixdex.catalog.orientations import orientations
-from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit, load_rgb
 from pixdex.evaluation.protocol import DEFAULT_EDITS, edit_seed
-from pixdex.hashing import get_algorithm
-from pixdex.matching import DEFAULT_RULE, candidate_views, scores_pairs
-from pixdex.signature import SIGNATURE_BYTES, signature
+from pixdex.evaluation.rule_pairs import (
+    RuleFeatures,
+    candidate_pairs,
+    rule_scheme,
+    signature_table,
+    unpack,
+)
+from pixdex.matching import DEFAULT_RULE, scores_pairs
 
-QUERIES_PER_HALF = 150
+QUERIES_PER_HALF = 10 if os.environ.get("PIXDEX_BENCH_QUICK") == "1" else 150
 FLIP_EDITS = ["mirror", "rotate-90"]
 SEED = 0
 BUDGET = 2.0
-VIEWS = candidate_views("dhash")
+WHOLE = [0]
+"""The whole picture's view alone (plain dHash), as an index into the candidate views."""
+ALL_VIEWS = [0, 1, 2]
+"""The candidate views (whole, trim, centre: ``candidate_views("dhash")``)."""
 
 
 @dataclass
 class Features:
-    """Codes (by view) and signatures of the corpus and of the edited copies (8 orientations
-    each; the edits that need no flips repeat their one orientation)."""
+    """The rule's features of the corpus files (identity) and of the edited copies (8
+    orientations each; the edits that need no flips repeat their one orientation)."""
 
-    codes: dict[str, np.ndarray]
-    signatures: np.ndarray
-    query_codes: dict[str, np.ndarray]
-    query_signatures: np.ndarray
+    files: RuleFeatures
+    queries: RuleFeatures
     sources: np.ndarray
     edits: np.ndarray
 
 
-def picture_features(source) -> tuple[list[np.ndarray], np.ndarray]:
-    """One picture's dHash views and signature, from one decode, as the catalog makes them."""
-    image = decode_image(source, min_side=get_algorithm("dhash").min_side(8)).image
-    codes = [get_algorithm(v).compute(image, 8).words for v in VIEWS]
-    return codes, np.frombuffer(signature(image), np.uint8)
-
-
 def measure_features(paths: list, query_rows: list[int]) -> Features:
-    codes = {v: [] for v in VIEWS}
-    signatures = []
-    for path in paths:
-        found, sig = picture_features(path)
-        for view, code in zip(VIEWS, found, strict=True):
-            codes[view].append(code)
-        signatures.append(sig)
-    query_codes = {v: [] for v in VIEWS}
-    query_signatures, sources, edits = [], [], []
+    """Features made as the catalog makes them (``rule_pairs.rule_scheme``): each file decoded
+    from disk, each edited copy from the edited picture."""
+    plain, flipped = rule_scheme("dhash"), rule_scheme("dhash", flips=True)
+    files = unpack(np.stack([plain.codes(path) for path in paths]))
+    queries, sources, edits = [], [], []
     for row in query_rows:
         image = load_rgb(paths[row], 1024)
         for edit in [*DEFAULT_EDITS, *FLIP_EDITS]:
             copy = apply_edit(edit, image, edit_seed(SEED, row, edit))
-            pictures = orientations(copy) if edit in FLIP_EDITS else [copy]
-            found = [picture_features(p) for p in pictures] * (8 // len(pictures))
-            for k, view in enumerate(VIEWS):
-                query_codes[view].append(np.stack([f[0][k] for f in found]))
-            query_signatures.append(np.stack([f[1] for f in found]))
+            codes = (flipped if edit in FLIP_EDITS else plain).codes(copy)
+            queries.append(np.repeat(codes, 8 // len(codes), axis=0))
             sources.append(row)
             edits.append(edit)
-    return Features(
-        {v: np.stack(c) for v, c in codes.items()},
-        np.stack(signatures),
-        {v: np.stack(c) for v, c in query_codes.items()},
-        np.stack(query_signatures),
-        np.array(sources),
-        np.array(edits),
-    )
+    return Features(files, unpack(np.stack(queries)), np.array(sources), np.array(edits))
 
 
-def popcount(words: np.ndarray) -> np.ndarray:
-    return np.unpackbits(words.view(np.uint8), axis=-1).sum(-1)
-
-
-def candidates(f: Features, rows: np.ndarray, radius: int, views) -> np.ndarray:
+def candidates(f: Features, rows: np.ndarray, radius: int, views: list[int]) -> np.ndarray:
     """``(query, orientation, file, distance)`` of every file within ``radius`` of a query in
-    any pair of ``views`` and any orientation searched."""
+    any pair of ``views`` and any orientation searched (``rule_pairs.candidate_pairs``)."""
     out = []
     for flips in (False, True):
         chosen = rows[np.isin(f.edits[rows], FLIP_EDITS) == flips]
-        best = turn = None
-        for query_view in views:
-            for file_view in views:
-                for t in range(8) if flips else [0]:
-                    d = popcount(
-                        f.query_codes[query_view][chosen, t, None, :] ^ f.codes[file_view][None]
-                    )
-                    if best is None:
-                        best, turn = d, np.zeros_like(d)
-                    else:
-                        nearer = d < best
-                        best, turn = np.where(nearer, d, best), np.where(nearer, t, turn)
-        q, j = np.nonzero(best <= radius)
-        out.append(np.stack([chosen[q], turn[q, j], j, best[q, j]], 1))
-    return np.concatenate(out).astype(np.int64)
+        turns = 8 if flips else 1
+        queries = f.queries.codes[chosen][:, :turns][:, :, views]
+        pairs = candidate_pairs(queries, f.files.codes[:, 0][:, views], radius)
+        pairs[:, 0] = chosen[pairs[:, 0]]
+        out.append(pairs)
+    return np.concatenate(out)
 
 
 def tally(pairs, accepted, f: Features, groups, rows, by=None) -> dict:
-    """Found share and others per query, over the ten edits and over the flips."""
-    same = groups[pairs[:, 2]] == groups[f.sources[pairs[:, 0]]]
+    """Found share and others per query, over the ten edits and over the flips (a file
+    accepted in several orientations counts once)."""
+    kept = np.unique(pairs[accepted][:, [0, 2]], axis=0)
+    same = groups[kept[:, 1]] == groups[f.sources[kept[:, 0]]]
     found, others = collections.defaultdict(bool), collections.Counter()
-    for q, s in zip(pairs[accepted, 0].tolist(), same[accepted].tolist(), strict=True):
+    for q, s in zip(kept[:, 0].tolist(), same.tolist(), strict=True):
         if s:
             found[q] = True
         else:
@@ -174,12 +149,11 @@ def main() -> None:
     radius = DEFAULT_RULE.radius
     measured = {}
     for half, rows in halves.items():
-        pairs = candidates(f, rows, radius, VIEWS)
-        table = np.concatenate([f.signatures, f.query_signatures.reshape(-1, SIGNATURE_BYTES)])
-        index = np.stack([len(f.signatures) + pairs[:, 0] * 8 + pairs[:, 1], pairs[:, 2]], 1)
+        pairs = candidates(f, rows, radius, ALL_VIEWS)
+        table, index = signature_table(f.queries.signatures, f.files.signatures[:, 0], pairs)
         verifier = DEFAULT_RULE.verifier
         measured[half] = (pairs, scores_pairs(table, index, verifier.luma_tolerance))
-        plain = candidates(f, rows, 10, ["dhash"])
+        plain = candidates(f, rows, 10, WHOLE)
         base = tally(plain, np.ones(len(plain), bool), f, groups, rows)
         print(
             f"{half}: plain dHash ≤ 10: {100 * base['edits', None][0]:.1f} % found, "

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from pixdex.cli import app
 from pixdex.evaluation.command import choose_originals, eval_command
 from pixdex.evaluation.schemes import Mode, parse_mode
+from pixdex.matching import DEFAULT_RULE
 
 MODES = ["dhash", "dhash+flips", "dhash+pdq"]
 EDITS = ["red-square", "shapes-text", "jpeg-30", "mirror", "rotate-90"]
@@ -117,6 +118,48 @@ def test_a_confirming_hash_only_removes_matches(evaluation) -> None:
     assert confirmed.edits["jpeg-30"].recall[10] == plain.edits["jpeg-30"].recall[10] == 1.0
 
 
+RULE_EDITS = ["red-square", "jpeg-30", "crop-10", "mirror"]
+
+
+@pytest.fixture(scope="module")
+def rule_evaluation(photo_folder: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval-rule")
+    return run(photo_folder, out, modes=["rule", "rule+flips", "dhash"], edits=RULE_EDITS), out
+
+
+def test_the_rule_finds_edited_photos_and_no_unrelated_one(rule_evaluation) -> None:
+    result, _ = rule_evaluation
+    rule, flipped, plain = result.results
+    assert rule.default == flipped.default == DEFAULT_RULE.radius and plain.default == 10
+    shipped = rule.at(rule.default)
+    assert shipped["recall_by_edit"]["red-square"] == shipped["recall_by_edit"]["jpeg-30"] == 1.0
+    # A 10 % crop moves the picture in the frame: plain dHash loses it, the centre view does not.
+    assert shipped["recall_by_edit"]["crop-10"] >= 5 / 6
+    assert plain.at(10)["recall_by_edit"]["crop-10"] < 0.5
+    # Verified: no copy brings back another photo, no two photos are taken for one another.
+    assert shipped["others_per_query"] == 0.0 and shipped["false_match_rate"] == 0.0
+    assert rule.recommended == rule.default  # the rule proposes nothing beyond its radius
+    # Mirrored copies: found with flips only, and still nothing else.
+    assert shipped["recall_by_edit"]["mirror"] < 0.5
+    with_flips = flipped.at(flipped.default)
+    assert with_flips["recall_by_edit"]["mirror"] == 1.0
+    assert with_flips["others_per_query"] == 0.0
+
+
+def test_the_rule_modes_are_written_with_their_settings(rule_evaluation) -> None:
+    _, out = rule_evaluation
+    data = json.loads((out / "eval.json").read_text())
+    assert [m["mode"] for m in data["modes"]] == ["rule", "rule+flips", "dhash"]
+    settings = data["modes"][0]["rule"]
+    assert settings["radius"] == 16 and settings["min_preserved"] == 0.9
+    assert data["modes"][2]["rule"] is None
+    with (out / "eval.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert [r["mode"] for r in rows].count("rule") == 65
+    at_radius = next(r for r in rows if r["mode"] == "rule+flips" and r["distance"] == "16")
+    assert float(at_radius["recall_mirror"]) == 1.0 and float(at_radius["others_per_query"]) == 0
+
+
 def test_views_are_measured_like_any_algorithm(photo_folder: Path, tmp_path: Path) -> None:
     options = {"sample": 5, "edits": ["border"], "modes": ["dhash", "dhash:trim"]}
     plain, trimmed = (r.report for r in run(photo_folder, tmp_path, **options).results)
@@ -174,7 +217,18 @@ def test_mode_names() -> None:
         "dhash:centre+pdq:trim:40", "dhash:centre", confirm="pdq:trim", confirm_distance=40
     )
     assert parse_mode("pdq:trim+flips") == Mode("pdq:trim+flips", "pdq:trim", flips=True)
-    for bad in ("sha1", "dhash+sha1", "+pdq", "dhash+pdq:x", "dhash+flips:3", "dhash:7"):
+    assert parse_mode("Rule") == Mode("rule", "dhash", rule=True)
+    assert parse_mode("rule+flips") == Mode("rule+flips", "dhash", flips=True, rule=True)
+    bad_names = (
+        "sha1",
+        "dhash+sha1",
+        "+pdq",
+        "dhash+pdq:x",
+        "dhash+flips:3",
+        "dhash:7",
+        "rule+pdq",
+    )
+    for bad in bad_names:
         with pytest.raises(ValueError, match="choose from"):
             parse_mode(bad)
 
@@ -182,10 +236,10 @@ def test_mode_names() -> None:
 def test_command_line(photo_folder: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "cli"
-    args = ["eval", str(photo_folder), "-n", "3", "-a", "dhash,dhash+pdq", "-e", "jpeg-30"]
+    args = ["eval", str(photo_folder), "-n", "3", "--modes", "rule,dhash+pdq", "-e", "jpeg-30"]
     result = runner.invoke(app, [*args, "--max-side", "128", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "dhash+pdq" in result.output and "jpeg-30" in result.output
+    assert "dhash+pdq" in result.output and "rule" in result.output and "jpeg-30" in result.output
     assert {p.name for p in out.iterdir()} == {
         "eval.json",
         "eval.csv",

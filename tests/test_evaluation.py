@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from pixdex.catalog import Catalog
+from pixdex.evaluation.edits import write_edited_copies
 from pixdex.evaluation.measure import (
     cumulative_fraction,
     distance_matrix,
@@ -23,6 +25,8 @@ from pixdex.evaluation.protocol import (
     picture_distances,
     scheme_report,
 )
+from pixdex.evaluation.rule_pairs import candidate_pairs, rule_distances, rule_scheme, unpack
+from pixdex.matching import DEFAULT_RULE
 
 codes_strategy = st.integers(1, 4).flatmap(
     lambda w: st.tuples(
@@ -190,3 +194,64 @@ def test_groups_mark_the_same_picture(photo_paths: list[Path], tmp_path: Path) -
 def test_unknown_edits_are_refused(photo_paths: list[Path]) -> None:
     with pytest.raises(ValueError, match="sepia"):
         hash_sample(photo_paths[:2], [algorithm_scheme("dhash")], [0], ["sepia"])
+
+
+def rule_features(paths: list[Path], flips: bool):
+    """The rule's features of image files, decoded as the catalog decodes a query file."""
+    scheme = rule_scheme(flips=flips)
+    return unpack(np.stack([scheme.codes(str(p)) for p in paths]))
+
+
+def flag(colours: tuple[str, str, str]) -> Image.Image:
+    """Three vertical bands: flags that differ only in colour have one dHash."""
+    image = Image.new("RGB", (480, 320))
+    for band, colour in enumerate(colours):
+        image.paste(colour, (band * 160, 0, band * 160 + 160, 320))
+    return image
+
+
+def test_the_rule_is_measured_as_the_catalog_searches(
+    photo_paths: list[Path], tmp_path: Path
+) -> None:
+    # Real photos and two look-alike flags (candidates the verification must turn down) in a
+    # catalog; edited copies of three photos and a flag searched with and without flips.
+    library = tmp_path / "library"
+    library.mkdir()
+    photos = [p for p in photo_paths if p.suffix == ".png"][:6]
+    for path in photos:
+        Image.open(path).convert("RGB").save(library / path.name)
+    flag(("#0055a4", "#ffffff", "#ef4135")).save(library / "flag-fr.png")
+    flag(("#009246", "#ffffff", "#ce2b37")).save(library / "flag-it.png")
+    copies = []
+    for path in [*photos[:3], library / "flag-fr.png"]:
+        edits = ["red-square", "crop-10", "border", "brightness", "mirror"]
+        copies += write_edited_copies(path, tmp_path / "copies", edits, seed=1).values()
+    files = sorted(library.iterdir())
+    with Catalog(tmp_path / "pixdex.db") as catalog:
+        catalog.index([library])
+        for flips in (False, True):
+            searched = [
+                {Path(m.path).name for m in catalog.search(c, flips=flips).matches} for c in copies
+            ]
+            measured = rule_distances(
+                rule_features(copies, flips), rule_features(files, False), DEFAULT_RULE, 64
+            )
+            accepted = [
+                {files[j].name for j in np.flatnonzero(row <= DEFAULT_RULE.radius)}
+                for row in measured
+            ]
+            assert accepted == searched
+            # Only a copy's own source is ever accepted, and most copies find it.
+            own = [{c.name.split(".")[0] + ".png"} for c in copies]
+            assert all(a <= o for a, o in zip(accepted, own, strict=True))
+            assert sum(a == o for a, o in zip(accepted, own, strict=True)) >= len(copies) // 2
+
+
+def test_candidates_are_every_orientation_within_the_radius_in_any_pair_of_views() -> None:
+    # One query in two orientations of two views each; two files of two views each.
+    queries = np.array([[[[0b0000], [0b1111]], [[0b1111_1111], [0b1111_1111]]]], dtype=np.uint64)
+    files = np.array([[[0b0111], [0b1000_0000]], [[0b1111_1110], [0b0]]], dtype=np.uint64)
+    pairs = candidate_pairs(queries, files, 2)
+    # (query, orientation, file, nearest pair of views): orientation 0 meets file 0 at 1 bit
+    # (0b1111 / 0b0111) and file 1 at 0; orientation 1 meets file 1 only (1 bit).
+    assert pairs.tolist() == [[0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 1, 1]]

@@ -400,8 +400,10 @@ def evaluate(
         str,
         typer.Option(
             "--algorithms",
+            "--modes",
             "-a",
-            help="Search modes, comma-separated: ALG (dhash, ahash, phash, whash, pdq, or a "
+            help="Search modes, comma-separated: rule and rule+flips (the matching rule as "
+            "pixdex search uses it, verified), ALG (dhash, ahash, phash, whash, pdq, or a "
             "view such as pdq:trim), "
             "ALG+flips (also the query's mirrored and rotated orientations), ALG+lowq (also "
             "near-blank images' hashes), ALG+ALG or ALG+ALG:BITS (candidates confirmed by a "

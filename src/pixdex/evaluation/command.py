@@ -3,13 +3,15 @@
 A seeded sample of the images under DIR are the originals. Each is edited every way asked for
 (``pixdex.evaluation.edits``); the copies are the queries, their own original the one right
 answer. For each search mode (``pixdex.evaluation.schemes``: an algorithm, with flips, or
-confirmed by a second algorithm) the run measures, at every Hamming distance:
+confirmed by a second algorithm; or the matching rule as shipped, whose "distance" is its
+candidate radius, each candidate verified) the run measures, at every Hamming distance:
 
 - recall per edit: the fraction of copies within the distance of their original;
 - the false-match rate: the fraction of pairs of *different* originals within the distance;
 - others per query: how many different originals a query would also return.
 
-It recommends, per mode, the largest distance whose false-match rate stays within a target, and
+It recommends, per mode, the largest distance whose false-match rate stays within a target (for
+the rule, at most its radius), and
 writes ``eval.csv`` (every mode × distance), ``eval.json`` (the settings, the sample and every
 curve; identical for identical inputs and seed) and two PNG plots to the output folder.
 """
@@ -20,7 +22,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from pixdex.catalog import search_distance, walk_images
+from pixdex.catalog import walk_images
 from pixdex.evaluation.defaults import (
     DEFAULT_EVAL_EDITS,
     DEFAULT_MODES,
@@ -39,6 +41,7 @@ from pixdex.evaluation.measure import QualityReport
 from pixdex.evaluation.protocol import ProgressCallback, hash_sample, report_from_distances
 from pixdex.evaluation.schemes import hashing_schemes, mode_distances, parse_mode
 from pixdex.hashing import get_algorithm
+from pixdex.matching import DEFAULT_RULE
 from pixdex.wording import count
 
 ORIENTATION_EDITS = frozenset({"mirror", "rotate-90"})
@@ -54,6 +57,8 @@ class ModeResult:
     report: QualityReport
     recommended: int
     default: int
+    rule: bool = False
+    """Whether the mode is the matching rule (its settings are then written with it)."""
 
     def at(self, distance: int) -> dict[str, Any]:
         """The figures at one distance threshold (all None when the distance is −1)."""
@@ -110,6 +115,7 @@ class Evaluation:
                     "bits": r.report.bits,
                     "recommended_distance": r.recommended,
                     "default_distance": r.default,
+                    "rule": _rule_settings() if r.rule else None,
                     "at_recommended": _rounded(r.at(r.recommended)),
                     "at_default": _rounded(r.at(r.default)),
                     "curves": {
@@ -125,6 +131,11 @@ class Evaluation:
                 for r in self.results
             ],
         }
+
+
+def _rule_settings() -> dict[str, Any]:
+    """The shipped rule's settings (``pixdex.matching.DEFAULT_RULE``) a rule mode measured."""
+    return {"radius": DEFAULT_RULE.radius, **asdict(DEFAULT_RULE.verifier)}
 
 
 def _rounded(value: Any) -> Any:
@@ -182,14 +193,11 @@ def evaluate_modes(
         bits = algorithm.bits(algorithm.default_size)
         queries, originals = mode_distances(sample, mode)
         report = report_from_distances(sample, mode.name, bits, queries, originals)
-        results.append(
-            ModeResult(
-                mode.name,
-                report,
-                report.recommended_distance(target),
-                search_distance(mode.primary, bits),
-            )
-        )
+        default = mode.default_distance(bits)
+        recommended = report.recommended_distance(target)
+        if mode.rule:
+            recommended = min(recommended, default)  # the rule proposes nothing farther
+        results.append(ModeResult(mode.name, report, recommended, default, mode.rule))
     return results, list(sample.paths), list(sample.skipped)
 
 
@@ -334,6 +342,10 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2g}"
 
 
+def _others(figures: dict[str, Any]) -> str:
+    return f"{figures['others_per_query']:.2f}" if "others_per_query" in figures else "—"
+
+
 def _distance(result: ModeResult) -> str:
     if result.recommended < 0:
         return "none"  # even identical hashes collide too often
@@ -353,7 +365,8 @@ def print_tables(evaluation: Evaluation, console: Console) -> None:
     )
     for name in ("mode", "bits", "recommended d", "recall", "w/o mirror+rot", "false match"):
         summary.add_column(name, justify="left" if name == "mode" else "right")
-    for name in ("others/query", "default d", "recall", "false match"):
+    summary.add_column("others/query", justify="right")
+    for name in ("default d", "recall", "false match", "others/query"):
         summary.add_column(name, justify="right", style="dim")
     for result in evaluation.results:
         best, default = result.at(result.recommended), result.at(result.default)
@@ -364,10 +377,11 @@ def print_tables(evaluation: Evaluation, console: Console) -> None:
             _percent(best["recall"]),
             _percent(best["recall_no_orientation"]),
             _rate(best.get("false_match_rate")),
-            f"{best['others_per_query']:.2f}" if "others_per_query" in best else "—",
+            _others(best),
             str(result.default),
             _percent(default["recall"]),
             _rate(default.get("false_match_rate")),
+            _others(default),
         )
     console.print(summary)
 

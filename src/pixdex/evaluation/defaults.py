@@ -3,8 +3,19 @@ imports nothing, so that the command line's help does not load the evaluation (n
 
 from __future__ import annotations
 
-DEFAULT_MODES = ["dhash", "ahash", "phash", "whash", "pdq", "dhash+flips", "dhash+pdq"]
-"""Every algorithm alone, plus the two search modes built on the default algorithm."""
+DEFAULT_MODES = [
+    "rule",
+    "rule+flips",
+    "dhash",
+    "ahash",
+    "phash",
+    "whash",
+    "pdq",
+    "dhash+flips",
+    "dhash+pdq",
+]
+"""The matching rule as shipped (what ``pixdex search`` does by default, and with ``--flips``),
+every algorithm alone, plus the two hash-only search modes built on the default algorithm."""
 
 DEFAULT_EVAL_EDITS = [
     "red-square",
