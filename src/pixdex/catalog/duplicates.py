@@ -136,42 +136,33 @@ def find_duplicates(
         raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
     if max_distance < 0:
         raise CatalogError("the distance must be ≥ 0")
-    from pixdex.index.selfjoin import pairs_within
-
     lenient = include_low_quality or rule is not None
     ids, codes, _ = store.codes(algorithm, 0 if lenient else LOW_QUALITY)
-    # Distances are measured again to each group's keeper: the pairs only say who is linked.
-    left, right, _ = pairs_within(codes, ids, max_distance)
     exact_left, exact_right = _digest_pairs(store.digest_groups())
     turned: dict[int, list[Hash]] = {}
+    extra_left, extra_right = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if flips:
         extra = turned_pairs(store.records(ids.tolist()), ids, codes, algorithm, max_distance)
-        left, right = np.concatenate([left, extra.left]), np.concatenate([right, extra.right])
-        turned = extra.turned
-    left = np.concatenate([left, exact_left])
-    right = np.concatenate([right, exact_right])
-    if left.size == 0:
-        return []
-
-    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
-    a, b = inverse[: left.size], inverse[left.size :]
-    records = store.records(nodes.tolist())
+        extra_left, extra_right, turned = extra.left, extra.right, extra.turned
     if rule is None:
-        labels = (_components if chain else _around_representatives)(nodes.size, a, b)
-    else:
-        from pixdex.catalog.keeper_groups import verified_around_keepers  # numba: when used
-
-        exact = np.zeros(left.size, bool)
-        exact[left.size - exact_left.size :] = True
-        turned_edge = np.zeros(left.size, bool)
-        if flips:
-            start = left.size - exact_left.size - extra.left.size
-            turned_edge[start : start + extra.left.size] = True
-        ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
-        signatures = signature_array([records[n].signature for n in nodes.tolist()])
-        labels = verified_around_keepers(
-            np.asarray(ranked, np.int64), a, b, exact, turned_edge, signatures, rule.verifier
+        nodes, labels, records = _hash_groups(
+            store, ids, codes, max_distance, chain, extra_left, extra_right, exact_left, exact_right
         )
+    else:
+        nodes, labels, records = _verified_groups(
+            store,
+            ids,
+            codes,
+            max_distance,
+            keep,
+            rule,
+            extra_left,
+            extra_right,
+            exact_left,
+            exact_right,
+        )
+    if nodes.size == 0:
+        return []
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
@@ -180,6 +171,80 @@ def find_duplicates(
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
     return groups
+
+
+def _hash_groups(
+    store: Store,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    max_distance: int,
+    chain: bool,
+    turned_left: np.ndarray,
+    turned_right: np.ndarray,
+    exact_left: np.ndarray,
+    exact_right: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+    """Without a rule: every pair within the distance (one self-join), the turned pairs and the
+    byte-identical ones, grouped by hash distance alone. Returns the node ids, their group
+    labels and their records."""
+    from pixdex.index.selfjoin import pairs_within
+
+    left, right, _ = pairs_within(codes, ids, max_distance)
+    left = np.concatenate([left, turned_left, exact_left])
+    right = np.concatenate([right, turned_right, exact_right])
+    if left.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    a, b = inverse[: left.size], inverse[left.size :]
+    labels = (_components if chain else _around_representatives)(nodes.size, a, b)
+    return nodes, labels, store.records(nodes.tolist())
+
+
+def _verified_groups(
+    store: Store,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    max_distance: int,
+    keep: str,
+    rule: MatchRule,
+    turned_left: np.ndarray,
+    turned_right: np.ndarray,
+    exact_left: np.ndarray,
+    exact_right: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+    """With a rule: groups around verified keepers (``keeper_groups``), the near hashes of each
+    keeper looked up as it is chosen rather than every pair listed first. Only files with a
+    candidate are ranked, read and verified: the others stay alone whatever the order.
+    Returns the node ids, their group labels and their records."""
+    from pixdex.catalog.keeper_groups import (  # numba: when used
+        EXACT,
+        TURNED,
+        listed_pairs,
+        verified_around_keepers,
+    )
+    from pixdex.index.neighbours import has_neighbour, neighbour_tables
+
+    listed_ids = np.concatenate([turned_left, turned_right, exact_left, exact_right])
+    involved = has_neighbour(neighbour_tables(codes, max_distance)) | np.isin(ids, listed_ids)
+    # Nodes with a hash first (the rows of the tables), then files only byte-identical to one.
+    nodes = np.concatenate([ids[involved], np.setdiff1d(listed_ids, ids[involved])])
+    if nodes.size == 0:
+        return nodes, np.zeros(0, np.int64), {}
+    tables = neighbour_tables(codes[involved], max_distance)
+    records = store.records(nodes.tolist())
+    signatures = signature_array([records[n].signature for n in nodes.tolist()])
+    position = {node: row for row, node in enumerate(nodes.tolist())}
+    a = np.array([position[n] for n in np.concatenate([turned_left, exact_left]).tolist()])
+    b = np.array([position[n] for n in np.concatenate([turned_right, exact_right]).tolist()])
+    kinds = np.concatenate(
+        [np.full(turned_left.size, TURNED, np.int8), np.full(exact_left.size, EXACT, np.int8)]
+    )
+    listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
+    ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
+    labels = verified_around_keepers(
+        np.asarray(ranked, np.int64), tables, listed, signatures, rule.verifier
+    )
+    return nodes, labels, records
 
 
 def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
