@@ -241,10 +241,10 @@ def _verified_groups(
     )
     listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
     ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
-    labels = verified_around_keepers(
+    grouped = verified_around_keepers(
         np.asarray(ranked, np.int64), tables, listed, signatures, rule.verifier
     )
-    return nodes, labels, records
+    return nodes, grouped.labels, records
 
 
 def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

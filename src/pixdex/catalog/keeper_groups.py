@@ -16,17 +16,20 @@ Candidates come from two sources, both consumed keeper by keeper:
 - **listed pairs** (``ListedPairs``): pairs found another way — byte-identical files, turned
   orientations (``turned_pairs``) — each with its kind.
 
-The whole loop is one compiled pass: the keeper's signature is prepared once for all its
-candidates, and each candidate is verified once per keeper it is offered to.
+The loop is compiled and runs on every core (batches of keepers speculated in parallel, then
+committed in order: ``verified_around_keepers``); a keeper's signature is prepared once for all
+its candidates, and each candidate is verified once per keeper it is offered to.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
 from pixdex.matching import Verifier
 from pixdex.matching.verification import prepare, verifier_arguments, verifies_prepared
@@ -81,36 +84,132 @@ def listed_pairs(
     return ListedPairs(starts, v, kind, slots, orientations)
 
 
+@dataclass(frozen=True)
+class KeeperGroups:
+    """``labels[node]``: the node's keeper (itself for a keeper or a node left alone);
+    ``verifications``: signature comparisons made, those of keepers absorbed within a batch
+    included (what the grouping cost)."""
+
+    labels: np.ndarray
+    verifications: int
+
+
 def verified_around_keepers(
     ranked: np.ndarray,
     tables: NeighbourTables,
     listed: ListedPairs,
     signatures: np.ndarray,
     verifier: Verifier,
-) -> np.ndarray:
-    """Group labels (the keeper's node) of the ``len(ranked)`` nodes, the rows of ``tables``.
+) -> KeeperGroups:
+    """The groups of the ``len(ranked)`` nodes.
 
     ``ranked`` lists the nodes best keeper first; the first nodes are the rows of ``tables``,
     any after them have no hash (only listed pairs). A node's candidates are the codes within
     the tables' radius and its ``listed`` partners; ``signatures`` holds each node's content
-    signature. A node left alone gets its own label.
+    signature.
+
+    The loop over keepers is sequential by nature (who is free depends on every earlier
+    keeper), but verdicts are not: the next ``BATCH`` free nodes per core are each verified,
+    on every core, against their candidates free *now*, as if each were a keeper; the batch is
+    then committed in keeper order, skipping the nodes an earlier keeper of the batch took and
+    the candidates it took. That is exactly the sequential result, at the cost of the
+    verifications of the few nodes a batch-mate absorbs.
     """
-    return _group(
-        np.ascontiguousarray(ranked, np.int64),
+    count = ranked.size
+    ranked = np.ascontiguousarray(ranked, np.int64)
+    signatures = np.ascontiguousarray(signatures, np.uint8)
+    labels = np.full(count, -1, np.int64)
+    workers = worker_count()
+    scratch = [_Scratch(count) for _ in range(workers)]
+    shared = (
         *table_arguments(tables),
         listed.starts,
         listed.partners,
         listed.kinds,
         listed.slots,
         listed.orientations,
-        np.ascontiguousarray(signatures, np.uint8),
+        signatures,
         *verifier_arguments(verifier),
     )
+    verifications = 0
+    cursor = 0
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            batch, cursor = _next_free(ranked, labels, cursor, BATCH * workers)
+            if batch.size == 0:
+                break
+            parts = np.array_split(batch, workers)
+            done = list(
+                pool.map(lambda part, space: space.speculate(part, labels, shared), parts, scratch)
+            )
+            for part, space, made in zip(parts, scratch, done, strict=True):
+                _commit(part, space.ends, space.accepted, labels)
+                verifications += made
+    return KeeperGroups(labels, verifications)
+
+
+BATCH = 32
+"""Free nodes per core verified as keepers at once: large enough to keep the cores busy
+between commits, small enough that few are absorbed by a batch-mate (work wasted)."""
+
+
+class _Scratch:
+    """One thread's buffers, reused from batch to batch: the candidates of the keeper at
+    hand, the last keeper each node was offered to, and the accepted candidates of the batch
+    (``accepted[ends[i - 1]:ends[i]]`` for its ``i``-th keeper), grown when a batch overflows."""
+
+    def __init__(self, count: int) -> None:
+        self.found = np.empty(count, np.int64)
+        self.offered = np.full(count, -1, np.int64)
+        self.accepted = np.empty(max(count, 1024), np.int64)
+        self.ends = np.empty(BATCH * 4, np.int64)
+
+    def speculate(self, keepers: np.ndarray, labels: np.ndarray, shared: tuple) -> int:
+        """Verify each of ``keepers`` against its free candidates; returns the verifications."""
+        if self.ends.size < keepers.size:
+            self.ends = np.empty(keepers.size, np.int64)
+        while True:
+            made = _speculate(
+                keepers, labels, *shared, self.found, self.offered, self.accepted, self.ends
+            )
+            if made >= 0:
+                return made
+            self.accepted = np.empty(2 * self.accepted.size, np.int64)
 
 
 @njit(cache=True, nogil=True)
-def _group(
-    ranked,
+def _next_free(ranked, labels, cursor, most):  # pragma: no cover - compiled
+    """Up to ``most`` nodes not yet grouped, in rank order from ``cursor``; and the new cursor."""
+    out = np.empty(most, np.int64)
+    count = 0
+    while cursor < ranked.size and count < most:
+        node = ranked[cursor]
+        cursor += 1
+        if labels[node] < 0:
+            out[count] = node
+            count += 1
+    return out[:count], cursor
+
+
+@njit(cache=True, nogil=True)
+def _commit(keepers, ends, accepted, labels):  # pragma: no cover - compiled
+    """Apply a speculated batch in keeper order: a keeper already taken is skipped, and a
+    keeper takes the candidates it verified that are still free."""
+    start = 0
+    for i in range(keepers.size):
+        keeper = keepers[i]
+        if labels[keeper] < 0:
+            labels[keeper] = keeper
+            for k in range(start, ends[i]):
+                if labels[accepted[k]] < 0:
+                    labels[accepted[k]] = keeper
+        start = ends[i]
+
+
+@njit(cache=True, nogil=True)
+def _speculate(
+    keepers,
+    labels,
     codes,
     radius,
     starts,
@@ -134,28 +233,32 @@ def _group(
     min_preserved,
     max_chroma,
     blank_tone,
+    found,
+    offered,
+    accepted,
+    ends,
 ):  # pragma: no cover - compiled
-    """The keeper loop (``verified_around_keepers``)."""
-    count = ranked.size
-    labels = np.full(count, -1, np.int64)
-    offered = np.full(count, -1, np.int64)  # the last keeper each node was verified against
-    found = np.empty(count, np.int64)
-    for keeper in ranked:
-        if labels[keeper] >= 0:
-            continue
-        labels[keeper] = keeper
+    """Each of ``keepers`` verified against its candidates free in ``labels`` (read only);
+    the accepted ones into ``accepted``, keeper by keeper up to ``ends``. Returns the
+    verifications made, or -1 when ``accepted`` is too small."""
+    taken = 0
+    verifications = 0
+    for i in range(keepers.size):
+        keeper = keepers[i]
+        offered[keeper] = keeper
         present = signatures[keeper, 0] == SIGNATURE_VERSION
         prepared = prepare(signatures[keeper])
         for e in range(listed_starts[keeper], listed_starts[keeper + 1]):
             node = partners[e]
-            if labels[node] >= 0:
+            if labels[node] >= 0 or offered[node] == keeper:
                 continue
             offered[node] = keeper
             kind = kinds[e]
-            accepted = kind == EXACT
+            verdict = kind == EXACT
             if present and kind == TURNED:
                 slot = slots[node]
                 for row in range(8 * slot, 8 * slot + 8):
+                    verifications += 1
                     if verifies_prepared(
                         prepared,
                         orientations[row],
@@ -167,10 +270,11 @@ def _group(
                         max_chroma,
                         blank_tone,
                     ):
-                        accepted = True
+                        verdict = True
                         break
             elif present and kind == PLAIN:
-                accepted = verifies_prepared(
+                verifications += 1
+                verdict = verifies_prepared(
                     prepared,
                     signatures[node],
                     tolerance,
@@ -181,39 +285,46 @@ def _group(
                     max_chroma,
                     blank_tone,
                 )
-            if accepted:
-                labels[node] = keeper
-        if keeper >= codes.shape[0]:
-            continue  # a file without this hash, only byte-identical to others
-        near = free_neighbours(
-            keeper,
-            codes,
-            radius,
-            starts,
-            widths,
-            slack,
-            masks,
-            mask_starts,
-            offsets,
-            offset_starts,
-            orders,
-            labels,
-            found,
-        )
-        for k in range(near):
-            node = found[k]
-            if offered[node] == keeper:
-                continue  # a listed partner, verified above (a plain check is no better)
-            if present and verifies_prepared(
-                prepared,
-                signatures[node],
-                tolerance,
-                luma_tables,
-                chroma_tables,
-                alignments,
-                min_preserved,
-                max_chroma,
-                blank_tone,
-            ):
-                labels[node] = keeper
-    return labels
+            if verdict:
+                if taken == accepted.size:
+                    return -1
+                accepted[taken] = node
+                taken += 1
+        if present and keeper < codes.shape[0]:  # nodes after the tables' rows have no hash
+            near = free_neighbours(
+                keeper,
+                codes,
+                radius,
+                starts,
+                widths,
+                slack,
+                masks,
+                mask_starts,
+                offsets,
+                offset_starts,
+                orders,
+                labels,
+                found,
+            )
+            for k in range(near):
+                node = found[k]
+                if offered[node] == keeper:
+                    continue  # a listed partner, verified above (a plain check is no better)
+                verifications += 1
+                if verifies_prepared(
+                    prepared,
+                    signatures[node],
+                    tolerance,
+                    luma_tables,
+                    chroma_tables,
+                    alignments,
+                    min_preserved,
+                    max_chroma,
+                    blank_tone,
+                ):
+                    if taken == accepted.size:
+                        return -1
+                    accepted[taken] = node
+                    taken += 1
+        ends[i] = taken
+    return verifications
