@@ -220,6 +220,7 @@ def _speculate(
     offsets,
     offset_starts,
     orders,
+    sorted_codes,
     listed_starts,
     partners,
     kinds,
@@ -303,6 +304,7 @@ def _speculate(
                 offsets,
                 offset_starts,
                 orders,
+                sorted_codes,
                 labels,
                 found,
             )

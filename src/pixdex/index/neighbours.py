@@ -42,7 +42,8 @@ class NeighbourTables:
     Substring ``k`` is the ``widths[k]`` bits from bit ``starts[k]``, probed with the XOR masks
     ``masks[mask_starts[k]:mask_starts[k + 1]]`` (every mask within ``slack[k]`` bits). Its
     bucket table is ``offsets[offset_starts[k]:offset_starts[k + 1]]`` into ``orders[k]``, the
-    rows sorted by the substring's value.
+    rows sorted by the substring's value, and ``sorted_codes[k]`` holds their codes in that
+    order (a bucket's codes are then compared from contiguous memory).
     """
 
     codes: np.ndarray
@@ -55,6 +56,7 @@ class NeighbourTables:
     offsets: np.ndarray
     offset_starts: np.ndarray
     orders: np.ndarray
+    sorted_codes: np.ndarray
 
 
 def neighbour_tables(codes: np.ndarray, radius: int) -> NeighbourTables:
@@ -82,6 +84,7 @@ def neighbour_tables(codes: np.ndarray, radius: int) -> NeighbourTables:
         offsets=np.concatenate(offsets),
         offset_starts=_starts(offsets),
         orders=np.stack(orders),
+        sorted_codes=np.stack([codes[order] for order in orders]),
     )
 
 
@@ -117,6 +120,7 @@ def table_arguments(tables: NeighbourTables) -> tuple:
         tables.offsets,
         tables.offset_starts,
         tables.orders,
+        tables.sorted_codes,
     )
 
 
@@ -133,6 +137,7 @@ def free_neighbours(
     offsets,
     offset_starts,
     orders,
+    sorted_codes,
     taken,
     out,
 ):  # pragma: no cover - compiled
@@ -143,14 +148,17 @@ def free_neighbours(
         key = _extract(codes, row, starts[k], widths[k])
         table = offsets[offset_starts[k] : offset_starts[k + 1]]
         order = orders[k]
+        near = sorted_codes[k]
         for mask in masks[mask_starts[k] : mask_starts[k + 1]]:
             bucket = key ^ np.uint64(mask)
             for pos in range(table[bucket], table[bucket + 1]):
-                other = order[pos]
-                if taken[other] >= 0 or other == row:
+                if _row_distance(codes, row, near, pos) > radius:
                     continue
-                if _row_distance(codes, row, codes, other) <= radius and not _found_earlier(
-                    codes, row, other, starts, widths, slack, k
+                other = order[pos]
+                if (
+                    taken[other] < 0
+                    and other != row
+                    and not _found_earlier(codes, row, other, starts, widths, slack, k)
                 ):
                     out[count] = other
                     count += 1
@@ -169,6 +177,7 @@ def _has_neighbour_rows(
     offsets,
     offset_starts,
     orders,
+    sorted_codes,
     lo,
     hi,
     out,
@@ -180,11 +189,11 @@ def _has_neighbour_rows(
             key = _extract(codes, row, starts[k], widths[k])
             table = offsets[offset_starts[k] : offset_starts[k + 1]]
             order = orders[k]
+            near = sorted_codes[k]
             for mask in masks[mask_starts[k] : mask_starts[k + 1]]:
                 bucket = key ^ np.uint64(mask)
                 for pos in range(table[bucket], table[bucket + 1]):
-                    other = order[pos]
-                    if other != row and _row_distance(codes, row, codes, other) <= radius:
+                    if order[pos] != row and _row_distance(codes, row, near, pos) <= radius:
                         found = True
                         break
                 if found:
