@@ -165,6 +165,7 @@ def _alignment_table() -> np.ndarray:
     return np.array(rows, np.int64)
 
 
+_CUTS = len(CROP_FRACTIONS) + 1
 _LUMA_TABLES = _window_tables(LUMA_SIDE)
 _CHROMA_TABLES = _window_tables(CHROMA_SIDE)
 _ALIGNMENTS = _alignment_table()
@@ -378,16 +379,18 @@ def _score_pair(
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
         return -1.0, np.inf, -1.0
     return score_prepared(
-        _prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments
+        prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments
     )
 
 
 @njit(cache=True, nogil=True)
 def score_prepared(
-    prepared_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments
+    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments
 ):  # pragma: no cover - compiled
-    """``_score_pair`` on two signatures already prepared (``_prepare``): a keeper verified
-    against many candidates is prepared once."""
+    """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its cut
+    planes kept as they are made, so a keeper verified against many candidates cuts itself once
+    per cut), ``prepared_b`` by ``_prepare``."""
+    prepared_a, cut_planes, cut_content, ready = side_a
     la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
     lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
     gray = gray_a or gray_b
@@ -397,9 +400,12 @@ def score_prepared(
     best = 0
     for row in range(alignments.shape[0]):
         qx, qy, cx, cy = alignments[row]
-        a, a_content = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+        cut = qx * _CUTS + qy
+        if not ready[cut]:
+            cut_planes[cut], cut_content[cut] = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+            ready[cut] = True
         b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
-        score = _preserved(a, b, a_content, b_content, tolerance)
+        score = _preserved(cut_planes[cut], b, cut_content[cut], b_content, tolerance)
         if score > preserved:
             preserved = score
             best = row
@@ -440,8 +446,16 @@ def _verdicts(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  #
 
 @njit(cache=True, nogil=True)
 def prepare(signature):  # pragma: no cover - compiled
-    """A present signature prepared once for ``verifies_prepared`` (``_prepare``)."""
-    return _prepare(signature)
+    """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
+    and room for its cut planes on the grid (values and content share per cut, made when an
+    alignment first needs them: a copy accepted uncut never cuts)."""
+    cuts = _CUTS * _CUTS
+    return (
+        _prepare(signature),
+        np.empty((cuts, GRID, GRID), np.float32),
+        np.empty((cuts, GRID, GRID), np.float32),
+        np.zeros(cuts, np.bool_),
+    )
 
 
 @njit(cache=True, nogil=True)
