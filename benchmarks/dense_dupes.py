@@ -89,7 +89,7 @@ def group(codes: np.ndarray, signatures: np.ndarray, rng: np.random.Generator) -
 def bench_density(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]) -> list[dict]:
     picture_group = _groups_of(pictures)
     rng = np.random.default_rng(13)
-    cases = [("sparse", SPARSE_SIZE, True)] + [("dense", n, False) for n in DENSE_SIZES]
+    cases = [("dense", n, False) for n in DENSE_SIZES] + [("sparse", SPARSE_SIZE, True)]
     warm = grown_catalog(5000, codes, signatures, rng)
     group(warm[0], warm[1], rng)  # compile outside the timings
     print(
