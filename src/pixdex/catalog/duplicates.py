@@ -1,19 +1,25 @@
 """Duplicate groups in a catalog: byte-identical files and near-duplicates by hash distance.
 
-Pairs come from one self-join over the catalog's codes (``pixdex.index.pairs_within``), plus
-the pairs of files sharing a content digest. Two ways to turn pairs into groups:
+Candidates are the files whose hashes lie within ``max_distance`` bits, plus the files sharing a
+content digest (and, with ``flips``, turned orientations). Two ways to turn them into groups:
 
-- ``chain=True`` (the default): connected components. Every copy of a picture lands in one group
-  even when the copies were edited in different ways, but a chain A~B~C can join A and C although
-  they are far apart.
-- ``chain=False``: groups around a representative. The file with the most neighbours becomes a
-  representative and takes every still-ungrouped neighbour, then the next, so every member is
-  within ``max_distance`` bits of its group's representative and no chain can stretch a group.
+- **With the matching rule** (the default, ``_verified_groups``): groups around verified keepers
+  (``pixdex.catalog.keeper_groups``). A keeper's near hashes are looked up in the self-join's
+  bucket tables as the keeper is chosen (``pixdex.index.neighbours``), so the pairs are never
+  all listed: a collection dense with look-alikes has hundreds of millions of them. The other
+  candidates come as *listed pairs* with a kind (identical bytes, turned), the entry point for
+  pairs found elsewhere.
+- **By hash distance alone** (``rule=None``, ``_hash_groups``): every pair from one self-join
+  (``pixdex.index.pairs_within``), then ``chain=True`` connected components (every copy of a
+  picture in one group, but a chain A~B~C can join A and C although they are far apart) or
+  ``chain=False`` groups around representatives (the file with the most neighbours takes every
+  still-ungrouped neighbour, then the next: every member within ``max_distance`` bits of its
+  representative).
 
 Each group then gets a keeper by a policy (``KEEP_POLICIES``); distances are reported to it.
 
-The self-join (numba) and scipy's graph routines are imported when duplicates are looked for, not
-with the catalog: searching and indexing never need them (0.7 s of imports).
+The compiled parts (numba) and scipy's graph routines are imported when duplicates are looked
+for, not with the catalog: searching and indexing never need them (0.7 s of imports).
 """
 
 from __future__ import annotations
