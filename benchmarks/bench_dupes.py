@@ -2,6 +2,7 @@
 
     python -m benchmarks dupes                      # full run (minutes)
     PIXDEX_BENCH_QUICK=1 python -m benchmarks dupes # smoke test in seconds
+    PIXDEX_BENCH_DUPES_PARTS=density python -m benchmarks dupes   # only part 3
 
 Part 1, self-join: ``pairs_within`` over 1M and 10M clustered 64-bit codes at D = 4 and 8. The
 codes grow from real dHash values (the corpus's): each cluster centre is a real hash or one with
@@ -15,6 +16,8 @@ its images (resize, JPEG q30, brightness, contrast, blur, red square, grayscale,
 re-save) up to 10,000 files, side by side with imagededup's ``DHash.find_duplicates`` on the
 same files at the same distance (10 bits): wall time to hash and to find the groups, and recall
 of the planted (source, copy) pairs. Target: faster than imagededup with at least its recall.
+
+Part 3, at real density (issue 13): ``benchmarks.dense_dupes``.
 
 imagededup is a benchmark-only extra (``make bench`` installs it without dependencies); its
 package import pulls in torch for the CNN method, so its hashing module is loaded on its own.
@@ -34,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import dense_dupes
 from benchmarks.corpus import CACHE, build_corpus
 from pixdex.catalog import Catalog, SQLiteStore
 from pixdex.evaluation.edits import apply_edit, load_rgb
@@ -305,8 +309,15 @@ def real_seeds() -> np.ndarray:
 
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
-    print(f"{'quick' if QUICK else 'full'} run, {os.cpu_count()} cores")
-    results = {"selfjoin": bench_selfjoin(real_seeds()), "catalog": bench_catalog()}
+    print(f"{'quick' if QUICK else 'full'} run, {os.cpu_count()} cores, load {os.getloadavg()}")
+    parts = os.environ.get("PIXDEX_BENCH_DUPES_PARTS", "selfjoin,catalog,density").split(",")
+    results = {}
+    if "selfjoin" in parts:
+        results["selfjoin"] = bench_selfjoin(real_seeds())
+    if "catalog" in parts:
+        results["catalog"] = bench_catalog()
+    if "density" in parts:
+        results["density"] = dense_dupes.main()
     if not QUICK:
         RESULTS.write_text(json.dumps(results, indent=1))
         print(f"→ {RESULTS}")

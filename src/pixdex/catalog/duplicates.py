@@ -1,30 +1,36 @@
 """Duplicate groups in a catalog: byte-identical files and near-duplicates by hash distance.
 
-Pairs come from one self-join over the catalog's codes (``pixdex.index.pairs_within``), plus
-the pairs of files sharing a content digest. Two ways to turn pairs into groups:
+Candidates are the files whose hashes lie within ``max_distance`` bits, plus the files sharing a
+content digest (and, with ``flips``, turned orientations). Two ways to turn them into groups:
 
-- ``chain=True`` (the default): connected components. Every copy of a picture lands in one group
-  even when the copies were edited in different ways, but a chain A~B~C can join A and C although
-  they are far apart.
-- ``chain=False``: groups around a representative. The file with the most neighbours becomes a
-  representative and takes every still-ungrouped neighbour, then the next, so every member is
-  within ``max_distance`` bits of its group's representative and no chain can stretch a group.
+- **With the matching rule** (the default, ``_verified_groups``): groups around verified keepers
+  (``pixdex.catalog.keeper_groups``). A keeper's near hashes are looked up in the self-join's
+  bucket tables as the keeper is chosen (``pixdex.index.neighbours``), so the pairs are never
+  all listed: a collection dense with look-alikes has hundreds of millions of them. The other
+  candidates come as *listed pairs* with a kind (identical bytes, turned), and so do the hash
+  pairs when they are found elsewhere (an engine's self-join: ``pixdex dupes --dask``).
+- **By hash distance alone** (``rule=None``, ``_hash_groups``): every pair from one self-join
+  (``pixdex.index.pairs_within``), then ``chain=True`` connected components (every copy of a
+  picture in one group, but a chain A~B~C can join A and C although they are far apart) or
+  ``chain=False`` groups around representatives (the file with the most neighbours takes every
+  still-ungrouped neighbour, then the next: every member within ``max_distance`` bits of its
+  representative).
 
 Each group then gets a keeper by a policy (``KEEP_POLICIES``); distances are reported to it.
 
-The self-join (numba) and scipy's graph routines are imported when duplicates are looked for, not
-with the catalog: searching and indexing never need them (0.7 s of imports).
+The compiled parts (numba) and scipy's graph routines are imported when duplicates are looked
+for, not with the catalog: searching and indexing never need them (0.7 s of imports).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pixdex.catalog.engine import Pairs
+from pixdex.catalog.engine import PairFinder
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import FileRecord, Store
 from pixdex.catalog.turned_pairs import turned_pairs
@@ -116,7 +122,7 @@ def find_duplicates(
     include_low_quality: bool = False,
     flips: bool = False,
     rule: MatchRule | None = None,
-    pairs: Callable[[np.ndarray, np.ndarray, int], Pairs] | None = None,
+    pairs: PairFinder | None = None,
 ) -> list[DuplicateGroup]:
     """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
     lie within ``max_distance`` bits, largest group first (then by keeper path).
@@ -141,43 +147,43 @@ def find_duplicates(
         raise CatalogError(f"unknown keep policy {keep!r}; choose from {', '.join(KEEP_POLICIES)}")
     if max_distance < 0:
         raise CatalogError("the distance must be ≥ 0")
-    if pairs is None:
-        from pixdex.index.selfjoin import pairs_within as pairs
-
     lenient = include_low_quality or rule is not None
     ids, codes, _ = store.codes(algorithm, 0 if lenient else LOW_QUALITY)
-    # Distances are measured again to each group's keeper: the pairs only say who is linked.
-    left, right, _ = pairs(codes, ids, max_distance)
     exact_left, exact_right = _digest_pairs(store.digest_groups())
     turned: dict[int, list[Hash]] = {}
+    extra_left, extra_right = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if flips:
         extra = turned_pairs(store.records(ids.tolist()), ids, codes, algorithm, max_distance)
-        left, right = np.concatenate([left, extra.left]), np.concatenate([right, extra.right])
-        turned = extra.turned
-    left = np.concatenate([left, exact_left])
-    right = np.concatenate([right, exact_right])
-    if left.size == 0:
-        return []
-
-    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
-    a, b = inverse[: left.size], inverse[left.size :]
-    records = store.records(nodes.tolist())
+        extra_left, extra_right, turned = extra.left, extra.right, extra.turned
     if rule is None:
-        labels = (_components if chain else _around_representatives)(nodes.size, a, b)
-    else:
-        from pixdex.catalog.keeper_groups import verified_around_keepers  # numba: when used
-
-        exact = np.zeros(left.size, bool)
-        exact[left.size - exact_left.size :] = True
-        turned_edge = np.zeros(left.size, bool)
-        if flips:
-            start = left.size - exact_left.size - extra.left.size
-            turned_edge[start : start + extra.left.size] = True
-        ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
-        signatures = signature_array([records[n].signature for n in nodes.tolist()])
-        labels = verified_around_keepers(
-            np.asarray(ranked, np.int64), a, b, exact, turned_edge, signatures, rule.verifier
+        nodes, labels, records = _hash_groups(
+            store,
+            ids,
+            codes,
+            max_distance,
+            chain,
+            pairs,
+            extra_left,
+            extra_right,
+            exact_left,
+            exact_right,
         )
+    else:
+        nodes, labels, records = _verified_groups(
+            store,
+            ids,
+            codes,
+            max_distance,
+            keep,
+            rule,
+            pairs,
+            extra_left,
+            extra_right,
+            exact_left,
+            exact_right,
+        )
+    if nodes.size == 0:
+        return []
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
@@ -186,6 +192,98 @@ def find_duplicates(
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
     return groups
+
+
+def _hash_groups(
+    store: Store,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    max_distance: int,
+    chain: bool,
+    pairs: PairFinder | None,
+    turned_left: np.ndarray,
+    turned_right: np.ndarray,
+    exact_left: np.ndarray,
+    exact_right: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+    """Without a rule: every pair within the distance (one self-join: ``pairs``, or
+    ``pairs_within`` here), the turned pairs and the byte-identical ones, grouped by hash
+    distance alone. Returns the node ids, their group labels and their records."""
+    if pairs is None:
+        from pixdex.index.selfjoin import pairs_within as pairs
+
+    left, right, _ = pairs(codes, ids, max_distance)
+    left = np.concatenate([left, turned_left, exact_left])
+    right = np.concatenate([right, turned_right, exact_right])
+    if left.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    a, b = inverse[: left.size], inverse[left.size :]
+    labels = (_components if chain else _around_representatives)(nodes.size, a, b)
+    return nodes, labels, store.records(nodes.tolist())
+
+
+def _verified_groups(
+    store: Store,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    max_distance: int,
+    keep: str,
+    rule: MatchRule,
+    pairs: PairFinder | None,
+    turned_left: np.ndarray,
+    turned_right: np.ndarray,
+    exact_left: np.ndarray,
+    exact_right: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+    """With a rule: groups around verified keepers (``keeper_groups``), the near hashes of each
+    keeper looked up as it is chosen rather than every pair listed first. Only files with a
+    candidate are ranked, read and verified: the others stay alone whatever the order.
+    Returns the node ids, their group labels and their records."""
+    from pixdex.catalog.keeper_groups import (  # numba: when used
+        EXACT,
+        PLAIN,
+        TURNED,
+        listed_pairs,
+        verified_around_keepers,
+    )
+    from pixdex.index.neighbours import has_neighbour, neighbour_tables
+
+    listed_ids = np.concatenate([turned_left, turned_right, exact_left, exact_right])
+    if pairs is None:
+        involved = has_neighbour(neighbour_tables(codes, max_distance)) | np.isin(ids, listed_ids)
+        # Nodes with a hash first (the rows of the tables), then files only byte-identical to one.
+        nodes = np.concatenate([ids[involved], np.setdiff1d(listed_ids, ids[involved])])
+        tables = neighbour_tables(codes[involved], max_distance)
+        plain_left = plain_right = np.zeros(0, np.int64)
+    else:
+        # Pairs found elsewhere (the engine's self-join): every candidate is a listed pair, and
+        # the tables are empty.
+        plain_left, plain_right, _ = pairs(codes, ids, max_distance)
+        nodes = np.unique(np.concatenate([plain_left, plain_right, listed_ids]))
+        tables = neighbour_tables(codes[:0], max_distance)
+    if nodes.size == 0:
+        return nodes, np.zeros(0, np.int64), {}
+    records = store.records(nodes.tolist())
+    signatures = signature_array([records[n].signature for n in nodes.tolist()])
+    position = {node: row for row, node in enumerate(nodes.tolist())}
+    left = np.concatenate([plain_left, turned_left, exact_left])
+    right = np.concatenate([plain_right, turned_right, exact_right])
+    a = np.array([position[n] for n in left.tolist()], np.int64)
+    b = np.array([position[n] for n in right.tolist()], np.int64)
+    kinds = np.concatenate(
+        [
+            np.full(plain_left.size, PLAIN, np.int8),
+            np.full(turned_left.size, TURNED, np.int8),
+            np.full(exact_left.size, EXACT, np.int8),
+        ]
+    )
+    listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
+    ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
+    grouped = verified_around_keepers(
+        np.asarray(ranked, np.int64), tables, listed, signatures, rule.verifier
+    )
+    return nodes, grouped.labels, records
 
 
 def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,9 @@ import numpy as np
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(left_ids, right_ids, distances)`` of code pairs, as ``pixdex.index.pairs_within`` gives."""
 
+PairFinder = Callable[[np.ndarray, np.ndarray, int], Pairs]
+"""Finds the ``Pairs`` of ``(codes, ids)`` within a distance: ``pairs_within`` or an engine's."""
+
 Reload = Callable[[], tuple[np.ndarray, np.ndarray]]
 """Reads an index's ``(codes, ids)`` from the catalog again."""
 

@@ -7,74 +7,326 @@ keeper's group only when the matching rule verifies it against that keeper (byte
 need no verification). Every member is thus the same picture as its keeper, and one verification
 per candidate pair of a keeper is all the work: nothing is verified against files that already
 belong to a group.
+
+Candidates come from two sources, both consumed keeper by keeper:
+
+- **near hashes**: the keeper's not-yet-grouped neighbours, looked up in the self-join's bucket
+  tables (``pixdex.index.neighbours``) as the keeper is chosen, so the pairs of a dense
+  collection (hundreds of millions at 1M files) are never all held at once;
+- **listed pairs** (``ListedPairs``): pairs found another way — byte-identical files, turned
+  orientations (``turned_pairs``) — each with its kind.
+
+The loop is compiled and runs on every core (batches of keepers speculated in parallel, then
+committed in order: ``verified_around_keepers``); a keeper's signature is prepared once for all
+its candidates, and each candidate is verified once per keeper it is offered to.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.sparse import coo_matrix
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-from pixdex.matching import Verifier, verify_pairs
-from pixdex.signature import turned
+import numpy as np
+from numba import njit
+
+from pixdex.index.base import worker_count
+from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
+from pixdex.matching import Verifier
+from pixdex.matching.verification import prepare, verifier_arguments, verifies_prepared
+from pixdex.signature import SIGNATURE_VERSION, turned
+
+PLAIN, EXACT, TURNED = 1, 2, 3
+"""Kinds of listed pair: verified as is, byte-identical (joined unverified), or found through a
+turned orientation of one file (verified in each of the other's eight orientations)."""
+
+_PRIORITY = np.array([3, 2, 0, 1], np.int8)
+"""Which kind a pair listed more than once keeps (lowest first): exact, then turned (its eight
+orientations include the plain one), then plain."""
+
+
+@dataclass(frozen=True)
+class ListedPairs:
+    """Listed candidate pairs as a symmetric adjacency (CSR) over the nodes: node ``u``'s
+    partners are ``partners[starts[u]:starts[u + 1]]`` with ``kinds`` alongside, each partner
+    once; ``slots[u]`` is ``u``'s row block in ``orientations`` (its eight turned signatures,
+    for turned pairs; -1 when it has none)."""
+
+    starts: np.ndarray
+    partners: np.ndarray
+    kinds: np.ndarray
+    slots: np.ndarray
+    orientations: np.ndarray
+
+
+def listed_pairs(
+    count: int, a: np.ndarray, b: np.ndarray, kinds: np.ndarray, signatures: np.ndarray
+) -> ListedPairs:
+    """The pairs ``(a[i], b[i])`` of kind ``kinds[i]`` among ``count`` nodes, with the turned
+    signatures of the nodes their turned pairs need (``signatures`` holds every node's)."""
+    u = np.concatenate([a, b]).astype(np.int64)
+    v = np.concatenate([b, a]).astype(np.int64)
+    kind = np.concatenate([kinds, kinds]).astype(np.int8)
+    keep = u != v
+    u, v, kind = u[keep], v[keep], kind[keep]
+    order = np.lexsort((_PRIORITY[kind], v, u))
+    u, v, kind = u[order], v[order], kind[order]
+    first = np.ones(u.size, bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, kind = u[first], v[first], kind[first]
+    starts = np.zeros(count + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=count), out=starts[1:])
+    needing = np.unique(v[kind == TURNED])
+    slots = np.full(count, -1, np.int64)
+    slots[needing] = np.arange(needing.size)
+    orientations = np.zeros((8 * needing.size, signatures.shape[1]), np.uint8)
+    for slot, node in enumerate(needing.tolist()):
+        orientations[8 * slot : 8 * slot + 8] = turned(signatures[node])
+    return ListedPairs(starts, v, kind, slots, orientations)
+
+
+@dataclass(frozen=True)
+class KeeperGroups:
+    """``labels[node]``: the node's keeper (itself for a keeper or a node left alone);
+    ``verifications``: signature comparisons made, those of keepers absorbed within a batch
+    included (what the grouping cost)."""
+
+    labels: np.ndarray
+    verifications: int
 
 
 def verified_around_keepers(
     ranked: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    exact: np.ndarray,
-    turned_edge: np.ndarray,
+    tables: NeighbourTables,
+    listed: ListedPairs,
     signatures: np.ndarray,
     verifier: Verifier,
-) -> np.ndarray:
-    """Group labels (the keeper's node) of ``len(ranked)`` nodes linked by the candidate pairs
-    ``(a[i], b[i])``.
+) -> KeeperGroups:
+    """The groups of the ``len(ranked)`` nodes.
 
-    ``ranked`` lists the nodes best keeper first; ``exact[i]`` marks byte-identical pairs (always
-    joined), ``turned_edge[i]`` pairs found between a turned orientation of one file and the
-    other (verified in every orientation of the member); ``signatures`` holds each node's
-    content signature. A node left alone gets its own label.
+    ``ranked`` lists the nodes best keeper first; the first nodes are the rows of ``tables``,
+    any after them have no hash (only listed pairs). A node's candidates are the codes within
+    the tables' radius and its ``listed`` partners; ``signatures`` holds each node's content
+    signature.
+
+    The loop over keepers is sequential by nature (who is free depends on every earlier
+    keeper), but verdicts are not: the next ``BATCH`` free nodes per core are each verified,
+    on every core, against their candidates free *now*, as if each were a keeper; the batch is
+    then committed in keeper order, skipping the nodes an earlier keeper of the batch took and
+    the candidates it took. That is exactly the sequential result, at the cost of the
+    verifications of the few nodes a batch-mate absorbs.
     """
     count = ranked.size
-    weights = np.where(exact, 2, np.where(turned_edge, 3, 1)).astype(np.int8)
-    graph = coo_matrix((weights, (a, b)), shape=(count, count)).tocsr()
-    graph = graph.maximum(graph.T).tocsr()
+    ranked = np.ascontiguousarray(ranked, np.int64)
+    signatures = np.ascontiguousarray(signatures, np.uint8)
     labels = np.full(count, -1, np.int64)
-    for keeper in ranked.tolist():
-        if labels[keeper] >= 0:
-            continue
-        labels[keeper] = keeper
-        start, end = graph.indptr[keeper], graph.indptr[keeper + 1]
-        neighbours, kinds = graph.indices[start:end], graph.data[start:end]
-        free = labels[neighbours] < 0
-        neighbours, kinds = neighbours[free], kinds[free]
-        if neighbours.size:
-            labels[neighbours[_accepted(keeper, neighbours, kinds, signatures, verifier)]] = keeper
-    return labels
+    workers = worker_count()
+    scratch = [_Scratch(count) for _ in range(workers)]
+    shared = (
+        *table_arguments(tables),
+        listed.starts,
+        listed.partners,
+        listed.kinds,
+        listed.slots,
+        listed.orientations,
+        signatures,
+        *verifier_arguments(verifier),
+    )
+    verifications = 0
+    cursor = 0
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            batch, cursor = _next_free(ranked, labels, cursor, BATCH * workers)
+            if batch.size == 0:
+                break
+            parts = np.array_split(batch, workers)
+            done = list(
+                pool.map(lambda part, space: space.speculate(part, labels, shared), parts, scratch)
+            )
+            for part, space, made in zip(parts, scratch, done, strict=True):
+                _commit(part, space.ends, space.accepted, labels)
+                verifications += made
+    return KeeperGroups(labels, verifications)
 
 
-def _accepted(
-    keeper: int,
-    neighbours: np.ndarray,
-    kinds: np.ndarray,
-    signatures: np.ndarray,
-    verifier: Verifier,
-) -> np.ndarray:
-    """Which ``neighbours`` of ``keeper`` the rule verifies (kind 2: identical bytes; kind 3: in
-    any of the neighbour's eight orientations)."""
-    table = [signatures[keeper][np.newaxis, :]]
-    pairs = []
-    owner = []
-    for row, (node, kind) in enumerate(zip(neighbours.tolist(), kinds.tolist(), strict=True)):
-        if kind == 2:
-            continue
-        variants = turned(signatures[node]) if kind == 3 else signatures[node][np.newaxis, :]
-        first = sum(t.shape[0] for t in table)
-        table.append(variants)
-        pairs += [(0, first + v) for v in range(variants.shape[0])]
-        owner += [row] * variants.shape[0]
-    accepted = kinds == 2
-    if pairs:
-        verdicts = verify_pairs(np.concatenate(table), np.asarray(pairs, np.int64), verifier)
-        np.logical_or.at(accepted, np.asarray(owner, np.int64), verdicts)
-    return accepted
+BATCH = 32
+"""Free nodes per core verified as keepers at once: large enough to keep the cores busy
+between commits, small enough that few are absorbed by a batch-mate (work wasted)."""
+
+
+class _Scratch:
+    """One thread's buffers, reused from batch to batch: the candidates of the keeper at
+    hand, the last keeper each node was offered to, and the accepted candidates of the batch
+    (``accepted[ends[i - 1]:ends[i]]`` for its ``i``-th keeper), grown when a batch overflows."""
+
+    def __init__(self, count: int) -> None:
+        self.found = np.empty(count, np.int64)
+        self.offered = np.full(count, -1, np.int64)
+        self.accepted = np.empty(max(count, 1024), np.int64)
+        self.ends = np.empty(BATCH * 4, np.int64)
+
+    def speculate(self, keepers: np.ndarray, labels: np.ndarray, shared: tuple) -> int:
+        """Verify each of ``keepers`` against its free candidates; returns the verifications."""
+        if self.ends.size < keepers.size:
+            self.ends = np.empty(keepers.size, np.int64)
+        while True:
+            made = _speculate(
+                keepers, labels, *shared, self.found, self.offered, self.accepted, self.ends
+            )
+            if made >= 0:
+                return made
+            self.accepted = np.empty(2 * self.accepted.size, np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _next_free(ranked, labels, cursor, most):  # pragma: no cover - compiled
+    """Up to ``most`` nodes not yet grouped, in rank order from ``cursor``; and the new cursor."""
+    out = np.empty(most, np.int64)
+    count = 0
+    while cursor < ranked.size and count < most:
+        node = ranked[cursor]
+        cursor += 1
+        if labels[node] < 0:
+            out[count] = node
+            count += 1
+    return out[:count], cursor
+
+
+@njit(cache=True, nogil=True)
+def _commit(keepers, ends, accepted, labels):  # pragma: no cover - compiled
+    """Apply a speculated batch in keeper order: a keeper already taken is skipped, and a
+    keeper takes the candidates it verified that are still free."""
+    start = 0
+    for i in range(keepers.size):
+        keeper = keepers[i]
+        if labels[keeper] < 0:
+            labels[keeper] = keeper
+            for k in range(start, ends[i]):
+                if labels[accepted[k]] < 0:
+                    labels[accepted[k]] = keeper
+        start = ends[i]
+
+
+@njit(cache=True, nogil=True)
+def _speculate(
+    keepers,
+    labels,
+    codes,
+    radius,
+    starts,
+    widths,
+    slack,
+    masks,
+    mask_starts,
+    offsets,
+    offset_starts,
+    orders,
+    sorted_codes,
+    listed_starts,
+    partners,
+    kinds,
+    slots,
+    orientations,
+    signatures,
+    tolerance,
+    luma_tables,
+    chroma_tables,
+    alignments,
+    min_preserved,
+    max_chroma,
+    blank_tone,
+    found,
+    offered,
+    accepted,
+    ends,
+):  # pragma: no cover - compiled
+    """Each of ``keepers`` verified against its candidates free in ``labels`` (read only);
+    the accepted ones into ``accepted``, keeper by keeper up to ``ends``. Returns the
+    verifications made, or -1 when ``accepted`` is too small."""
+    taken = 0
+    verifications = 0
+    for i in range(keepers.size):
+        keeper = keepers[i]
+        offered[keeper] = keeper
+        present = signatures[keeper, 0] == SIGNATURE_VERSION
+        prepared = prepare(signatures[keeper])
+        for e in range(listed_starts[keeper], listed_starts[keeper + 1]):
+            node = partners[e]
+            if labels[node] >= 0 or offered[node] == keeper:
+                continue
+            offered[node] = keeper
+            kind = kinds[e]
+            verdict = kind == EXACT
+            if present and kind == TURNED:
+                slot = slots[node]
+                for row in range(8 * slot, 8 * slot + 8):
+                    verifications += 1
+                    if verifies_prepared(
+                        prepared,
+                        orientations[row],
+                        tolerance,
+                        luma_tables,
+                        chroma_tables,
+                        alignments,
+                        min_preserved,
+                        max_chroma,
+                        blank_tone,
+                    ):
+                        verdict = True
+                        break
+            elif present and kind == PLAIN:
+                verifications += 1
+                verdict = verifies_prepared(
+                    prepared,
+                    signatures[node],
+                    tolerance,
+                    luma_tables,
+                    chroma_tables,
+                    alignments,
+                    min_preserved,
+                    max_chroma,
+                    blank_tone,
+                )
+            if verdict:
+                if taken == accepted.size:
+                    return -1
+                accepted[taken] = node
+                taken += 1
+        if present and keeper < codes.shape[0]:  # nodes after the tables' rows have no hash
+            near = free_neighbours(
+                keeper,
+                codes,
+                radius,
+                starts,
+                widths,
+                slack,
+                masks,
+                mask_starts,
+                offsets,
+                offset_starts,
+                orders,
+                sorted_codes,
+                labels,
+                found,
+            )
+            for k in range(near):
+                node = found[k]
+                if offered[node] == keeper:
+                    continue  # a listed partner, verified above (a plain check is no better)
+                verifications += 1
+                if verifies_prepared(
+                    prepared,
+                    signatures[node],
+                    tolerance,
+                    luma_tables,
+                    chroma_tables,
+                    alignments,
+                    min_preserved,
+                    max_chroma,
+                    blank_tone,
+                ):
+                    if taken == accepted.size:
+                        return -1
+                    accepted[taken] = node
+                    taken += 1
+        ends[i] = taken
+    return verifications

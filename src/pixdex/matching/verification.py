@@ -30,8 +30,8 @@ from __future__ import annotations
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
+from numba import njit
 
 from pixdex.index.base import worker_count
 from pixdex.matching.rule import Verifier
@@ -82,12 +82,20 @@ def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) 
     """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
     ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
     preserved, chroma, blank_gap = scores_pairs(signatures, pairs, verifier.luma_tolerance)
-    blank = blank_gap >= 0
-    return np.where(
-        blank,
-        (blank_gap <= verifier.blank_tone) & (chroma <= verifier.max_chroma),
-        (preserved >= verifier.min_preserved) & (chroma <= verifier.max_chroma),
-    ) & (preserved >= 0)
+    return _verdicts(preserved, chroma, blank_gap, *verifier_arguments(verifier)[-3:])
+
+
+def verifier_arguments(verifier: Verifier) -> tuple:
+    """The verifier as the trailing arguments of ``verifies_prepared`` (compiled callers)."""
+    return (
+        np.float32(verifier.luma_tolerance),
+        _LUMA_TABLES,
+        _CHROMA_TABLES,
+        _ALIGNMENTS,
+        np.float32(verifier.min_preserved),
+        np.float32(verifier.max_chroma),
+        np.float32(verifier.blank_tone),
+    )
 
 
 def scores_pairs(
@@ -157,12 +165,13 @@ def _alignment_table() -> np.ndarray:
     return np.array(rows, np.int64)
 
 
+_CUTS = len(CROP_FRACTIONS) + 1
 _LUMA_TABLES = _window_tables(LUMA_SIDE)
 _CHROMA_TABLES = _window_tables(CHROMA_SIDE)
 _ALIGNMENTS = _alignment_table()
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     """One signature as what the comparisons read: its 32 × 32 luma, background tone (-1: no
     background), uncut luma and content share on the ``GRID``, chroma (2 × 16 × 16), whether it
@@ -183,7 +192,7 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     return luma, tone, small, content, chroma, gray, luma.mean(), content.max() > 0
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _window(plane, cut_x, cut_y, low, high, weight):  # pragma: no cover - compiled
     """The centre of a square ``plane`` (cut indexes into the tables, made for its side)
     stretched back to its side by linear interpolation."""
@@ -203,7 +212,7 @@ def _window(plane, cut_x, cut_y, low, high, weight):  # pragma: no cover - compi
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _pooled(luma, tone):  # pragma: no cover - compiled
     """A 32 × 32 luma plane averaged 2 × 2 onto the ``GRID``, and the share of each grid cell
     that is content (differs from the background ``tone`` by more than ``CONTENT_DELTA``; every
@@ -218,7 +227,7 @@ def _pooled(luma, tone):  # pragma: no cover - compiled
     return small, content
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _quantile_level(values, share):  # pragma: no cover - compiled
     """The smallest whole level (0-255) at or below which ``share`` of ``values`` lie (a
     256-bin histogram: no sort)."""
@@ -234,7 +243,7 @@ def _quantile_level(values, share):  # pragma: no cover - compiled
     return 257.0
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - compiled
     """The smaller share of either plane's content cells that agree once ``b`` is fitted to
     ``a`` as gain × a + offset over the best-fitting cells (two rounds of trimmed least
@@ -286,7 +295,7 @@ def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - com
     return min(agree_a / na, agree_b / nb)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _chroma_difference(a, b):  # pragma: no cover - compiled
     """Mean absolute difference of two (2, 16, 16) chroma planes over the best-matching
     ``1 - OCCLUSION`` of the cells."""
@@ -295,7 +304,7 @@ def _chroma_difference(a, b):  # pragma: no cover - compiled
     return _smallest_sum(difference, kept) / kept
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _smallest_sum(values, count):  # pragma: no cover - compiled
     """The sum of the ``count`` smallest of ``values`` (reordered in place), by quickselect:
     plain loops, where ``np.sort`` would add seconds to the first compilation."""
@@ -326,7 +335,7 @@ def _smallest_sum(values, count):  # pragma: no cover - compiled
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _cut_side(luma, tone, small, content, cut_x, cut_y, tables):  # pragma: no cover - compiled
     """The grid planes of one side of an alignment: uncut as prepared, or windowed at 32 × 32
     and then pooled."""
@@ -336,7 +345,7 @@ def _cut_side(luma, tone, small, content, cut_x, cut_y, tables):  # pragma: no c
     return _pooled(_window(luma, cut_x, cut_y, low, high, weight), tone)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _score_pairs(
     signatures,
     pairs,
@@ -361,7 +370,7 @@ def _score_pairs(
         )
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _score_pair(
     sa, sb, tolerance, luma_tables, chroma_tables, alignments
 ):  # pragma: no cover - compiled
@@ -369,8 +378,21 @@ def _score_pair(
     ``scores_pairs``."""
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
         return -1.0, np.inf, -1.0
-    la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = _prepare(sa)
-    lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = _prepare(sb)
+    return score_prepared(
+        prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments
+    )
+
+
+@njit(cache=True, nogil=True)
+def score_prepared(
+    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments
+):  # pragma: no cover - compiled
+    """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its cut
+    planes kept as they are made, so a keeper verified against many candidates cuts itself once
+    per cut), ``prepared_b`` by ``_prepare``."""
+    prepared_a, cut_planes, cut_content, ready = side_a
+    la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
+    lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
     gray = gray_a or gray_b
     if not content_a and not content_b:
         return 0.0, 0.0 if gray else _chroma_difference(ha, hb), float(abs(mean_a - mean_b))
@@ -378,9 +400,12 @@ def _score_pair(
     best = 0
     for row in range(alignments.shape[0]):
         qx, qy, cx, cy = alignments[row]
-        a, a_content = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+        cut = qx * _CUTS + qy
+        if not ready[cut]:
+            cut_planes[cut], cut_content[cut] = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
+            ready[cut] = True
         b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
-        score = _preserved(a, b, a_content, b_content, tolerance)
+        score = _preserved(cut_planes[cut], b, cut_content[cut], b_content, tolerance)
         if score > preserved:
             preserved = score
             best = row
@@ -396,3 +421,60 @@ def _score_pair(
         colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
         colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
     return preserved, _chroma_difference(colour_a, colour_b), -1.0
+
+
+@njit(cache=True, nogil=True)
+def verdict(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  # pragma: no cover
+    """Whether one pair's scores (as ``scores_pairs`` stores them, float32) pass the
+    verifier's thresholds: two blank pictures by their tones, others by the content preserved;
+    both by colour; never a pair with a missing signature."""
+    p = np.float32(preserved)
+    if p < 0 or np.float32(chroma) > max_chroma:
+        return False
+    if np.float32(gap) >= 0:
+        return np.float32(gap) <= blank_tone
+    return p >= min_preserved
+
+
+@njit(cache=True, nogil=True)
+def _verdicts(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  # pragma: no cover
+    out = np.empty(preserved.size, np.bool_)
+    for k in range(preserved.size):
+        out[k] = verdict(preserved[k], chroma[k], gap[k], min_preserved, max_chroma, blank_tone)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def prepare(signature):  # pragma: no cover - compiled
+    """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
+    and room for its cut planes on the grid (values and content share per cut, made when an
+    alignment first needs them: a copy accepted uncut never cuts)."""
+    cuts = _CUTS * _CUTS
+    return (
+        _prepare(signature),
+        np.empty((cuts, GRID, GRID), np.float32),
+        np.empty((cuts, GRID, GRID), np.float32),
+        np.zeros(cuts, np.bool_),
+    )
+
+
+@njit(cache=True, nogil=True)
+def verifies_prepared(
+    prepared,
+    candidate,
+    tolerance,
+    luma_tables,
+    chroma_tables,
+    alignments,
+    min_preserved,
+    max_chroma,
+    blank_tone,
+):  # pragma: no cover - compiled
+    """Whether the ``candidate`` signature shows the same picture as a present signature
+    already ``prepare``d: ``verify_pairs`` for one pair, the prepared side first."""
+    if candidate[0] != SIGNATURE_VERSION:
+        return False
+    preserved, chroma, gap = score_prepared(
+        prepared, _prepare(candidate), tolerance, luma_tables, chroma_tables, alignments
+    )
+    return verdict(preserved, chroma, gap, min_preserved, max_chroma, blank_tone)

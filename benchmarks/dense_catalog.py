@@ -1,0 +1,111 @@
+"""A catalog's worth of codes and signatures at the density of a real collection, without files.
+
+Issue 13 measured 57 neighbours per image within 8 bits on a real mixed collection: families of
+look-alikes (flags, diagrams from one template, glyphs) crowd the hash space. ``grown_catalog``
+grows ``n`` entries from the pictures of the hard corpus (``benchmarks/hard_corpus.py``, indexed
+once into a catalog): each entry picks a real picture at random and takes
+
+- its **dHash with 0-20 random bits flipped** (the issue's construction), and
+- its **content signature, edited**: luma scaled by a gain in [0.9, 1.1] and shifted by an
+  offset in [-10, 10] levels (a brighter, darker or more contrasted copy), plus independent noise
+  on every cell (standard deviation 3 levels of luma, 2 of chroma: JPEG-like), clipped to 0-255.
+
+Entries grown from one picture are thus copies of it to the rule (its verification sees through
+the tone change and the noise); entries grown from different pictures of a family are look-alikes
+it must reject. The truth (each entry's picture) comes back with the arrays. No image is decoded:
+the cost measured is grouping, the part that depends on density.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pixdex.catalog import Catalog
+from pixdex.catalog.location import open_store
+from pixdex.signature import CHROMA_CELLS, LUMA_CELLS, SIGNATURE_BYTES
+
+CHUNK = 65_536
+"""Entries whose signatures are made at once: float temporaries stay ~0.5 GiB below the
+final array's size."""
+
+
+def real_pictures(folder: Path, database: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The dHash codes (``(m, 1)`` uint64), signatures and paths of the pictures in ``folder``,
+    indexed into ``database`` the first time (a couple of minutes for the hard corpus)."""
+    if not database.exists():
+        with Catalog(database) as catalog:
+            catalog.index([folder])
+    with open_store(str(database)) as store:
+        ids, codes, _ = store.codes("dhash", 0)
+        signatures = store.signatures(ids.tolist())
+        paths = [store.records([i])[i].path for i in ids.tolist()]
+    present = signatures[:, 0] != 0
+    return (
+        codes[present],
+        signatures[present],
+        [p for p, k in zip(paths, present, strict=True) if k],
+    )
+
+
+def grown_catalog(
+    n: int,
+    codes: np.ndarray,
+    signatures: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    sparse: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` entries grown from the real pictures (module docstring): ``(codes, signatures,
+    picture)``, ``picture[i]`` the row of the real picture entry ``i`` grew from.
+
+    ``sparse``: the self-join benchmark's density instead (``bench_dupes.clustered_codes``):
+    clusters of geometric size (mean 8) around centres that are the real hashes, then real
+    hashes with 24 bits flipped, each centre keeping its real picture's signature."""
+    if sparse:
+        sizes = rng.geometric(1 / 8, size=n)
+        sizes = sizes[: np.searchsorted(np.cumsum(sizes), n) + 1]
+        sizes[-1] -= sizes.sum() - n
+        real = np.arange(sizes.size) % codes.shape[0]
+        centres = codes[real, 0] ^ np.where(
+            np.arange(sizes.size) >= codes.shape[0],
+            _flips(rng, np.full(sizes.size, 24)),
+            np.uint64(0),
+        )
+        picture, centre = np.repeat(real, sizes), np.repeat(centres, sizes)
+    else:
+        picture = rng.integers(0, codes.shape[0], size=n)
+        centre = codes[picture, 0]
+    grown = (centre ^ _flips(rng, rng.integers(0, 21, size=n))).reshape(-1, 1)
+    return grown, _edited(signatures, picture, rng), picture
+
+
+def _flips(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
+    """Masks of ``counts[i]`` random bit flips each (a bit drawn twice flips back: "up to")."""
+    masks = np.zeros(counts.size, np.uint64)
+    for step in range(int(counts.max(initial=0))):
+        bits = np.uint64(1) << rng.integers(0, 64, size=counts.size).astype(np.uint64)
+        masks ^= np.where(step < counts, bits, np.uint64(0))
+    return masks
+
+
+def _edited(signatures: np.ndarray, picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The signature of each ``picture`` row, edited (module docstring), chunk by chunk."""
+    n = picture.size
+    out = np.empty((n, SIGNATURE_BYTES), np.uint8)
+    luma = slice(1, 1 + LUMA_CELLS)
+    chroma = slice(1 + LUMA_CELLS, 1 + LUMA_CELLS + 2 * CHROMA_CELLS)
+    for start in range(0, n, CHUNK):
+        rows = picture[start : start + CHUNK]
+        base = signatures[rows]
+        gain = rng.uniform(0.9, 1.1, size=(rows.size, 1)).astype(np.float32)
+        offset = rng.uniform(-10, 10, size=(rows.size, 1)).astype(np.float32)
+        noise = rng.normal(0, 3, size=(rows.size, LUMA_CELLS)).astype(np.float32)
+        edited = base[:, luma] * gain + offset + noise
+        part = out[start : start + rows.size]
+        part[:, 0] = base[:, 0]
+        part[:, luma] = np.clip(np.rint(edited), 0, 255)
+        noise = rng.normal(0, 2, size=(rows.size, 2 * CHROMA_CELLS)).astype(np.float32)
+        part[:, chroma] = np.clip(np.rint(base[:, chroma] + noise), 0, 255)
+    return out

@@ -1,0 +1,212 @@
+"""Issue 13's duplicate bar: keeper-verified grouping at the density of a real collection.
+
+Part 3 of ``python -m benchmarks dupes``:
+
+- **Grouping at density**: catalogs grown from the hard corpus's pictures
+  (``benchmarks.dense_catalog``), dense (each entry a real dHash with 0-20 bits flipped and its
+  picture's edited signature) and sparse (the self-join benchmark's clusters, mean 8), grouped at
+  D = 8 exactly as ``pixdex dupes`` groups them (``find_duplicates``' rule path without the
+  store: codes with a neighbour, their tables, the keeper loop). Wall time, verifications and
+  the process's peak RSS (``VmHWM``, reset before each case through ``/proc/self/clear_refs``).
+  The catalog's codes and signatures are made before the clock starts; reading them from a
+  store and building the result objects are not timed.
+- **Precision on the hard corpus**: ``Catalog.duplicates()`` with defaults on the whole hard
+  corpus (indexed once into ``.cache/hard-catalog.db``): the share of grouped (keeper, member)
+  pairs showing one picture (same corpus group), and the share of planted second copies grouped
+  with their source. Target: precision ≥ 99 %.
+
+Quick mode (``PIXDEX_BENCH_QUICK=1``) grows 20k entries; ``PIXDEX_BENCH_DENSE=100000,1000000``
+chooses the dense sizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.corpus import CACHE
+from benchmarks.dense_catalog import grown_catalog, real_pictures
+from benchmarks.hard_corpus import HARD
+from pixdex.catalog import Catalog
+from pixdex.catalog.keeper_groups import listed_pairs, verified_around_keepers
+from pixdex.index.neighbours import has_neighbour, neighbour_tables
+from pixdex.matching import DEFAULT_RULE
+
+QUICK = os.environ.get("PIXDEX_BENCH_QUICK") == "1"
+DENSE_SIZES = [
+    int(size)
+    for size in os.environ.get("PIXDEX_BENCH_DENSE", "20000" if QUICK else "100000,200000").split(
+        ","
+    )
+]
+SPARSE_SIZE = 50_000 if QUICK else 1_000_000
+DISTANCE = 8
+DATABASE = CACHE / "hard-catalog.db"
+
+
+def peak_rss() -> int:
+    """The process's peak resident set since the last ``reset_peak`` (bytes)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak() -> None:
+    """Start the peak RSS afresh (Linux: writing 5 to ``clear_refs``)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def group(codes: np.ndarray, signatures: np.ndarray, rng: np.random.Generator) -> dict:
+    """``find_duplicates``' rule path on arrays, keeper order random: labels and counts."""
+    started = time.perf_counter()
+    involved = has_neighbour(neighbour_tables(codes, DISTANCE))
+    tables = neighbour_tables(codes[involved], DISTANCE)
+    nodes = np.flatnonzero(involved)
+    signatures = signatures[involved]
+    empty = np.zeros(0, np.int64)
+    listed = listed_pairs(nodes.size, empty, empty, np.zeros(0, np.int8), signatures)
+    prepared = time.perf_counter()
+    grouped = verified_around_keepers(
+        rng.permutation(nodes.size), tables, listed, signatures, DEFAULT_RULE.verifier
+    )
+    done = time.perf_counter()
+    return {
+        "nodes": nodes,
+        "labels": grouped.labels,
+        "verifications": grouped.verifications,
+        "tables_s": prepared - started,
+        "keepers_s": done - prepared,
+        "total_s": done - started,
+    }
+
+
+def bench_density(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]) -> list[dict]:
+    picture_group = _groups_of(pictures)
+    rng = np.random.default_rng(13)
+    cases = [("dense", n, False) for n in DENSE_SIZES] + [("sparse", SPARSE_SIZE, True)]
+    warm = grown_catalog(5000, codes, signatures, rng)
+    group(warm[0], warm[1], rng)  # compile outside the timings
+    print(
+        f"\ngrouping at D = {DISTANCE}, catalogs grown from {codes.shape[0]} hard-corpus pictures"
+    )
+    print(
+        f"{'case':>7} {'entries':>10} {'pairs/entry':>11} {'grouped':>9} {'groups':>8} "
+        f"{'verif.':>10} {'tables s':>9} {'keepers s':>9} {'total s':>8} {'peak RSS':>9}"
+        f" {'µs/verif.':>9} {'other pic.':>10}"
+    )
+    rows = []
+    for name, n, sparse in cases:
+        grown, grown_signatures, picture = grown_catalog(n, codes, signatures, rng, sparse=sparse)
+        reset_peak()
+        result = group(grown, grown_signatures, rng)
+        peak = peak_rss()
+        nodes, labels = result["nodes"], result["labels"]
+        members = labels != np.arange(labels.size)
+        truth = picture_group[picture[nodes]]
+        mixed = int((truth[members] != truth[labels[members]]).sum())
+        sizes = np.bincount(labels, minlength=labels.size)
+        row = {
+            "case": name,
+            "entries": n,
+            "grouped": int(members.sum() + (sizes > 1).sum()),
+            "groups": int((sizes > 1).sum()),
+            "verifications": result["verifications"],
+            "tables_s": result["tables_s"],
+            "keepers_s": result["keepers_s"],
+            "total_s": result["total_s"],
+            "peak_rss": peak,
+            "members_of_another_picture": mixed,
+            "members": int(members.sum()),
+            "neighbours_per_entry": _neighbours_per_entry(grown, rng),
+        }
+        rows.append(row)
+        per = 1e6 * result["keepers_s"] / max(1, result["verifications"])
+        print(
+            f"{name:>7} {n:>10,} {row['neighbours_per_entry']:>11.0f} {row['grouped']:>9,} "
+            f"{row['groups']:>8,} {row['verifications']:>10,} {row['tables_s']:>9.1f} "
+            f"{row['keepers_s']:>9.1f} {row['total_s']:>8.1f} {peak / 2**30:>7.2f} G"
+            f" {per:>9.0f} {mixed:>10,}",
+            flush=True,
+        )
+        del grown, grown_signatures, result
+    return rows
+
+
+def _neighbours_per_entry(codes: np.ndarray, rng: np.random.Generator) -> float:
+    """Mean codes within ``DISTANCE`` of an entry, from 2,000 sampled entries (exact lookups)."""
+    from pixdex.index.neighbours import free_neighbours, table_arguments
+
+    tables = neighbour_tables(codes, DISTANCE)
+    taken = np.full(codes.shape[0], -1, np.int64)
+    out = np.empty(codes.shape[0], np.int64)
+    rows = rng.integers(0, codes.shape[0], size=2000)
+    found = [free_neighbours(int(r), *table_arguments(tables), taken, out) for r in rows]
+    return float(np.mean(found))
+
+
+def _groups_of(pictures: list[str]) -> np.ndarray:
+    """Each picture's corpus group as an integer (a genuine second copy shares its source's)."""
+    manifest = json.loads((HARD / "manifest.json").read_text())
+    group_of = {str((HARD / i["path"]).resolve()): i["group"] for i in manifest["images"]}
+    names = [group_of.get(str(Path(p).resolve()), p) for p in pictures]
+    index = {name: k for k, name in enumerate(sorted(set(names)))}
+    return np.array([index[name] for name in names])
+
+
+def bench_precision() -> dict:
+    """Defaults on the hard corpus: pair precision and planted copies grouped."""
+    manifest = json.loads((HARD / "manifest.json").read_text())
+    group_of = {str((HARD / i["path"]).resolve()): i["group"] for i in manifest["images"]}
+    started = time.perf_counter()
+    with Catalog(DATABASE) as catalog:
+        groups = catalog.duplicates()
+    seconds = time.perf_counter() - started
+    pairs = [(g.keeper.path, m.path) for g in groups for m in g.others]
+    same = sum(
+        group_of[str(Path(a).resolve())] == group_of[str(Path(b).resolve())] for a, b in pairs
+    )
+    by_group: dict[str, list[str]] = {}
+    for path, name in group_of.items():
+        by_group.setdefault(name, []).append(path)
+    planted = [
+        (a, b) for files in by_group.values() for a, b in itertools.combinations(sorted(files), 2)
+    ]
+    family = {str((HARD / i["path"]).resolve()): i["family"] for i in manifest["images"]}
+    wrong: dict[str, int] = {}
+    for a, b in pairs:
+        if group_of[str(Path(a).resolve())] != group_of[str(Path(b).resolve())]:
+            name = family[str(Path(a).resolve())]
+            wrong[name] = wrong.get(name, 0) + 1
+    label = {str(Path(m.path).resolve()): k for k, g in enumerate(groups) for m in g.members}
+    together = sum(a in label and label.get(b) == label[a] for a, b in planted)
+    result = {
+        "files": len(group_of),
+        "groups": len(groups),
+        "pairs": len(pairs),
+        "precision": same / max(1, len(pairs)),
+        "planted": len(planted),
+        "planted_grouped": together / max(1, len(planted)),
+        "largest": max((len(g.members) for g in groups), default=0),
+        "seconds": seconds,
+        "wrong_pairs_by_family": dict(sorted(wrong.items(), key=lambda item: -item[1])),
+    }
+    print(
+        f"\nhard corpus ({result['files']} files), `pixdex dupes` defaults: {len(groups)} groups,"
+        f" largest {result['largest']}; pair precision {result['precision']:.4f}"
+        f" ({same}/{len(pairs)}); planted copies grouped {result['planted_grouped']:.3f}"
+        f" ({together}/{len(planted)}); {seconds:.1f} s"
+        f"\n  pairs of different pictures by the keeper's family: {result['wrong_pairs_by_family']}"
+    )
+    return result
+
+
+def main() -> dict:
+    """Both parts; the figures as a dict (saved by ``bench_dupes``)."""
+    codes, signatures, pictures = real_pictures(HARD, DATABASE)
+    return {"density": bench_density(codes, signatures, pictures), "hard": bench_precision()}

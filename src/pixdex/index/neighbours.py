@@ -1,0 +1,203 @@
+"""Neighbours of one code at a time, from the self-join's bucket tables: pairs never materialised.
+
+``pairs_within`` lists every pair within a radius at once; on a collection dense with families of
+look-alikes that is hundreds of millions of pairs (gigabytes) before anything is done with them.
+Duplicate grouping around keepers needs far less: the not-yet-grouped neighbours of each keeper,
+as the keepers are chosen. ``NeighbourTables`` holds the multi-index blocking of the self-join
+(``pixdex.index.selfjoin``: each code split into substrings, one direct-address bucket table per
+substring, probed within its slack), built once; the compiled ``free_neighbours`` then answers
+one code's query against it, skipping codes already taken, so memory stays ``O(n)`` whatever the
+density.
+
+A neighbour is reported from the first substring that finds it (the self-join's rule), so each
+comes out once per query without a set of seen rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from pixdex.index.base import as_codes, worker_count
+from pixdex.index.selfjoin import (
+    _bucket_table,
+    _extract,
+    _found_earlier,
+    _row_distance,
+    _used_bits,
+    blocking_plan,
+    flip_masks,
+    substring_keys,
+)
+
+
+@dataclass(frozen=True)
+class NeighbourTables:
+    """The bucket tables of ``codes`` for queries within ``radius`` bits.
+
+    Substring ``k`` is the ``widths[k]`` bits from bit ``starts[k]``, probed with the XOR masks
+    ``masks[mask_starts[k]:mask_starts[k + 1]]`` (every mask within ``slack[k]`` bits). Its
+    bucket table is ``offsets[offset_starts[k]:offset_starts[k + 1]]`` into ``orders[k]``, the
+    rows sorted by the substring's value, and ``sorted_codes[k]`` holds their codes in that
+    order (a bucket's codes are then compared from contiguous memory).
+    """
+
+    codes: np.ndarray
+    radius: int
+    starts: np.ndarray
+    widths: np.ndarray
+    slack: np.ndarray
+    masks: np.ndarray
+    mask_starts: np.ndarray
+    offsets: np.ndarray
+    offset_starts: np.ndarray
+    orders: np.ndarray
+    sorted_codes: np.ndarray
+
+
+def neighbour_tables(codes: np.ndarray, radius: int) -> NeighbourTables:
+    """Build the tables of ``codes`` (``(n, w)`` uint64) for queries within ``radius`` bits,
+    split as the self-join's cost model splits them."""
+    codes = as_codes(codes)
+    n, words = codes.shape
+    radius = min(radius, 64 * words)
+    plan = blocking_plan(max(n, 2), _used_bits(codes), radius)
+    masks, offsets, orders = [], [], []
+    for k in range(plan.starts.size):
+        width = int(plan.widths[k])
+        table, order = _bucket_table(substring_keys(codes, plan.starts[k], width), width)
+        masks.append(flip_masks(width, int(plan.slack[k])))
+        offsets.append(table)
+        orders.append(order)
+    return NeighbourTables(
+        codes=codes,
+        radius=radius,
+        starts=plan.starts,
+        widths=plan.widths,
+        slack=plan.slack,
+        masks=np.concatenate(masks),
+        mask_starts=_starts(masks),
+        offsets=np.concatenate(offsets),
+        offset_starts=_starts(offsets),
+        orders=np.stack(orders),
+        sorted_codes=np.stack([codes[order] for order in orders]),
+    )
+
+
+def _starts(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum([p.size for p in parts]))).astype(np.int64)
+
+
+def has_neighbour(tables: NeighbourTables) -> np.ndarray:
+    """``(n,)`` bool: which codes have another code within the radius (on every core)."""
+    n = tables.codes.shape[0]
+    out = np.zeros(n, np.bool_)
+    workers = worker_count()
+    bounds = np.linspace(0, n, 16 * workers + 1).astype(np.int64).tolist()
+
+    def run(span: tuple[int, int]) -> None:
+        _has_neighbour_rows(*table_arguments(tables), span[0], span[1], out)
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, itertools.pairwise(bounds)))
+    return out
+
+
+def table_arguments(tables: NeighbourTables) -> tuple:
+    """The tables as the positional arguments of ``free_neighbours`` (after the row)."""
+    return (
+        tables.codes,
+        tables.radius,
+        tables.starts,
+        tables.widths,
+        tables.slack,
+        tables.masks,
+        tables.mask_starts,
+        tables.offsets,
+        tables.offset_starts,
+        tables.orders,
+        tables.sorted_codes,
+    )
+
+
+@njit(cache=True, nogil=True)
+def free_neighbours(
+    row,
+    codes,
+    radius,
+    starts,
+    widths,
+    slack,
+    masks,
+    mask_starts,
+    offsets,
+    offset_starts,
+    orders,
+    sorted_codes,
+    taken,
+    out,
+):  # pragma: no cover - compiled
+    """Write into ``out`` the rows within ``radius`` bits of ``row`` whose ``taken`` is < 0
+    (``row`` itself excluded: take it first); returns how many."""
+    count = 0
+    for k in range(starts.size):
+        key = _extract(codes, row, starts[k], widths[k])
+        table = offsets[offset_starts[k] : offset_starts[k + 1]]
+        order = orders[k]
+        near = sorted_codes[k]
+        for mask in masks[mask_starts[k] : mask_starts[k + 1]]:
+            bucket = key ^ np.uint64(mask)
+            for pos in range(table[bucket], table[bucket + 1]):
+                if _row_distance(codes, row, near, pos) > radius:
+                    continue
+                other = order[pos]
+                if (
+                    taken[other] < 0
+                    and other != row
+                    and not _found_earlier(codes, row, other, starts, widths, slack, k)
+                ):
+                    out[count] = other
+                    count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _has_neighbour_rows(
+    codes,
+    radius,
+    starts,
+    widths,
+    slack,
+    masks,
+    mask_starts,
+    offsets,
+    offset_starts,
+    orders,
+    sorted_codes,
+    lo,
+    hi,
+    out,
+):  # pragma: no cover - compiled
+    """``out[row]`` for rows ``lo .. hi-1``: whether any other row lies within ``radius``."""
+    for row in range(lo, hi):
+        found = False
+        for k in range(starts.size):
+            key = _extract(codes, row, starts[k], widths[k])
+            table = offsets[offset_starts[k] : offset_starts[k + 1]]
+            order = orders[k]
+            near = sorted_codes[k]
+            for mask in masks[mask_starts[k] : mask_starts[k + 1]]:
+                bucket = key ^ np.uint64(mask)
+                for pos in range(table[bucket], table[bucket + 1]):
+                    if order[pos] != row and _row_distance(codes, row, near, pos) <= radius:
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        out[row] = found
