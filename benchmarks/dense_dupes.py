@@ -146,7 +146,7 @@ def _neighbours_per_entry(codes: np.ndarray, rng: np.random.Generator) -> float:
     taken = np.full(codes.shape[0], -1, np.int64)
     out = np.empty(codes.shape[0], np.int64)
     rows = rng.integers(0, codes.shape[0], size=2000)
-    found = [free_neighbours(int(r), *table_arguments(tables), taken, out) for r in rows]
+    found = [free_neighbours(int(r), table_arguments(tables), taken, out) for r in rows]
     return float(np.mean(found))
 
 

@@ -185,7 +185,7 @@ def test_free_neighbours_are_the_self_joins_pairs_less_the_taken(hard_catalog):
     taken[::3] = 0
     out = np.empty(codes.shape[0], np.int64)
     for row in range(1, codes.shape[0], 3):
-        near = out[: free_neighbours(row, *table_arguments(tables), taken, out)]
+        near = out[: free_neighbours(row, table_arguments(tables), taken, out)]
         partners = np.concatenate([right[left == row], left[right == row]])
         assert sorted(near.tolist()) == sorted(partners[taken[partners] < 0].tolist())
 

@@ -122,14 +122,14 @@ def verified_around_keepers(
     workers = worker_count()
     scratch = [_Scratch(count) for _ in range(workers)]
     shared = (
-        *table_arguments(tables),
+        table_arguments(tables),
         listed.starts,
         listed.partners,
         listed.kinds,
         listed.slots,
         listed.orientations,
         signatures,
-        *verifier_arguments(verifier),
+        verifier_arguments(verifier),
     )
     verifications = 0
     cursor = 0
@@ -210,30 +210,14 @@ def _commit(keepers, ends, accepted, labels):  # pragma: no cover - compiled
 def _speculate(
     keepers,
     labels,
-    codes,
-    radius,
-    starts,
-    widths,
-    slack,
-    masks,
-    mask_starts,
-    offsets,
-    offset_starts,
-    orders,
-    sorted_codes,
+    tables,
     listed_starts,
     partners,
     kinds,
     slots,
     orientations,
     signatures,
-    tolerance,
-    luma_tables,
-    chroma_tables,
-    alignments,
-    min_preserved,
-    max_chroma,
-    blank_tone,
+    verifier,
     found,
     offered,
     accepted,
@@ -260,70 +244,25 @@ def _speculate(
                 slot = slots[node]
                 for row in range(8 * slot, 8 * slot + 8):
                     verifications += 1
-                    if verifies_prepared(
-                        prepared,
-                        orientations[row],
-                        tolerance,
-                        luma_tables,
-                        chroma_tables,
-                        alignments,
-                        min_preserved,
-                        max_chroma,
-                        blank_tone,
-                    ):
+                    if verifies_prepared(prepared, orientations[row], verifier):
                         verdict = True
                         break
             elif present and kind == PLAIN:
                 verifications += 1
-                verdict = verifies_prepared(
-                    prepared,
-                    signatures[node],
-                    tolerance,
-                    luma_tables,
-                    chroma_tables,
-                    alignments,
-                    min_preserved,
-                    max_chroma,
-                    blank_tone,
-                )
+                verdict = verifies_prepared(prepared, signatures[node], verifier)
             if verdict:
                 if taken == accepted.size:
                     return -1
                 accepted[taken] = node
                 taken += 1
-        if present and keeper < codes.shape[0]:  # nodes after the tables' rows have no hash
-            near = free_neighbours(
-                keeper,
-                codes,
-                radius,
-                starts,
-                widths,
-                slack,
-                masks,
-                mask_starts,
-                offsets,
-                offset_starts,
-                orders,
-                sorted_codes,
-                labels,
-                found,
-            )
+        if present and keeper < tables[0].shape[0]:  # nodes after the tables' rows: no hash
+            near = free_neighbours(keeper, tables, labels, found)
             for k in range(near):
                 node = found[k]
                 if offered[node] == keeper:
                     continue  # a listed partner, verified above (a plain check is no better)
                 verifications += 1
-                if verifies_prepared(
-                    prepared,
-                    signatures[node],
-                    tolerance,
-                    luma_tables,
-                    chroma_tables,
-                    alignments,
-                    min_preserved,
-                    max_chroma,
-                    blank_tone,
-                ):
+                if verifies_prepared(prepared, signatures[node], verifier):
                     if taken == accepted.size:
                         return -1
                     accepted[taken] = node

@@ -100,7 +100,7 @@ def has_neighbour(tables: NeighbourTables) -> np.ndarray:
     bounds = np.linspace(0, n, 16 * workers + 1).astype(np.int64).tolist()
 
     def run(span: tuple[int, int]) -> None:
-        _has_neighbour_rows(*table_arguments(tables), span[0], span[1], out)
+        _has_neighbour_rows(table_arguments(tables), span[0], span[1], out)
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, itertools.pairwise(bounds)))
@@ -108,7 +108,7 @@ def has_neighbour(tables: NeighbourTables) -> np.ndarray:
 
 
 def table_arguments(tables: NeighbourTables) -> tuple:
-    """The tables as the positional arguments of ``free_neighbours`` (after the row)."""
+    """The tables as the one tuple the compiled functions take (``free_neighbours``)."""
     return (
         tables.codes,
         tables.radius,
@@ -125,24 +125,12 @@ def table_arguments(tables: NeighbourTables) -> tuple:
 
 
 @njit(cache=True, nogil=True)
-def free_neighbours(
-    row,
-    codes,
-    radius,
-    starts,
-    widths,
-    slack,
-    masks,
-    mask_starts,
-    offsets,
-    offset_starts,
-    orders,
-    sorted_codes,
-    taken,
-    out,
-):  # pragma: no cover - compiled
-    """Write into ``out`` the rows within ``radius`` bits of ``row`` whose ``taken`` is < 0
-    (``row`` itself excluded: take it first); returns how many."""
+def free_neighbours(row, tables, taken, out):  # pragma: no cover - compiled
+    """Write into ``out`` the rows within the tables' radius of ``row`` whose ``taken`` is < 0
+    (``row`` itself excluded: take it first); returns how many. ``tables``: the tuple of
+    ``table_arguments``."""
+    (codes, radius, starts, widths, slack, masks, mask_starts, offsets, offset_starts, orders,
+     sorted_codes) = tables  # fmt: skip
     count = 0
     for k in range(starts.size):
         key = _extract(codes, row, starts[k], widths[k])
@@ -166,23 +154,11 @@ def free_neighbours(
 
 
 @njit(cache=True, nogil=True)
-def _has_neighbour_rows(
-    codes,
-    radius,
-    starts,
-    widths,
-    slack,
-    masks,
-    mask_starts,
-    offsets,
-    offset_starts,
-    orders,
-    sorted_codes,
-    lo,
-    hi,
-    out,
-):  # pragma: no cover - compiled
-    """``out[row]`` for rows ``lo .. hi-1``: whether any other row lies within ``radius``."""
+def _has_neighbour_rows(tables, lo, hi, out):  # pragma: no cover - compiled
+    """``out[row]`` for rows ``lo .. hi-1``: whether any other row lies within the tables'
+    radius (``tables``: the tuple of ``table_arguments``)."""
+    (codes, radius, starts, widths, _, masks, mask_starts, offsets, offset_starts, orders,
+     sorted_codes) = tables  # fmt: skip
     for row in range(lo, hi):
         found = False
         for k in range(starts.size):

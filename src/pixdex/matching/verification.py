@@ -86,7 +86,8 @@ def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) 
 
 
 def verifier_arguments(verifier: Verifier) -> tuple:
-    """The verifier as the trailing arguments of ``verifies_prepared`` (compiled callers)."""
+    """The verifier as the one tuple ``verifies_prepared`` takes (compiled callers): its
+    thresholds with the alignment tables."""
     return (
         np.float32(verifier.luma_tolerance),
         _LUMA_TABLES,
@@ -459,19 +460,13 @@ def prepare(signature):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def verifies_prepared(
-    prepared,
-    candidate,
-    tolerance,
-    luma_tables,
-    chroma_tables,
-    alignments,
-    min_preserved,
-    max_chroma,
-    blank_tone,
-):  # pragma: no cover - compiled
+def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - compiled
     """Whether the ``candidate`` signature shows the same picture as a present signature
-    already ``prepare``d: ``verify_pairs`` for one pair, the prepared side first."""
+    already ``prepare``d: ``verify_pairs`` for one pair, the prepared side first.
+    ``verifier`` is the tuple of ``verifier_arguments``."""
+    tolerance, luma_tables, chroma_tables, alignments, min_preserved, max_chroma, blank_tone = (
+        verifier
+    )
     if candidate[0] != SIGNATURE_VERSION:
         return False
     preserved, chroma, gap = score_prepared(
