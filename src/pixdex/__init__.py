@@ -6,10 +6,8 @@ Every public name but the error types is imported on first use (PEP 562 ``__geta
 hash, never pay for the catalog's compiled index kernels and scipy (half a second of imports).
 """
 
-from importlib import import_module
-from typing import Any
-
 from pixdex.errors import ImageError, PixdexError
+from pixdex.lazy import lazy_names
 
 __all__ = [
     "ALGORITHMS",
@@ -25,26 +23,16 @@ __all__ = [
 ]
 
 _HOMES = {
-    "ALGORITHMS": "pixdex.hashing",
-    "LOW_QUALITY": "pixdex.hashing",
-    "Hash": "pixdex.hashing",
-    "FileHashes": "pixdex.pipeline",
-    "hash_files": "pixdex.pipeline",
-    "hash_image": "pixdex.pipeline",
-    "Catalog": "pixdex.catalog",
-    "CatalogError": "pixdex.catalog",
+    "ALGORITHMS": "hashing",
+    "LOW_QUALITY": "hashing",
+    "Hash": "hashing",
+    "FileHashes": "pipeline",
+    "hash_files": "pipeline",
+    "hash_image": "pipeline",
+    "Catalog": "catalog",
+    "CatalogError": "catalog",
 }
 """The module each lazily imported public name lives in."""
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pixdex' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # found directly from now on
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -9,8 +9,7 @@ Names are imported on first use (PEP 562 ``__getattr__``), so that the command l
 defaults (``pixdex.catalog.defaults``) and ``CatalogError`` without importing the catalog itself.
 """
 
-from importlib import import_module
-from typing import Any
+from pixdex.lazy import lazy_names
 
 __all__ = [
     "BATCH_SIZE",
@@ -70,14 +69,4 @@ _HOMES = {
 """The submodule each public name lives in."""
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pixdex.catalog' has no attribute {name!r}")
-    value = getattr(import_module(f"pixdex.catalog.{home}"), name)
-    globals()[name] = value  # found directly from now on
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

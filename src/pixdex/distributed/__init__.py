@@ -6,8 +6,7 @@ imported on first use (PEP 562 ``__getattr__``), so that ``import pixdex.distrib
 load Dask.
 """
 
-from importlib import import_module
-from typing import Any
+from pixdex.lazy import lazy_names
 
 _HOMES = {
     "index_on_cluster": "hashing",
@@ -19,14 +18,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pixdex.distributed' has no attribute {name!r}")
-    value = getattr(import_module(f"pixdex.distributed.{home}"), name)
-    globals()[name] = value  # found directly from now on
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -9,8 +9,7 @@ Names are imported on first use (PEP 562 ``__getattr__``): the compiled structur
 a small catalog's saved scan does not need.
 """
 
-from importlib import import_module
-from typing import Any
+from pixdex.lazy import lazy_names
 
 __all__ = [
     "HammingIndex",
@@ -34,14 +33,4 @@ _HOMES = {
 """The submodule each public name lives in."""
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pixdex.index' has no attribute {name!r}")
-    value = getattr(import_module(f"pixdex.index.{home}"), name)
-    globals()[name] = value  # found directly from now on
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

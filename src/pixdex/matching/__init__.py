@@ -4,9 +4,7 @@ The compiled verification (``verify``, numba) is imported on first use, so that 
 settings does not load the compiler.
 """
 
-from importlib import import_module
-from typing import Any
-
+from pixdex.lazy import lazy_names
 from pixdex.matching.rule import DEFAULT_RULE, MatchRule, Verifier, candidate_views
 
 __all__ = [
@@ -19,10 +17,6 @@ __all__ = [
     "verify_pairs",
 ]
 
-_COMPILED = ("scores_pairs", "verify", "verify_pairs")
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _COMPILED:
-        raise AttributeError(f"module 'pixdex.matching' has no attribute {name!r}")
-    return getattr(import_module("pixdex.matching.verification"), name)
+__getattr__, __dir__ = lazy_names(
+    __name__, {name: "verification" for name in ("scores_pairs", "verify", "verify_pairs")}
+)
