@@ -23,11 +23,9 @@ import operator
 import numpy as np
 from distributed import Client
 
+from pixdex.catalog.engine import Pairs
 from pixdex.distributed.sharded import NoWorkersError
 from pixdex.index.base import as_codes, as_ids
-
-Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""``(left, right, distances)``: int64, int64, int32, one entry per pair."""
 
 MAX_SUBSTRING_BITS = 32
 """Widest substring: a key of 32 bits already tells codes apart, and the bit extraction of

@@ -22,11 +22,9 @@ from collections.abc import Callable
 import numpy as np
 from distributed import Client
 
+from pixdex.catalog.engine import Reload
 from pixdex.errors import PixdexError
 from pixdex.index.base import Hits, as_codes, as_ids, as_queries
-
-Reload = Callable[[], tuple[np.ndarray, np.ndarray]]
-"""Reads the indexed ``(codes, ids)`` again, to rebuild shards lost with their workers."""
 
 
 class ShardLostError(PixdexError):
