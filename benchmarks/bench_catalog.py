@@ -99,6 +99,21 @@ def grown_codes(seeds: np.ndarray, count: int, max_flips: int, seed: int = 0) ->
     return codes
 
 
+def synthetic_record(i: int, hashes: dict[str, Hash], signature: bytes | None = None) -> FileRecord:
+    """The ``i``-th row of a synthetic catalog, as if indexed from a photo library."""
+    return FileRecord(
+        path=f"/library/{i // 1000:04d}/IMG_{i:07d}.jpg",
+        size=2_000_000 + i,
+        mtime_ns=1_700_000_000_000_000_000 + i,
+        digest=f"{i:032x}",
+        width=4000,
+        height=3000,
+        format="JPEG",
+        hashes=hashes,
+        signature=signature,
+    )
+
+
 def write_synthetic_catalog(db: Path, codes: np.ndarray) -> float:
     """Rows for ``codes`` as if indexed from a photo library; seconds to write them."""
     started = time.perf_counter()
@@ -107,16 +122,7 @@ def write_synthetic_catalog(db: Path, codes: np.ndarray) -> float:
     for start in range(0, len(codes), batch):
         store.write(
             [
-                FileRecord(
-                    path=f"/library/{i // 1000:04d}/IMG_{i:07d}.jpg",
-                    size=2_000_000 + i,
-                    mtime_ns=1_700_000_000_000_000_000 + i,
-                    digest=f"{i:032x}",
-                    width=4000,
-                    height=3000,
-                    format="JPEG",
-                    hashes={"dhash": Hash(int(code), 64, "dhash", 100)},
-                )
+                synthetic_record(i, {"dhash": Hash(int(code), 64, "dhash", 100)})
                 for i, code in enumerate(codes[start : start + batch], start)
             ]
         )

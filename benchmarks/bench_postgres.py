@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.bench_catalog import synthetic_record
 from benchmarks.bench_server import (
     SEED,
     free_port,
@@ -158,16 +159,7 @@ def compare_writers(cluster: PostgresCluster, paths: list[Path], work: Path) -> 
 def synthetic_rows(codes: np.ndarray, start: int, stop: int) -> list[FileRecord]:
     """The rows of ``bench_catalog.write_synthetic_catalog``: as if indexed from a photo library."""
     return [
-        FileRecord(
-            path=f"/library/{i // 1000:04d}/IMG_{i:07d}.jpg",
-            size=2_000_000 + i,
-            mtime_ns=1_700_000_000_000_000_000 + i,
-            digest=f"{i:032x}",
-            width=4000,
-            height=3000,
-            format="JPEG",
-            hashes={"dhash": Hash(int(code), 64, "dhash", 100)},
-        )
+        synthetic_record(i, {"dhash": Hash(int(code), 64, "dhash", 100)})
         for i, code in enumerate(codes[start:stop], start)
     ]
 

@@ -39,9 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_catalog import grown_codes
+from benchmarks.bench_catalog import grown_codes, synthetic_record
 from benchmarks.corpus import CACHE, build_corpus
-from pixdex.catalog import Catalog, FileRecord, SQLiteStore
+from pixdex.catalog import Catalog, SQLiteStore
 from pixdex.catalog.search_index import saved_index_files
 from pixdex.evaluation.edits import apply_edit, load_rgb
 from pixdex.evaluation.protocol import edit_seed
@@ -195,16 +195,10 @@ def synthetic_catalog(db: Path, paths: list[Path], count: int) -> float:
     for start in range(0, count, BATCH):
         store.write(
             [
-                FileRecord(
-                    path=f"/library/{i // 1000:04d}/IMG_{i:07d}.jpg",
-                    size=2_000_000 + i,
-                    mtime_ns=1_700_000_000_000_000_000 + i,
-                    digest=f"{i:032x}",
-                    width=4000,
-                    height=3000,
-                    format="JPEG",
-                    hashes={v: Hash(int(codes[v][i]), 64, v, 100) for v in VIEWS},
-                    signature=signatures[owner[i]],
+                synthetic_record(
+                    i,
+                    {v: Hash(int(codes[v][i]), 64, v, 100) for v in VIEWS},
+                    signatures[owner[i]],
                 )
                 for i in range(start, min(count, start + BATCH))
             ]
