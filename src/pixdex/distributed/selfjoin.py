@@ -64,10 +64,10 @@ def sharded_pairs_within(
     radius = min(int(radius), bits)
     if codes.shape[0] < 2:
         return _empty()
-    workers = client.scheduler_info()["workers"]
+    workers = client.nthreads()  # asked of the scheduler: scheduler_info() is a cached copy
     if not workers:
         raise NoWorkersError(f"the Dask cluster at {client.scheduler.address} has no worker")
-    count = partitions or sum(worker["nthreads"] for worker in workers.values())
+    count = partitions or sum(workers.values())
     starts, widths = substrings(bits, radius + 1)
     bounds = np.linspace(0, codes.shape[0], len(workers) + 1).astype(np.int64)
     chunks = client.scatter(

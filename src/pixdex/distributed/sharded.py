@@ -88,7 +88,9 @@ class ShardedIndex:
 
     def _place(self, codes: np.ndarray, ids: np.ndarray) -> None:
         """Split the codes into shards and start one actor per shard on its worker."""
-        workers = sorted(self._client.scheduler_info()["workers"])
+        # Asked of the scheduler: scheduler_info() is the client's cached copy, which a loaded
+        # machine can leave empty for a moment after connecting.
+        workers = sorted(self._client.nthreads())
         if not workers:
             raise NoWorkersError(
                 f"the Dask cluster at {self._client.scheduler.address} has no worker"
@@ -193,7 +195,7 @@ class ShardedIndex:
 
     def _lost_shards(self) -> list[int]:
         """The shards whose worker has left the cluster (or whose actor is gone)."""
-        alive = set(self._client.scheduler_info()["workers"])
+        alive = set(self._client.nthreads())
         return [
             shard
             for shard, (worker, future) in enumerate(zip(self._workers, self._futures, strict=True))
