@@ -31,20 +31,21 @@ except SystemExit as stop:
     code = stop.code
 else:
     code = 0
-print(json.dumps({"exit": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
 """
 """Run ``pixdex ARGS`` in this process, then print its exit status and the packages loaded."""
 
 
-def loaded_by(*args: str | Path) -> tuple[int, set[str], str]:
-    """Exit status, top-level packages loaded and the output of ``pixdex ARGS`` in a fresh
-    process."""
+def loaded_by(*args: str | Path, packages: bool = True) -> tuple[int, set[str], str]:
+    """Exit status, top-level packages loaded (every module's full name with ``packages=False``)
+    and the output of ``pixdex ARGS`` in a fresh process."""
     done = subprocess.run(
         [sys.executable, "-c", SPY, *map(str, args)], capture_output=True, text=True, check=True
     )
     *output, last = done.stdout.splitlines()
     report = json.loads(last)
-    return report["exit"], set(report["modules"]), "\n".join(output)
+    modules = {m.split(".")[0] if packages else m for m in report["modules"]}
+    return report["exit"], modules, "\n".join(output)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,26 @@ def test_info_search_by_hash_and_an_unchanged_index_load_no_compiled_kernels(cat
         status, modules, output = loaded_by(*args)
         assert status == 0, output
         assert not modules & set(HEAVY), (args[0], modules & set(HEAVY))
+
+
+NOT_HASHING = (
+    "pixdex.pipeline",
+    "pixdex.decode",
+    "pixdex.catalog.duplicates",
+    "pixdex.catalog.actions",
+)
+"""The catalog's modules for hashing files, finding duplicates and acting on them: a search by
+hash and an unchanged re-index use none of them, and they cost such a command 20-40 ms."""
+
+
+def test_search_by_hash_and_an_unchanged_index_load_neither_the_decoder_nor_the_duplicate_finder(
+    catalog,
+):
+    folder, db, stored = catalog
+    for args in (["search", "--hash", stored, "--db", db], ["index", folder, "--db", db]):
+        status, modules, output = loaded_by(*args, packages=False)
+        assert status == 0, output
+        assert not modules & set(NOT_HASHING), (args[0], modules & set(NOT_HASHING))
 
 
 def test_search_by_hash_answers_from_the_saved_index_like_the_catalog(catalog):

@@ -13,12 +13,11 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pixdex import bits as bitops
-from pixdex.catalog.actions import ActionReport, UndoReport, apply_actions, undo_last_run
 from pixdex.catalog.defaults import (
     BATCH_SIZE,
     DEFAULT_ALGORITHM,
@@ -26,18 +25,23 @@ from pixdex.catalog.defaults import (
     DEFAULT_PATH,
     FILE_TIME_LIMIT_S,
 )
-from pixdex.catalog.duplicates import DuplicateGroup, find_duplicates
 from pixdex.catalog.engine import Engine
 from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.location import display_name, local_files, open_store
-from pixdex.catalog.orientations import QueryPicture, query_pictures
+from pixdex.catalog.query_picture import QueryPicture
 from pixdex.catalog.search_index import SearchIndex, open_search_index, saved_index_files
 from pixdex.catalog.store import FileRecord, FileState, Store, StoredFile, StoreStats
 from pixdex.catalog.walker import FoundFile, walk_images
 from pixdex.hashing import ALGORITHMS, Hash, is_algorithm
 from pixdex.matching import DEFAULT_RULE, MatchRule, candidate_views
-from pixdex.pipeline import FileHashes, hash_files
 from pixdex.signature import present
+
+if TYPE_CHECKING:
+    # Imported where they are used: a command that does not hash, look for duplicates or act on
+    # them (an unchanged re-index, a search by hash) starts without them.
+    from pixdex.catalog.actions import ActionReport, UndoReport
+    from pixdex.catalog.duplicates import DuplicateGroup
+    from pixdex.pipeline import FileHashes
 
 DEFAULT_DISTANCES = {64: 10, 256: 31}
 """Default search radius, in bits, by hash length: 10 of 64 is the original design's; 31 of 256
@@ -65,7 +69,7 @@ per query)."""
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of files hashed so far and to hash."""
 
-Hasher = Callable[[Sequence[str], tuple[str, ...], float | None], Iterable[FileHashes]]
+Hasher = Callable[[Sequence[str], tuple[str, ...], float | None], Iterable["FileHashes"]]
 """The hashing stage of ``Catalog.index``: ``hasher(paths, algorithms, time_limit)`` yields one
 ``FileHashes`` per path, with its content signature, in any order (as results come back). The
 default hashes on this machine's cores (``pixdex.pipeline.hash_files``); a Dask cluster is
@@ -502,6 +506,8 @@ class Catalog:
             if query.algorithm != algorithm:
                 raise CatalogError(f"a {query.algorithm} hash cannot search {algorithm} hashes")
             return f"hash:{query.hex}", [QueryPicture({algorithm: query}, None)]
+        from pixdex.catalog.orientations import query_pictures
+
         label = "<bytes>" if isinstance(query, bytes) else os.fspath(query)
         names = list(dict.fromkeys([*views, *([confirm] if confirm else [])]))
         return label, query_pictures(query, names, flips=flips, signatures=signatures)
@@ -536,6 +542,8 @@ class Catalog:
         and quarter-turned copies (each file is decoded again). With a ``rule`` (the default),
         every member is verified against its group's keeper (``pixdex.matching``: no chains,
         and ``chain`` is not used); ``rule=None`` groups by hash distance alone."""
+        from pixdex.catalog.duplicates import find_duplicates
+
         (algorithm,) = _check_algorithms([algorithm])
         bits = self._store.algorithms().get(algorithm)
         if bits is None:
@@ -565,10 +573,14 @@ class Catalog:
         """Move (to ``move_to``, keeping relative paths) or delete every non-keeper of
         ``groups``, skipping files changed since indexing; journaled, and undoable for moves
         (see ``pixdex.catalog.actions``)."""
+        from pixdex.catalog.actions import apply_actions
+
         return apply_actions(self._store, self.path, groups, move_to=move_to, delete=delete)
 
     def undo(self) -> UndoReport:
         """Reverse the moves of the last ``remove_duplicates`` run not yet undone."""
+        from pixdex.catalog.actions import undo_last_run
+
         return undo_last_run(self._store, self.path)
 
     # -- describing ------------------------------------------------------------------------------
@@ -636,6 +648,8 @@ def _local_hasher(workers: int | None) -> Hasher:
     def hash_here(
         paths: Sequence[str], algorithms: tuple[str, ...], time_limit: float | None
     ) -> Iterable[FileHashes]:
+        from pixdex.pipeline import hash_files
+
         return hash_files(
             paths, algorithms=algorithms, workers=workers, signatures=True, time_limit=time_limit
         )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PIL import Image
 
+from pixdex.catalog.query_picture import QueryPicture
 from pixdex.decode import decode_image
-from pixdex.hashing import Hash, get_algorithm
+from pixdex.hashing import get_algorithm
 from pixdex.signature import signature
 
 ORIENTATIONS: dict[str, Image.Transpose | None] = {
@@ -36,15 +36,6 @@ Rotations are counter-clockwise, like Pillow's."""
 def orientations(image: Image.Image) -> list[Image.Image]:
     """``image`` in the eight orientations of ``ORIENTATIONS``, identity first."""
     return [image if op is None else image.transpose(op) for op in ORIENTATIONS.values()]
-
-
-@dataclass(frozen=True)
-class QueryPicture:
-    """One orientation of a query: its hashes by algorithm, and its content signature
-    (``pixdex.signature``) when the search verifies with one."""
-
-    hashes: dict[str, Hash]
-    signature: bytes | None
 
 
 def query_pictures(

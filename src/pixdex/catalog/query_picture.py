@@ -1,0 +1,18 @@
+"""What a search looks up for one orientation of its query: the query's hashes and its content
+signature. A module of its own so that a search by hash builds one without importing the image
+decoder (``pixdex.catalog.orientations`` makes them from an image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pixdex.hashing import Hash
+
+
+@dataclass(frozen=True)
+class QueryPicture:
+    """One orientation of a query: its hashes by algorithm, and its content signature
+    (``pixdex.signature``) when the search verifies with one."""
+
+    hashes: dict[str, Hash]
+    signature: bytes | None
