@@ -4,12 +4,14 @@ Guarded by which modules a fresh process has loaded, not by timing: ``import pix
 not load numpy, Pillow or rich, and the everyday commands on a small catalog (``--help``,
 ``version``, ``info``, ``search --hash``, an unchanged ``index``) must not load numba, scipy, the
 web server, matplotlib or the optional back ends (BENCHMARKS.md has the times). And the help
-reads as a command line's: a flag is shown as a flag, not as ``--json <bool>``.
+reads as a command line's: a flag is shown as a flag, not as ``--json <bool>``, and a value by an
+upper-case name, ``--db DB`` and ``FOLDERS...``, not as ``--db <str>`` and ``{folders}...``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -147,3 +149,39 @@ def test_help_shows_flags_as_flags_without_a_value(command):
         line = next(line for line in output.splitlines() if line.strip().startswith(flag))
         words = line.split()
         assert words[0] == flag and not words[1].startswith("<"), line
+
+
+COMMANDS = ("index", "search", "info", "eval", "dupes", "undo", "serve", "version")
+"""Every command, as ``pixdex --help`` lists them."""
+
+USAGE = {
+    "index": "Usage: pixdex index [OPTIONS] FOLDERS...",
+    "search": "Usage: pixdex search [OPTIONS] [QUERIES]...",
+    "eval": "Usage: pixdex eval [OPTIONS] FOLDER",
+    "info": "Usage: pixdex info [OPTIONS]",
+}
+"""The usage lines of the commands that take arguments, and of one that takes none."""
+
+PLACEHOLDER = re.compile(r"<[A-Za-z][\w\[\], ]*>|\{[A-Za-z]\w*\}")
+"""typer's type names, ``<str>``, ``<int range>``, ``<list[Path]>``, and braced arguments,
+``{folders}`` (not a range such as ``0.0<=x<=1.0``)."""
+
+
+def test_the_help_lists_every_command():
+    status, _, output = loaded_by("--help")
+    listed = [line.split()[0] for line in output.partition("Commands:")[2].splitlines() if line]
+    assert status == 0 and listed == list(COMMANDS), output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_names_every_value_in_capitals_without_type_placeholders(command):
+    status, _, output = loaded_by(command, "--help")
+    assert status == 0
+    assert not PLACEHOLDER.search(output), output
+    if command in USAGE:
+        assert output.splitlines()[0] == USAGE[command]
+    for line in output.splitlines():
+        if line.startswith("  -"):
+            names = line.split("  ")[1].replace(",", " ").split()
+            values = [word for word in names if not word.startswith("-") and word != "/"]
+            assert all(value.isupper() for value in values), line

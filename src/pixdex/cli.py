@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from pixdex.catalog.defaults import (
     BATCH_SIZE,
@@ -43,6 +44,8 @@ from pixdex.names import ESCAPE_ERRORS, printable_data
 from pixdex.wording import byte_size, count
 
 if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter  # typer 0.29 bundles its own click
+
     from pixdex.catalog import Catalog, IndexReport, SearchResult
     from pixdex.catalog.engine import Engine
     from pixdex.hashing import Hash
@@ -63,6 +66,46 @@ app = typer.Typer(
 )
 
 
+class _Command(TyperCommand):
+    """A command whose help writes its arguments as command lines do: ``FOLDERS...`` in the usage
+    line and the list of arguments, where typer 0.29 writes ``{folders}...`` and
+    ``folders... <list[Path]>``; an optional argument is in brackets in the usage line, as click
+    has it (``[QUERIES]...``)."""
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                pieces.append(_argument_name(param, in_usage=True))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if isinstance(param, TyperArgument):
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _argument_name(argument: TyperArgument, *, in_usage: bool = False) -> str:
+    """An argument as help writes it: its metavar (else its name in capitals), in brackets in the
+    usage line when it is optional, followed by ``...`` when it takes several values."""
+    name = argument.metavar or str(argument.name).upper()
+    if in_usage and not argument.required:
+        name = f"[{name}]"
+    return f"{name}..." if argument.nargs != 1 else name
+
+
 @app.callback()
 def _printable_output() -> None:
     # A file name that is not valid UTF-8 is printed with its undecodable bytes as \xNN
@@ -78,26 +121,25 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="PIXDEX_DB",
+        metavar="DB",
         help="The catalog: an SQLite file, or a PostgreSQL database as "
-        "postgresql://USER@HOST:PORT/DBNAME (password from PGPASSWORD or ~/.pgpass); also read "
-        "from $PIXDEX_DB.",
+        "postgresql://USER@HOST:PORT/DBNAME (password from PGPASSWORD or ~/.pgpass).",
         show_default=True,
     ),
 ]
 
 
-DaskOption = Annotated[
-    str | None,
-    typer.Option(
+def _dask_option(work: str) -> Any:
+    """``--dask ADDRESS`` (or $PIXDEX_DASK), whose help says the ``work`` this command gives the
+    cluster, not what every command does with it."""
+    return typer.Option(
         "--dask",
         envvar="PIXDEX_DASK",
-        help="Run on the Dask cluster whose scheduler is at this address (tcp://HOST:8786): "
-        "index hashes on its workers, search and serve keep the index sharded in their memory, "
-        "dupes spreads the self-join over them (the distributed extra); also read from "
-        "$PIXDEX_DASK.",
+        metavar="ADDRESS",
+        help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786; needs the "
+        f"distributed extra): {work}.",
         show_default=False,
-    ),
-]
+    )
 
 
 AlgorithmOption = Annotated[
@@ -105,6 +147,7 @@ AlgorithmOption = Annotated[
     typer.Option(
         "--algorithm",
         "-a",
+        metavar="NAME",
         help="Hash algorithm (default: dhash, or the catalog's only one).",
         show_default=False,
     ),
@@ -143,17 +186,25 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def index(
     folders: Annotated[
-        list[Path], typer.Argument(help="Folders (searched recursively) or image files to index.")
+        list[Path],
+        typer.Argument(
+            metavar="FOLDERS",
+            help="Folders (searched recursively) or image files to index.",
+        ),
     ],
     db: DbOption = DEFAULT_PATH,
     algorithm: Annotated[
-        str, typer.Option("--algorithm", "-a", help="Hash algorithms, comma-separated.")
+        str,
+        typer.Option(
+            "--algorithm", "-a", metavar="NAMES", help="Hash algorithms, comma-separated."
+        ),
     ] = ",".join(DEFAULT_INDEX_ALGORITHMS),
     workers: Annotated[
-        int | None, typer.Option(help="Hashing processes (default: one per core).", min=1)
+        int | None,
+        typer.Option(metavar="N", min=1, help="Hashing processes (default: one per core)."),
     ] = None,
     prune: Annotated[
         bool, typer.Option("--prune", help="Drop catalog entries whose files are gone.")
@@ -161,22 +212,27 @@ def index(
     batch_size: Annotated[
         int,
         typer.Option(
-            "--batch-size", min=1, help="Files per commit: the most an interrupted run loses."
+            "--batch-size",
+            metavar="N",
+            min=1,
+            help="Files per commit: the most an interrupted run loses.",
         ),
     ] = BATCH_SIZE,
     time_limit: Annotated[
         float,
         typer.Option(
             "--time-limit",
+            metavar="SECONDS",
             min=0.1,
-            help="Seconds one file may take to decode and hash; a file over it is stopped and "
+            help="Time one file may take to decode and hash; a file over it is stopped and "
             "reported as failed (so is one that crashes its decoder).",
         ),
     ] = FILE_TIME_LIMIT_S,
-    dask: DaskOption = None,
+    dask: Annotated[
+        str | None, _dask_option("its workers read and hash the files, at the same paths")
+    ] = None,
 ) -> None:
-    """Hash the images under FOLDERS into the catalog; unchanged files are not read again.
-    With --dask, the cluster's workers read and hash the files (at the same paths)."""
+    """Hash the images under FOLDERS into the catalog. Unchanged files are not read again."""
     from pixdex.catalog import Catalog
     from pixdex.progress import ProgressBar
 
@@ -224,15 +280,22 @@ def _print_index_report(report: IndexReport, db: str) -> None:
         typer.echo(f"  unreadable: {path}: {reason}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def search(
     queries: Annotated[
         list[Path] | None,
-        typer.Argument(help="Query images, or folders of them.", show_default=False),
+        typer.Argument(
+            metavar="QUERIES", help="Query images, or folders of them.", show_default=False
+        ),
     ] = None,
     hashes: Annotated[
         list[str] | None,
-        typer.Option("--hash", help="A query hash in hex (repeatable).", show_default=False),
+        typer.Option(
+            "--hash",
+            metavar="HEX",
+            help="A query hash in hex (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     db: DbOption = DEFAULT_PATH,
     distance: Annotated[
@@ -240,6 +303,7 @@ def search(
         typer.Option(
             "--distance",
             "-d",
+            metavar="BITS",
             min=0,
             help="Largest Hamming distance, in bits (default: 10 for 64-bit hashes, 12 for "
             "pHash, 31 for 256-bit).",
@@ -247,7 +311,8 @@ def search(
         ),
     ] = None,
     k: Annotated[
-        int | None, typer.Option("-k", min=1, help="Keep only the K nearest matches.")
+        int | None,
+        typer.Option("-k", metavar="K", min=1, help="Keep only the K nearest matches."),
     ] = None,
     algorithm: AlgorithmOption = None,
     as_json: Annotated[
@@ -255,7 +320,9 @@ def search(
     ] = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Write an HTML page of the results with thumbnails."),
+        typer.Option(
+            "--report", metavar="FILE", help="Write an HTML page of the results with thumbnails."
+        ),
     ] = None,
     include_low_quality: Annotated[
         bool,
@@ -273,6 +340,7 @@ def search(
         str | None,
         typer.Option(
             "--confirm",
+            metavar="NAME",
             help="Keep only matches whose hash of this second algorithm (e.g. pdq, phash) is "
             "close too; the catalog must hold it.",
             show_default=False,
@@ -282,6 +350,7 @@ def search(
         int | None,
         typer.Option(
             "--confirm-distance",
+            metavar="BITS",
             min=0,
             help="Largest distance of the confirming hash, in bits (default: its usual one).",
             show_default=False,
@@ -291,13 +360,16 @@ def search(
         bool,
         typer.Option(
             "--verify/--no-verify",
-            help="Verify hash candidates with the matching rule (the default); --no-verify: "
+            help="Verify hash candidates with the matching rule, or (--no-verify) match by "
             "hash distance alone.",
         ),
     ] = True,
-    dask: DaskOption = None,
+    dask: Annotated[
+        str | None, _dask_option("the index is kept sharded in its workers' memory")
+    ] = None,
 ) -> None:
-    """Find catalogued images showing the same picture as each query, nearest first."""
+    """Find catalogued images showing the same picture as each query. Each query's matches
+    are listed nearest first."""
     from pixdex.catalog import Catalog
     from pixdex.matching import DEFAULT_RULE
 
@@ -372,9 +444,10 @@ def _print_result(result: SearchResult) -> None:
         typer.echo(f"  {match.distance:>4}  {match.hash.hex}  {match.path}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(db: DbOption = DEFAULT_PATH) -> None:
-    """Show the catalog's images, hashes per algorithm, failures and size on disk."""
+    """Show the catalog's images, hashes, failures and size on disk. Hashes are counted per
+    algorithm, with how many of them are of low quality; the files that failed are listed."""
     from pixdex.catalog import Catalog
 
     with _user_errors(), Catalog(db, create=False) as catalog:
@@ -393,37 +466,58 @@ def info(db: DbOption = DEFAULT_PATH) -> None:
     typer.echo(f"on disk:  {byte_size(details.bytes_on_disk)}")
 
 
-@app.command(name="eval")
+@app.command(name="eval", cls=_Command)
 def evaluate(
-    folder: Annotated[Path, typer.Argument(help="A folder of images to sample originals from.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(metavar="FOLDER", help="A folder of images to sample originals from."),
+    ],
     algorithms: Annotated[
         str,
         typer.Option(
             "--algorithms",
             "--modes",
             "-a",
+            metavar="MODES",
+            show_default=False,
             help="Search modes, comma-separated: rule and rule+flips (the matching rule as "
             "pixdex search uses it, verified), ALG (dhash, ahash, phash, whash, pdq, or a "
             "view such as pdq:trim), "
             "ALG+flips (also the query's mirrored and rotated orientations), ALG+lowq (also "
             "near-blank images' hashes), ALG+ALG or ALG+ALG:BITS (candidates confirmed by a "
-            "second hash, within its usual or the given distance).",
+            "second hash, within its usual or the given distance). "
+            f"Default: {', '.join(DEFAULT_MODES)}.",
         ),
     ] = ",".join(DEFAULT_MODES),
     edits: Annotated[
-        str, typer.Option("--edits", "-e", help="Edits to make of every original, comma-separated.")
+        str,
+        typer.Option(
+            "--edits",
+            "-e",
+            metavar="EDITS",
+            show_default=False,
+            help="Edits to make of every original, comma-separated. "
+            f"Default: {', '.join(DEFAULT_EVAL_EDITS)}.",
+        ),
     ] = ",".join(DEFAULT_EVAL_EDITS),
     sample: Annotated[
-        int, typer.Option("--sample", "-n", min=2, help="Originals drawn from FOLDER.")
+        int,
+        typer.Option("--sample", "-n", metavar="N", min=2, help="Originals drawn from FOLDER."),
     ] = DEFAULT_SAMPLE,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and the edits.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Seed of the sample and the edits.")
+    ] = 0,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for eval.csv, eval.json and the plots.")
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Folder for eval.csv, eval.json and the plots."
+        ),
     ] = Path("eval"),
     target: Annotated[
         float,
         typer.Option(
             "--target-false-match",
+            metavar="RATE",
             min=0.0,
             max=1.0,
             help="False-match rate per pair of different pictures the recommended distance "
@@ -431,19 +525,26 @@ def evaluate(
         ),
     ] = DEFAULT_TARGET,
     max_side: Annotated[
-        int, typer.Option("--max-side", min=16, help="Decode originals at most this big (px).")
+        int,
+        typer.Option(
+            "--max-side",
+            metavar="PIXELS",
+            min=16,
+            help="Shrink originals to at most PIXELS a side as they are decoded.",
+        ),
     ] = 1024,
     groups: Annotated[
         Path | None,
         typer.Option(
             "--groups",
-            help="JSON object mapping image paths to picture labels: files with one label show "
-            "the same picture and are not counted as false matches.",
+            metavar="FILE",
+            help="A JSON object mapping image paths to picture labels: files with one label "
+            "show the same picture and are not counted as false matches.",
         ),
     ] = None,
 ) -> None:
-    """Measure recall and false matches of each hash and search mode on edited copies of
-    images from FOLDER; recommend a distance per mode."""
+    """Measure how well each search mode finds edited copies of images. The originals are drawn
+    from FOLDER; each mode's recall and false matches are measured and a distance recommended."""
     from rich.console import Console
 
     from pixdex.evaluation.command import eval_command, print_tables
@@ -485,7 +586,7 @@ def _read_groups(path: Path) -> dict[str, str]:
     return {str((base / key).resolve()): str(value) for key, value in mapping.items()}
 
 
-@app.command()
+@app.command(cls=_Command)
 def dupes(
     db: DbOption = DEFAULT_PATH,
     distance: Annotated[
@@ -493,6 +594,7 @@ def dupes(
         typer.Option(
             "--distance",
             "-d",
+            metavar="BITS",
             min=0,
             help="Largest Hamming distance, in bits, between near-duplicates (default: 10 for "
             "64-bit hashes, 12 for pHash, 31 for 256-bit).",
@@ -504,22 +606,29 @@ def dupes(
         bool, typer.Option("--json", help="One JSON object per group per line.")
     ] = False,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Write the groups to this CSV file.")
+        Path | None,
+        typer.Option("--csv", metavar="FILE", help="Write the groups to FILE as CSV."),
     ] = None,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Write an HTML page of the groups with thumbnails."),
+        typer.Option(
+            "--report", metavar="FILE", help="Write an HTML page of the groups with thumbnails."
+        ),
     ] = None,
     keep: Annotated[
         str,
         typer.Option(
-            "--keep", help="Which file of a group to keep: largest, newest, oldest, shortest-path."
+            "--keep",
+            metavar="WHICH",
+            help="Which file of a group to keep: largest, newest, oldest or shortest-path.",
         ),
     ] = "largest",
     move_to: Annotated[
         Path | None,
         typer.Option(
-            "--move-to", help="Move every other file here, keeping relative paths (undoable)."
+            "--move-to",
+            metavar="DIR",
+            help="Move every other file into DIR, keeping relative paths (undoable).",
         ),
     ] = None,
     delete: Annotated[
@@ -547,10 +656,11 @@ def dupes(
             help="Also group mirrored and rotated copies (decodes every file again).",
         ),
     ] = False,
-    dask: DaskOption = None,
+    dask: Annotated[str | None, _dask_option("the self-join is spread over its workers")] = None,
 ) -> None:
-    """List groups of duplicate images (identical bytes, or hashes within a distance); with
-    --move-to or --delete --yes, act on every file but each group's keeper."""
+    """List groups of duplicate images in the catalog. Duplicates have identical bytes, or hashes
+    within --distance; with --move-to or --delete --yes, every file of a group but its keeper
+    is moved or deleted."""
     from pixdex.catalog import Catalog
 
     with (
@@ -623,9 +733,9 @@ def _print_actions(done, *, to_stderr: bool) -> None:
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def undo(db: DbOption = DEFAULT_PATH) -> None:
-    """Move back the files the last `pixdex dupes --move-to` run moved."""
+    """Move back the files moved by the last pixdex dupes --move-to."""
     from pixdex.catalog import Catalog
 
     with _user_errors(), Catalog(db, create=False) as catalog:
@@ -644,24 +754,32 @@ def undo(db: DbOption = DEFAULT_PATH) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     db: DbOption = DEFAULT_PATH,
     host: Annotated[
         str,
-        typer.Option(help="Interface to listen on; 0.0.0.0 exposes the catalog to the network."),
+        typer.Option(
+            metavar="HOST",
+            help="Interface to listen on; 0.0.0.0 exposes the catalog to the network.",
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-    dask: DaskOption = None,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port to listen on.")
+    ] = 8000,
+    dask: Annotated[
+        str | None, _dask_option("the index is kept sharded in its workers' memory")
+    ] = None,
 ) -> None:
-    """Serve the web search page and HTTP API over the catalog (API docs at /docs)."""
+    """Serve a web search page and an HTTP API over the catalog. The API's documentation is at
+    /docs."""
     from pixdex.server.serve import serve as run_server
 
     with _user_errors(), _engine(dask) as engine:
         run_server(db, host, port, engine=engine)
 
 
-@app.command()
+@app.command(cls=_Command)
 def version() -> None:
     """Print the pixdex version."""
     from importlib.metadata import version as package_version
