@@ -160,7 +160,9 @@ def main() -> None:
             f"{base['edits', None][1]:.2f} others per query",
             flush=True,
         )
-    grid = [(p, c) for p in (0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96) for c in (4, 6, 8, 10)]
+    grid = [
+        (p, c) for p in (0.8, 0.85, 0.86, 0.87, 0.88, 0.9, 0.92, 0.94, 0.96) for c in (4, 6, 8, 10)
+    ]
     blank = DEFAULT_RULE.verifier.blank_tone
     curve = []
     pairs, scores = measured["dev"]

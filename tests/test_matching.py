@@ -26,8 +26,9 @@ def tricolour(colours: tuple[str, str, str]) -> Image.Image:
     return flag
 
 
-def star(points: int) -> Image.Image:
-    """A filled star on white: a family whose members differ in their point count."""
+def star(points: int, fill: str = "#1e3cc8", outline: bool = False) -> Image.Image:
+    """A star on white, filled with ``fill`` (or drawn in it as a thick ``outline``): families
+    whose members differ in their point count, or only in their colour."""
     image = Image.new("RGB", (400, 400), "white")
     corners = [
         (
@@ -36,7 +37,10 @@ def star(points: int) -> Image.Image:
         )
         for k in range(2 * points)
     ]
-    ImageDraw.Draw(image).polygon(corners, fill=(30, 60, 200))
+    if outline:
+        ImageDraw.Draw(image).polygon(corners, outline=fill, width=8)
+    else:
+        ImageDraw.Draw(image).polygon(corners, fill=fill)
     return image
 
 
@@ -143,3 +147,50 @@ def test_a_missing_signature_is_never_verified(photo_paths: list[Path]) -> None:
     own = np.frombuffer(signature(decode_image(photo_paths[0], min_side=288).image), np.uint8)
     candidates = np.stack([own, np.zeros(SIGNATURE_BYTES, np.uint8)])
     assert verify(own, candidates, Verifier()).tolist() == [True, False]
+
+
+COLOUR_VARIANTS = {
+    "star-black.png": star(6, "#000000"),
+    "star-red.png": star(6, "#e02020"),
+    "star-blue.png": star(6, "#2040e0"),
+    "outline-red.png": star(6, "#e02020", outline=True),
+    "outline-blue.png": star(6, "#2040e0", outline=True),
+    "outline-green.png": star(6, "#20a040", outline=True),
+}
+"""One drawing in several colours: a black star and a red one differ in tone as well as colour,
+and outlines differ only in the few cells their lines cross."""
+
+
+@pytest.fixture
+def colour_library(tmp_path: Path) -> tuple[Catalog, Path]:
+    folder = tmp_path / "variants"
+    folder.mkdir()
+    for name, picture in COLOUR_VARIANTS.items():
+        picture.save(folder / name)
+    with Catalog(tmp_path / "variants.db") as opened:
+        opened.index([folder], workers=1)
+        yield opened, folder
+
+
+def test_a_drawing_in_another_colour_is_another_picture(
+    colour_library: tuple[Catalog, Path],
+) -> None:
+    catalog, folder = colour_library
+    for name in COLOUR_VARIANTS:
+        assert [Path(m.path).name for m in catalog.search(folder / name).matches] == [name]
+    assert catalog.duplicates() == []
+
+
+def test_a_grayscale_copy_still_finds_its_colour_original(
+    colour_library: tuple[Catalog, Path], tmp_path: Path
+) -> None:
+    catalog, _ = colour_library
+    for name in ("star-red.png", "outline-blue.png"):
+        query = tmp_path / f"gray-{name}"
+        COLOUR_VARIANTS[name].convert("L").save(query)
+        found = {Path(m.path).name for m in catalog.search(query).matches}
+        assert name in found, found
+        if name.startswith("star"):
+            # A gray star may also be the black one made lighter: only colour could tell. (A gray
+            # outline's thin lines barely move the 16 x 16 luma: it may find its siblings too.)
+            assert found <= {name, "star-black.png"}, found

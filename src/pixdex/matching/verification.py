@@ -13,7 +13,12 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   shares of content the other picture preserves: the white of a canvas or of a diagram is no
   evidence, and a picture that only shares another's layout loses in its labels or details.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
-  unless either picture is grayscale (a grayscale copy has no colour to compare).
+  and of the content cells of either picture (a white canvas says nothing about a drawing's
+  colour), the larger of the two,
+  unless both pictures are grayscale, or one is and its luma is the other's (within
+  ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its original's luma and has
+  no colour to compare, while a black star against a red one, or a blue line against a green
+  one, differs in luma as well, and is compared on colour.
 - **Crops and borders**: the comparison is repeated with the centre of either picture (cut by
   ``CROP_FRACTIONS`` of its width and height) stretched over the other's whole, and the best
   alignment counts.
@@ -55,6 +60,14 @@ BACKGROUND_SHARE = 0.3
 
 CONTENT_DELTA = 16.0
 """Luma difference (0-255) from the background tone above which a cell is content."""
+
+GRAYSCALE_LUMA = 4.0
+"""Largest mean luma difference (0-255, over the content cells, unfitted) for a grayscale
+picture to be taken as a grayscale copy of a colour one, and spared the colour comparison:
+converting to grayscale keeps the luma, so a true copy differs by JPEG noise only."""
+
+MIN_CONTENT_CELLS = 16
+"""Fewest content cells (of the 16 × 16 grid) the colour comparison is restricted to."""
 
 PARALLEL_PAIRS = 4096
 """Pairs below which scoring stays on the calling thread (a search's candidates); above, chunks
@@ -297,12 +310,48 @@ def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
-def _chroma_difference(a, b):  # pragma: no cover - compiled
-    """Mean absolute difference of two (2, 16, 16) chroma planes over the best-matching
-    ``1 - OCCLUSION`` of the cells."""
-    difference = np.abs(a - b).ravel()
-    kept = int((1.0 - OCCLUSION) * difference.size)
+def _chroma_difference(a, b, cells):  # pragma: no cover - compiled
+    """Mean chroma difference of two (2, 16, 16) chroma planes over the best-matching
+    ``1 - OCCLUSION`` of the ``cells`` chosen (a flat bool mask of the 16 × 16 grid); a cell's
+    difference is the mean of its two channels' (a red line and a green one differ in one
+    channel: trimming the channels' values apart would drop that one)."""
+    difference = np.empty(cells.sum(), np.float32)
+    flat_a = a.reshape(2, -1)
+    flat_b = b.reshape(2, -1)
+    k = 0
+    for cell in range(cells.size):
+        if cells[cell]:
+            blue = abs(flat_a[0, cell] - flat_b[0, cell])
+            red = abs(flat_a[1, cell] - flat_b[1, cell])
+            difference[k] = 0.5 * (blue + red)
+            k += 1
+    kept = max(1, int((1.0 - OCCLUSION) * difference.size))
     return _smallest_sum(difference, kept) / kept
+
+
+@njit(cache=True, nogil=True)
+def _mean_difference(a, b, cells):  # pragma: no cover - compiled
+    """Mean absolute difference of two grid planes over the ``cells`` chosen (a flat mask)."""
+    flat_a = a.ravel()
+    flat_b = b.ravel()
+    total = 0.0
+    for cell in range(cells.size):
+        if cells[cell]:
+            total += abs(flat_a[cell] - flat_b[cell])
+    return total / max(1, cells.sum())
+
+
+@njit(cache=True, nogil=True)
+def _content_cells(content_a, content_b):  # pragma: no cover - compiled
+    """The content cells of either side, where the picture is (every cell when fewer than
+    ``MIN_CONTENT_CELLS`` are). Colour is compared over all cells and over these, and the
+    larger difference counts: over all cells alone, a red star and a blue one on white differ
+    only in the quarter of the cells left out for occlusion; over content alone, a picture
+    whose "background" is one of its own colours (a flag's band) would hide that band."""
+    cells = (content_a.ravel() > 0.2) | (content_b.ravel() > 0.2)
+    if cells.sum() < MIN_CONTENT_CELLS:
+        cells[:] = True
+    return cells
 
 
 @njit(cache=True, nogil=True)
@@ -396,7 +445,8 @@ def score_prepared(
     lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
     gray = gray_a or gray_b
     if not content_a and not content_b:
-        return 0.0, 0.0 if gray else _chroma_difference(ha, hb), float(abs(mean_a - mean_b))
+        colour = 0.0 if gray else _chroma_difference(ha, hb, np.ones(GRID * GRID, np.bool_))
+        return 0.0, colour, float(abs(mean_a - mean_b))
     preserved = -1.0
     best = 0
     for row in range(alignments.shape[0]):
@@ -412,16 +462,26 @@ def score_prepared(
             best = row
         if score >= 1.0:
             break  # no alignment does better
-    if gray:
+    if gray_a and gray_b:
         return preserved, 0.0, -1.0
     qx, qy, cx, cy = alignments[best]
+    cut = qx * _CUTS + qy
+    b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
+    content = _content_cells(cut_content[cut], b_content)
+    if gray and _mean_difference(cut_planes[cut], b, content) <= GRAYSCALE_LUMA:
+        return preserved, 0.0, -1.0
     low, high, weight = chroma_tables
     colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     for plane in range(2):
         colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
         colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
-    return preserved, _chroma_difference(colour_a, colour_b), -1.0
+    every_cell = np.ones(GRID * GRID, np.bool_)
+    colour = max(
+        _chroma_difference(colour_a, colour_b, every_cell),
+        _chroma_difference(colour_a, colour_b, content),
+    )
+    return preserved, colour, -1.0
 
 
 @njit(cache=True, nogil=True)
