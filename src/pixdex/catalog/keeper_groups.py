@@ -29,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from pixdex.compiled_cache import refresh_on_change
+from pixdex.index import neighbours
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
-from pixdex.matching import Verifier
+from pixdex.matching import Verifier, verification
 from pixdex.matching.verification import prepare, verifier_arguments, verifies_prepared
 from pixdex.signature import SIGNATURE_VERSION, turned
 
@@ -269,3 +271,7 @@ def _speculate(
                     taken += 1
         ends[i] = taken
     return verifications
+
+
+# The speculation loop compiles the verification and the neighbour tables' lookups into itself.
+refresh_on_change([_speculate], verification, neighbours)

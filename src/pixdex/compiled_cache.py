@@ -1,0 +1,43 @@
+"""Keep numba's on-disk cache of a compiled kernel in step with the kernels it calls.
+
+numba keys a cached function by its own source file alone: a kernel that calls another module's
+kernels keeps the callee's old machine code after that module changes, until its own file
+changes. A pip install rewrites every file and so invalidates everything, but a git checkout or
+an editable install changes only the edited files: a duplicate finder would silently verify with
+the previous rule. ``refresh_on_change`` closes that gap for the kernels that call across
+modules, by flushing their cache when the source of a module they call has changed since the
+cache was written (a stamp file beside numba's own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+
+def refresh_on_change(kernels: Iterable[Any], *called: ModuleType) -> None:
+    """Flush the on-disk cache of each of ``kernels`` (numba dispatchers compiled with
+    ``cache=True``) when the source of a module in ``called`` differs from when it was cached."""
+    digest = hashlib.sha256()
+    for module in called:
+        digest.update(Path(module.__file__ or "").read_bytes())
+    sources = digest.hexdigest()
+    for kernel in kernels:
+        cache = getattr(kernel, "_cache", None)
+        folder = getattr(cache, "_cache_path", None)
+        if folder is None:  # caching off, or numba's internals moved: nothing to keep in step
+            continue
+        stamp = Path(folder) / f"{kernel.__module__}.{kernel.__name__}.sources"
+        try:
+            if stamp.read_text() == sources:
+                continue
+        except OSError:
+            pass
+        try:
+            cache.flush()
+            stamp.write_text(sources)
+        except OSError:  # a read-only install: numba does not cache there either
+            pass
