@@ -116,9 +116,10 @@ def scores_pairs(
     signatures: np.ndarray, pairs: np.ndarray, luma_tolerance: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The verification scores of each pair at its best alignment: the share of content
-    preserved (0-1; -1 when either signature is missing), the chroma difference (0-255, 0 when
-    either side is grayscale) and, for two blank pictures, their difference of mean luma (-1
-    otherwise). ``luma_tolerance`` as in ``Verifier``."""
+    preserved (0-1; -1 when either signature is missing), the chroma difference (0-255; 0 when
+    both sides are grayscale, or one is a grayscale copy of the other) and, for two blank
+    pictures, their difference of mean luma (-1 otherwise). ``luma_tolerance`` as in
+    ``Verifier``."""
     count = pairs.shape[0]
     preserved = np.empty(count, np.float32)
     chroma = np.empty(count, np.float32)
@@ -347,7 +348,8 @@ def _content_cells(content_a, content_b):  # pragma: no cover - compiled
     ``MIN_CONTENT_CELLS`` are). Colour is compared over all cells and over these, and the
     larger difference counts: over all cells alone, a red star and a blue one on white differ
     only in the quarter of the cells left out for occlusion; over content alone, a picture
-    whose "background" is one of its own colours (a flag's band) would hide that band."""
+    whose "background" is one of its own colours (a flag's band) would hide that band. The
+    chroma planes lie on the same grid as the content (``CHROMA_SIDE`` = ``GRID``)."""
     cells = (content_a.ravel() > 0.2) | (content_b.ravel() > 0.2)
     if cells.sum() < MIN_CONTENT_CELLS:
         cells[:] = True
