@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import pixdex.catalog.sqlite
+import pixdex.catalog.sqlite_access
 from pixdex.catalog import Catalog, CatalogError, FileRecord, SQLiteStore, Store
 from pixdex.catalog.location import open_store
 from pixdex.catalog.schema import MIGRATIONS, SCHEMA_VERSION
@@ -332,3 +333,34 @@ def test_sqlite_codes_read_in_several_pieces_equal_one_read(
     assert len(whole[0]) == len(photo_paths) > 3
     assert np.array_equal(whole[0], pieces[0]) and np.array_equal(whole[1], pieces[1])
     assert list(whole[0]) == sorted(whole[0]) and whole[2] == pieces[2] == hash_size**2
+
+
+def page_size(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_a_new_catalog_has_large_pages_and_an_older_one_keeps_its_own(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in photo_paths[:3]:
+        shutil.copy(photo, folder / photo.name)
+    new = tmp_path / "new.db"
+    with Catalog(new) as catalog:
+        catalog.index([folder], workers=1)
+    assert page_size(new) == pixdex.catalog.sqlite_access.PAGE_SIZE
+    # A catalog made with SQLite's default pages, as earlier versions made them, stays as it is.
+    old = tmp_path / "old.db"
+    shutil.copy(new, old)
+    with closing(sqlite3.connect(old)) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("VACUUM")
+    shutil.copy(photo_paths[3], folder / photo_paths[3].name)
+    with Catalog(old) as catalog:
+        report = catalog.index([folder], workers=1)
+        assert report.new == 1
+        assert len(catalog.search(folder / photo_paths[3].name).matches) >= 1
+    assert page_size(old) == 4096

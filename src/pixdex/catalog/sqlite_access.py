@@ -29,6 +29,11 @@ as surrogate escapes, exactly as ``os.fsdecode`` made the name (see ``pixdex.nam
 BUSY_TIMEOUT_MS = 30_000
 """How long a write waits for another process's write transaction to end, in milliseconds."""
 
+PAGE_SIZE = 16384
+"""Bytes per database page of a new catalog. A file's row is about 1.7 KB, most of it the
+1,537-byte content signature: a 4 KiB page holds two and wastes a fifth of itself, a 16 KiB page
+holds nine (the hard corpus's catalog: 2,272 → 2,103 bytes per file)."""
+
 # SQLite's primary result codes (extended codes carry them in their low byte).
 _READONLY, _IOERR, _FULL, _CANTOPEN, _NOTADB = 8, 10, 13, 14, 26
 
@@ -49,6 +54,8 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     else:
         db = sqlite3.connect(path, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Only a new, empty catalog takes it (before WAL mode); an existing one keeps its own.
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
     db.text_factory = TEXT
