@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pixdex.compiled_cache import cached_kernels
+from pixdex.index import kernels, mih
+
 CALLER = """
 from numba import njit
 
@@ -45,3 +48,9 @@ def test_a_changed_callee_reaches_a_cached_caller(tmp_path: Path) -> None:
     assert run_answer(tmp_path) == 1
     write_callee(tmp_path, 2)
     assert run_answer(tmp_path) == 2
+
+
+def test_a_module_refreshes_its_own_cached_kernels_not_those_it_imports() -> None:
+    own = cached_kernels(vars(mih))
+    assert mih.mih_range in own
+    assert kernels.code_distance not in own and mih.code_distance is kernels.code_distance

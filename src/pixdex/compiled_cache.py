@@ -1,12 +1,13 @@
 """Keep numba's on-disk cache of a compiled kernel in step with the kernels it calls.
 
 numba keys a cached function by its own source file alone: a kernel that calls another module's
-kernels keeps the callee's old machine code after that module changes, until its own file
-changes. A pip install rewrites every file and so invalidates everything, but a git checkout or
-an editable install changes only the edited files: a duplicate finder would silently verify with
-the previous rule. ``refresh_on_change`` closes that gap for the kernels that call across
-modules, by flushing their cache when the source of a module they call has changed since the
-cache was written (a stamp file beside numba's own).
+kernels, or reads another module's constants, keeps the old machine code after that module
+changes, until its own file changes. A pip install rewrites every file and so invalidates
+everything, but a git checkout or an editable install changes only the edited files: a duplicate
+finder would silently verify with the previous rule. ``refresh_on_change`` closes that gap by
+flushing a module's cached kernels when the source of a module they compile in has changed since
+the cache was written (a stamp file beside numba's own). Each module of compiled kernels calls it
+once, at import, with ``cached_kernels(globals())`` and the modules its kernels compile in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+
+def cached_kernels(namespace: dict[str, Any]) -> list[Any]:
+    """The numba dispatchers with an on-disk cache defined in the module whose ``globals()`` is
+    ``namespace`` (not those it imported)."""
+    return [
+        value
+        for value in namespace.values()
+        if getattr(value, "_cache", None) is not None
+        and getattr(value, "__module__", None) == namespace["__name__"]
+    ]
 
 
 def refresh_on_change(kernels: Iterable[Any], *called: ModuleType) -> None:

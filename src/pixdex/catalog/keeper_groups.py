@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from pixdex.compiled_cache import refresh_on_change
-from pixdex.index import neighbours
+from pixdex import signature
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
+from pixdex.index import kernels, neighbours, selfjoin
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
 from pixdex.matching import Verifier, verification
@@ -274,4 +275,4 @@ def _speculate(
 
 
 # The speculation loop compiles the verification and the neighbour tables' lookups into itself.
-refresh_on_change([_speculate], verification, neighbours)
+refresh_on_change(cached_kernels(globals()), verification, neighbours, selfjoin, kernels, signature)

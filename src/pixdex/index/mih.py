@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numba import njit
 
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
+from pixdex.index import kernels
 from pixdex.index.base import HammingIndex, Hits, as_columns
 from pixdex.index.kernels import code_distance, grow, popcount, scan_one, sort_hits
 
@@ -363,3 +365,7 @@ def binomial(n, k):
     for i in range(k):
         result = result * (n - i) // (i + 1)
     return result
+
+
+# The kernels compile the distance kernels of pixdex.index.kernels into themselves.
+refresh_on_change(cached_kernels(globals()), kernels)

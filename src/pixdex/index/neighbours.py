@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
+from pixdex.index import kernels, selfjoin
 from pixdex.index.base import as_codes, worker_count
 from pixdex.index.selfjoin import (
     _bucket_table,
@@ -177,3 +179,7 @@ def _has_neighbour_rows(tables, lo, hi, out):  # pragma: no cover - compiled
             if found:
                 break
         out[row] = found
+
+
+# The kernels compile the self-join's and the distance kernels into themselves.
+refresh_on_change(cached_kernels(globals()), selfjoin, kernels)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
+from pixdex.index import kernels
 from pixdex.index.base import as_codes, as_ids, worker_count
 from pixdex.index.kernels import popcount
 
@@ -334,3 +336,7 @@ def _brute_force_rows(codes, radius, lo, hi, left, right, dist, count):
                 dist[count] = d
                 count += 1
     return hi, count
+
+
+# The kernels compile pixdex.index.kernels' popcount into themselves.
+refresh_on_change(cached_kernels(globals()), kernels)

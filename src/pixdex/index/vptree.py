@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
+from pixdex.index import kernels
 from pixdex.index.base import HammingIndex, Hits
 from pixdex.index.kernels import code_distance, grow, sort_hits
 
@@ -237,3 +239,7 @@ def emit(starts, ids, alive, masked, row, d, out_ids, out_dists, count):
             out_dists[count] = d
             count += 1
     return out_ids, out_dists, count
+
+
+# The kernels compile the distance kernels of pixdex.index.kernels into themselves.
+refresh_on_change(cached_kernels(globals()), kernels)

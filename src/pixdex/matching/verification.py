@@ -38,6 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from pixdex import signature
+from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
@@ -535,3 +537,7 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
         prepared, _prepare(candidate), tolerance, luma_tables, chroma_tables, alignments
     )
     return verdict(preserved, chroma, gap, min_preserved, max_chroma, blank_tone)
+
+
+# The kernels compile the signature's layout (its sides and version) in as constants.
+refresh_on_change(cached_kernels(globals()), signature)
