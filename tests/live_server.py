@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -31,18 +31,25 @@ def serve_in_thread(app: FastAPI, startup_timeout_s: float = 300.0) -> Iterator[
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + startup_timeout_s
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"the test server on {url} did not start")
-            time.sleep(0.05)
+        wait_until_healthy(url, thread.is_alive, startup_timeout_s)
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         listener.close()
+
+
+def wait_until_healthy(url: str, alive: Callable[[], bool], timeout_s: float = 300.0) -> None:
+    """Return once the pixdex server at ``url`` answers ``/healthz``; raise RuntimeError when
+    ``alive()`` says it has stopped, or after ``timeout_s`` (which only bounds a hung server: a
+    fresh checkout compiles its kernels for tens of seconds before it answers)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or not alive():
+            raise RuntimeError(f"the test server on {url} did not start")
+        time.sleep(0.05)

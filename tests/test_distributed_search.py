@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from live_server import wait_until_healthy
 
 from benchmarks.dask_cluster import DaskCluster, available
 from pixdex.evaluation.edits import write_edited_copies
@@ -220,15 +220,7 @@ def test_serve_on_the_cluster_answers_a_search(library, dask, photo_paths):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+        wait_until_healthy(url, lambda: server.poll() is None)
         photo = folder / "astronaut.png"
         with photo.open("rb") as image:
             found = httpx.post(
