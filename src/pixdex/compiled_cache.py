@@ -20,28 +20,27 @@ from typing import Any
 
 
 def cached_kernels(namespace: dict[str, Any]) -> list[Any]:
-    """The numba dispatchers with an on-disk cache defined in the module whose ``globals()`` is
-    ``namespace`` (not those it imported)."""
+    """The numba dispatchers with an on-disk cache (``cache=True``) defined in the module whose
+    ``globals()`` is ``namespace``, not those it imported; none if numba's internals moved."""
     return [
         value
         for value in namespace.values()
-        if getattr(value, "_cache", None) is not None
+        if getattr(getattr(value, "_cache", None), "_cache_path", None) is not None
         and getattr(value, "__module__", None) == namespace["__name__"]
     ]
 
 
 def refresh_on_change(kernels: Iterable[Any], *called: ModuleType) -> None:
     """Flush the on-disk cache of each of ``kernels`` (numba dispatchers compiled with
-    ``cache=True``) when the source of a module in ``called`` differs from when it was cached."""
+    ``cache=True``, as ``cached_kernels`` lists them) when the source of a module in ``called``
+    differs from when it was cached."""
     digest = hashlib.sha256()
     for module in called:
         digest.update(Path(module.__file__ or "").read_bytes())
     sources = digest.hexdigest()
     for kernel in kernels:
-        cache = getattr(kernel, "_cache", None)
-        folder = getattr(cache, "_cache_path", None)
-        if folder is None:  # caching off, or numba's internals moved: nothing to keep in step
-            continue
+        cache = kernel._cache
+        folder = cache._cache_path
         stamp = Path(folder) / f"{kernel.__module__}.{kernel.__name__}.sources"
         try:
             if stamp.read_text() == sources:
