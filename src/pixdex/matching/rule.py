@@ -26,7 +26,7 @@ class Verifier:
 
     luma_tolerance: float = 12.0
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell."""
-    min_preserved: float = 0.9
+    min_preserved: float = 0.87
     """Smallest share of each picture's content cells that must agree."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""

@@ -8,10 +8,12 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   ``1 - OCCLUSION`` of the cells, so that a sticker or shapes pasted on a quarter of the picture
   do not bend the fit.
 - **Content, not canvas**: a cell *agrees* when the fit leaves at most ``luma_tolerance`` levels
-  (0-255). Only *content* cells count — those that differ from the picture's background (its most
-  common tone, when a large share of it has one) — and the score is the smaller of the two
-  shares of content the other picture preserves: the white of a canvas or of a diagram is no
-  evidence, and a picture that only shares another's layout loses in its labels or details.
+  (0-255), or half its contrast against the background if that is less (faint grey text is
+  judged on its own scale). Only *content* cells count — those that differ from the picture's
+  background (its most common tone, when a large share of it has one) — and the score is the
+  smaller of the two shares of content the other picture preserves: the white of a canvas or of
+  a diagram is no evidence, and a picture that only shares another's layout loses in its labels
+  or details.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two,
@@ -19,9 +21,13 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its original's luma and has
   no colour to compare, while a black star against a red one, or a blue line against a green
   one, differs in luma as well, and is compared on colour.
-- **Crops and borders**: the comparison is repeated with the centre of either picture (cut by
-  ``CROP_FRACTIONS`` of its width and height) stretched over the other's whole, and the best
-  alignment counts.
+- **Crops and borders**: the comparison is repeated with either picture shrunk into the centre
+  of the other's frame (a window cut by ``CROP_FRACTIONS`` of its width and height, across and
+  down independently), where a copy with a border holds its original, or an original the copy
+  cropped from it; only the cells inside that window are compared, and the best alignment
+  counts. Shrinking area-averages whole cells, which is exact for a signature's cells (each is
+  an area average); stretching a centre over the whole, the other way round, had to invent
+  sub-cell detail, and lost thin lines and letters to it.
 - **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
   when their tones and colours do, whatever the fit could make of them.
 
@@ -44,6 +50,9 @@ from pixdex.index.base import worker_count
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
+TAPS = 3
+"""Cells of a plane one cell of its shrunk copy reads at most (a window of 80 % or more)."""
+
 GRID = 16
 """Side of the grid the luma is compared on: the 32 × 32 plane averaged 2 × 2, so a copy whose
 frame moved by a fraction of a cell (a border, a crop) still lines up."""
@@ -58,10 +67,12 @@ colour comparison."""
 
 BACKGROUND_SHARE = 0.3
 """A picture has a background when at least this share of its cells have its most common tone
-(within one bin of 16 levels); the cells within ``CONTENT_DELTA`` of it are then not content."""
+(one bin of 16 levels; the tone is their mean); the cells within ``CONTENT_DELTA`` of it are
+then not content."""
 
-CONTENT_DELTA = 16.0
-"""Luma difference (0-255) from the background tone above which a cell is content."""
+CONTENT_DELTA = 8.0
+"""Luma difference (0-255) from the background tone above which a cell is content: JPEG noise
+on a flat background stays under it, a page's lines of light grey text go over."""
 
 GRAYSCALE_LUMA = 4.0
 """Largest mean luma difference (0-255, over the content cells, unfitted) for a grayscale
@@ -70,6 +81,15 @@ converting to grayscale keeps the luma, so a true copy differs by JPEG noise onl
 
 MIN_CONTENT_CELLS = 16
 """Fewest content cells (of the 16 × 16 grid) the colour comparison is restricted to."""
+
+CONTRAST_SHARE = 0.5
+"""Share of a cell's contrast against the background (the larger of the two pictures') the
+fit may leave in it and still agree, up to ``luma_tolerance``: faint content (a page's lines
+of grey text, 15 levels from white) is judged on its own scale, where a fixed 12 levels would
+take a line of text for a blank line."""
+
+MIN_TOLERANCE = 4.0
+"""Smallest luma difference (0-255) a cell may keep and agree: JPEG noise."""
 
 PARALLEL_PAIRS = 4096
 """Pairs below which scoring stays on the calling thread (a search's candidates); above, chunks
@@ -152,40 +172,62 @@ def scores_pairs(
     return preserved, chroma, blank_gap
 
 
-def _window_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each cut (none, then ``CROP_FRACTIONS``): the two source cells and the weight of the
-    second that linear interpolation reads for each of the ``side`` output cells of a plane of
-    ``side`` cells."""
+def _shrink_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each cut (none, then ``CROP_FRACTIONS``) and each cell of a plane of ``side`` cells:
+    the first of the ``TAPS`` cells of the other picture's plane that area-averaging it into
+    the cut's window reads, their weights, and whether the cell lies wholly inside the window
+    (only those are compared)."""
     cuts = (0.0, *CROP_FRACTIONS)
-    low = np.zeros((len(cuts), side), np.int64)
-    high = np.zeros((len(cuts), side), np.int64)
-    weight = np.zeros((len(cuts), side), np.float32)
+    first = np.zeros((len(cuts), side), np.int64)
+    weights = np.zeros((len(cuts), side, TAPS), np.float32)
+    inside = np.zeros((len(cuts), side), np.bool_)
     for k, cut in enumerate(cuts):
-        centres = (cut + (1.0 - 2.0 * cut) * (np.arange(side) + 0.5) / side) * side - 0.5
-        centres = np.clip(centres, 0.0, side - 1.0)
-        low[k] = np.floor(centres).astype(np.int64)
-        high[k] = np.minimum(low[k] + 1, side - 1)
-        weight[k] = centres - low[k]
-    return low, high, weight
+        low, high = cut * side, (1.0 - cut) * side
+        for cell in range(side):
+            if cell < low - 1e-6 or cell + 1 > high + 1e-6:
+                continue
+            inside[k, cell] = True
+            start = (cell - low) / (1.0 - 2.0 * cut)
+            end = (cell + 1 - low) / (1.0 - 2.0 * cut)
+            # The taps start early enough to stay inside the plane; a tap past the cells the
+            # window reads weighs 0.
+            first[k, cell] = min(int(np.floor(start + 1e-6)), side - TAPS)
+            for tap in range(TAPS):
+                source = first[k, cell] + tap
+                weights[k, cell, tap] = max(0.0, min(end, source + 1) - max(start, source))
+            weights[k, cell] /= weights[k, cell].sum()
+    return first, weights, inside
 
 
 def _alignment_table() -> np.ndarray:
     """Rows ``(query cut x, query cut y, candidate cut x, candidate cut y)`` as indexes into the
-    cuts: uncropped first, then either side's centre cut across and down independently (a border
-    on a wide picture is a different share of its width than of its height)."""
-    cuts = range(len(CROP_FRACTIONS) + 1)
+    cuts: uncropped first, then either side's frame cut alike across and down (most borders and
+    crops: a copy found there stops the search early), then cut unevenly (a border on a wide
+    picture is a different share of its width than of its height)."""
+    cuts = range(1, len(CROP_FRACTIONS) + 1)
     rows = [(0, 0, 0, 0)]
-    for x in cuts:
-        for y in cuts:
-            if (x, y) != (0, 0):
+    for cut in cuts:
+        rows += [(cut, cut, 0, 0), (0, 0, cut, cut)]
+    for x in range(len(CROP_FRACTIONS) + 1):
+        for y in range(len(CROP_FRACTIONS) + 1):
+            if x != y:
                 rows += [(x, y, 0, 0), (0, 0, x, y)]
     return np.array(rows, np.int64)
 
 
 _CUTS = len(CROP_FRACTIONS) + 1
-_LUMA_TABLES = _window_tables(LUMA_SIDE)
-_CHROMA_TABLES = _window_tables(CHROMA_SIDE)
+_LUMA_TABLES = _shrink_tables(LUMA_SIDE)
+_CHROMA_TABLES = _shrink_tables(CHROMA_SIDE)
 _ALIGNMENTS = _alignment_table()
+_WINDOW_MASKS = np.array(
+    [
+        np.outer(_CHROMA_TABLES[2][cut_y], _CHROMA_TABLES[2][cut_x]).ravel()
+        for cut_x in range(_CUTS)
+        for cut_y in range(_CUTS)
+    ]
+)
+"""For each cut (``cut_x * _CUTS + cut_y``): the grid cells (flat) wholly inside its window,
+the ones an alignment compares (``CHROMA_SIDE`` = ``GRID``)."""
 
 
 @njit(cache=True, nogil=True)
@@ -198,7 +240,13 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     for v in sig[1 : 1 + LUMA_CELLS]:
         counts[v // 16] += 1
     top = np.argmax(counts)
-    tone = top * 16.0 + 8.0 if counts[top] >= BACKGROUND_SHARE * LUMA_CELLS else -1.0
+    tone = -1.0
+    if counts[top] >= BACKGROUND_SHARE * LUMA_CELLS:
+        total = 0.0
+        for v in sig[1 : 1 + LUMA_CELLS]:
+            if v // 16 == top:
+                total += v
+        tone = total / counts[top]
     small, content = _pooled(luma, tone)
     chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
     gray = True
@@ -210,22 +258,31 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _window(plane, cut_x, cut_y, low, high, weight):  # pragma: no cover - compiled
-    """The centre of a square ``plane`` (cut indexes into the tables, made for its side)
-    stretched back to its side by linear interpolation."""
+def _shrink(plane, cut_x, cut_y, first, weights):  # pragma: no cover - compiled
+    """A square ``plane`` area-averaged into the window a cut leaves of a plane of its side (cut
+    indexes into the tables, made for its side): the picture as it lies in the frame of a copy
+    with a border, or of the original it was cropped from. Cells outside the window are left 0
+    (the caller compares only the cells inside)."""
     side = plane.shape[0]
+    across = np.empty((side, side), np.float32)
+    for y in range(side):
+        for x in range(side):
+            start = first[cut_x, x]
+            across[y, x] = (
+                weights[cut_x, x, 0] * plane[y, start]
+                + weights[cut_x, x, 1] * plane[y, start + 1]
+                + weights[cut_x, x, 2] * plane[y, start + 2]
+            )
     out = np.empty((side, side), np.float32)
-    for i in range(side):
-        y0 = low[cut_y, i]
-        y1 = high[cut_y, i]
-        wy = weight[cut_y, i]
-        for j in range(side):
-            x0 = low[cut_x, j]
-            x1 = high[cut_x, j]
-            wx = weight[cut_x, j]
-            top = plane[y0, x0] + (plane[y0, x1] - plane[y0, x0]) * wx
-            bottom = plane[y1, x0] + (plane[y1, x1] - plane[y1, x0]) * wx
-            out[i, j] = top + (bottom - top) * wy
+    for y in range(side):
+        start = first[cut_y, y]
+        w0 = weights[cut_y, y, 0]
+        w1 = weights[cut_y, y, 1]
+        w2 = weights[cut_y, y, 2]
+        for x in range(side):
+            out[y, x] = (
+                w0 * across[start, x] + w1 * across[start + 1, x] + w2 * across[start + 2, x]
+            )
     return out
 
 
@@ -261,12 +318,17 @@ def _quantile_level(values, share):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - compiled
-    """The smaller share of either plane's content cells that agree once ``b`` is fitted to
-    ``a`` as gain × a + offset over the best-fitting cells (two rounds of trimmed least
-    squares)."""
-    x = a.ravel()
-    y = b.ravel()
+def _preserved(
+    a, b, content_a, content_b, tolerance, mask, tone_a, tone_b
+):  # pragma: no cover - compiled
+    """The smaller share of either plane's content cells (among the ``mask`` ones: the cells
+    both pictures show) that agree once ``b`` is fitted to ``a`` as gain × a + offset over the
+    best-fitting cells (two rounds of trimmed least squares). A cell agrees when the fit leaves
+    at most ``CONTRAST_SHARE`` of its contrast against the backgrounds ``tone_a`` and
+    ``tone_b`` (-1: none), within ``MIN_TOLERANCE`` and ``tolerance``."""
+    chosen = np.flatnonzero(mask)
+    x = a.ravel()[chosen]
+    y = b.ravel()[chosen]
     n = x.size
     residual = np.empty(n, np.float32)
     cut = 1e9
@@ -293,14 +355,17 @@ def _preserved(a, b, content_a, content_b, tolerance):  # pragma: no cover - com
         for k in range(n):
             residual[k] = abs(y[k] - (gain * x[k] + offset))
         cut = _quantile_level(residual, 1.0 - OCCLUSION)
-    ca = content_a.ravel()
-    cb = content_b.ravel()
+    ca = content_a.ravel()[chosen]
+    cb = content_b.ravel()[chosen]
     na = 0
     nb = 0
     agree_a = 0
     agree_b = 0
     for k in range(n):
-        agrees = residual[k] <= tolerance
+        contrast = 255.0
+        if tone_a >= 0 and tone_b >= 0:
+            contrast = max(abs(x[k] - tone_a), abs(y[k] - tone_b))
+        agrees = residual[k] <= min(tolerance, max(MIN_TOLERANCE, CONTRAST_SHARE * contrast))
         if ca[k] > 0.2:
             na += 1
             agree_a += agrees
@@ -341,16 +406,16 @@ def _mean_difference(a, b, cells):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _content_cells(content_a, content_b):  # pragma: no cover - compiled
+def _content_cells(content_a, content_b, mask):  # pragma: no cover - compiled
     """The content cells of either side, where the picture is (every cell when fewer than
     ``MIN_CONTENT_CELLS`` are). Colour is compared over all cells and over these, and the
     larger difference counts: over all cells alone, a red star and a blue one on white differ
     only in the quarter of the cells left out for occlusion; over content alone, a picture
     whose "background" is one of its own colours (a flag's band) would hide that band. The
     chroma planes lie on the same grid as the content (``CHROMA_SIDE`` = ``GRID``)."""
-    cells = (content_a.ravel() > 0.2) | (content_b.ravel() > 0.2)
+    cells = ((content_a.ravel() > 0.2) | (content_b.ravel() > 0.2)) & mask
     if cells.sum() < MIN_CONTENT_CELLS:
-        cells[:] = True
+        return mask.copy()
     return cells
 
 
@@ -386,13 +451,11 @@ def _smallest_sum(values, count):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _cut_side(luma, tone, small, content, cut_x, cut_y, tables):  # pragma: no cover - compiled
-    """The grid planes of one side of an alignment: uncut as prepared, or windowed at 32 × 32
-    and then pooled."""
-    if cut_x == 0 and cut_y == 0:
-        return small, content
-    low, high, weight = tables
-    return _pooled(_window(luma, cut_x, cut_y, low, high, weight), tone)
+def _shrunk_side(luma, tone, cut_x, cut_y, tables):  # pragma: no cover - compiled
+    """The grid planes (values, content share) of one picture shrunk into the window of a cut
+    of the other's frame."""
+    first, weights, _ = tables
+    return _pooled(_shrink(luma, cut_x, cut_y, first, weights), tone)
 
 
 @njit(cache=True, nogil=True)
@@ -437,9 +500,9 @@ def _score_pair(
 def score_prepared(
     side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments
 ):  # pragma: no cover - compiled
-    """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its cut
-    planes kept as they are made, so a keeper verified against many candidates cuts itself once
-    per cut), ``prepared_b`` by ``_prepare``."""
+    """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its
+    shrunk planes kept as they are made, so a keeper verified against many candidates shrinks
+    itself once per cut), ``prepared_b`` by ``_prepare``."""
     prepared_a, cut_planes, cut_content, ready = side_a
     la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
     lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
@@ -449,36 +512,44 @@ def score_prepared(
         return 0.0, colour, float(abs(mean_a - mean_b))
     preserved = -1.0
     best = 0
-    best_b, best_b_content = sb_small, cb
+    best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
     for row in range(alignments.shape[0]):
         qx, qy, cx, cy = alignments[row]
-        cut = qx * _CUTS + qy
-        if not ready[cut]:
-            cut_planes[cut], cut_content[cut] = _cut_side(la, ta, sa_small, ca, qx, qy, luma_tables)
-            ready[cut] = True
-        b, b_content = _cut_side(lb, tb, sb_small, cb, cx, cy, luma_tables)
-        score = _preserved(cut_planes[cut], b, cut_content[cut], b_content, tolerance)
+        if qx or qy:
+            # The query's frame holds more (a border, or the original of a cropped copy).
+            a, a_content = sa_small, ca
+            b, b_content = _shrunk_side(lb, tb, qx, qy, luma_tables)
+            mask = _WINDOW_MASKS[qx * _CUTS + qy]
+        else:
+            cut = cx * _CUTS + cy
+            if not ready[cut]:
+                cut_planes[cut], cut_content[cut] = _shrunk_side(la, ta, cx, cy, luma_tables)
+                ready[cut] = True
+            a, a_content = cut_planes[cut], cut_content[cut]
+            b, b_content = sb_small, cb
+            mask = _WINDOW_MASKS[cut]
+        score = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
         if score > preserved:
             preserved = score
             best = row
-            best_b, best_b_content = b, b_content
+            best_a, best_a_content, best_b, best_b_content = a, a_content, b, b_content
         if score >= 1.0:
             break  # no alignment does better
     if gray_a and gray_b:
         return preserved, 0.0, -1.0
     qx, qy, cx, cy = alignments[best]
-    cut = qx * _CUTS + qy
-    content = _content_cells(cut_content[cut], best_b_content)
-    if gray and _mean_difference(cut_planes[cut], best_b, content) <= GRAYSCALE_LUMA:
+    mask = _WINDOW_MASKS[(qx + cx) * _CUTS + qy + cy]
+    content = _content_cells(best_a_content, best_b_content, mask)
+    if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, -1.0
-    low, high, weight = chroma_tables
+    first, weights, _ = chroma_tables
     colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     for plane in range(2):
-        colour_a[plane] = _window(ha[plane], qx, qy, low, high, weight)
-        colour_b[plane] = _window(hb[plane], cx, cy, low, high, weight)
+        colour_a[plane] = _shrink(ha[plane], cx, cy, first, weights)
+        colour_b[plane] = _shrink(hb[plane], qx, qy, first, weights)
     differences = _cell_chroma_differences(colour_a, colour_b)
-    colour = max(_trimmed_mean(differences), _trimmed_mean(differences[content]))
+    colour = max(_trimmed_mean(differences[mask]), _trimmed_mean(differences[content]))
     return preserved, colour, -1.0
 
 
@@ -506,8 +577,8 @@ def _verdicts(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  #
 @njit(cache=True, nogil=True)
 def prepare(signature):  # pragma: no cover - compiled
     """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
-    and room for its cut planes on the grid (values and content share per cut, made when an
-    alignment first needs them: a copy accepted uncut never cuts)."""
+    and room for its planes shrunk into the other's frame on the grid (values and content share
+    per cut, made when an alignment first needs them: a copy accepted uncut never shrinks)."""
     cuts = _CUTS * _CUTS
     return (
         _prepare(signature),

@@ -1,0 +1,62 @@
+"""The verification step on pictures the whole-frame comparison used to get wrong: drawings
+moved in their frame by a crop, and pages of faint text. Real files: drawn, written as PNG and
+decoded the way the catalog decodes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from drawings import star
+from PIL import Image, ImageDraw, ImageFont
+
+from pixdex.decode import decode_image
+from pixdex.evaluation.edits import apply_edit
+from pixdex.matching import Verifier, verify
+from pixdex.signature import signature
+
+
+def signed(picture: Image.Image, folder: Path, name: str) -> np.ndarray:
+    """``picture`` written to ``folder`` as a PNG file, decoded as the catalog decodes it, and
+    signed."""
+    path = folder / f"{name}.png"
+    picture.save(path)
+    return np.frombuffer(signature(decode_image(path, min_side=288).image), np.uint8)
+
+
+def agree(folder: Path, query: Image.Image, candidate: Image.Image) -> bool:
+    """Whether the shipped verifier takes ``candidate`` for the same picture as ``query``."""
+    own = signed(query, folder, "query")
+    other = signed(candidate, folder, "candidate")
+    return bool(verify(own, other[np.newaxis, :], Verifier())[0])
+
+
+def page(lines: int, grey: int) -> Image.Image:
+    """A white page with ``lines`` lines of small text in ``grey``: at the signature's cells,
+    each line is a band only a few levels darker than the page."""
+    picture = Image.new("RGB", (850, 1100), "white")
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=13)
+    for line in range(lines):
+        words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do"
+        draw.text((90, 100 + 26 * line), words, fill=(grey, grey, grey), font=font)
+    return picture
+
+
+@pytest.mark.parametrize("outline", [False, True], ids=["filled", "outline"])
+def test_a_cropped_drawing_is_the_same_picture(tmp_path: Path, outline: bool) -> None:
+    # The crop's centre is shrunk into the original's frame (area averages of whole cells), not
+    # the original's centre stretched over the crop's frame (which blurred the star's edges).
+    original = star(6 if outline else 5, outline=outline)
+    assert agree(tmp_path, apply_edit("crop-10", original, seed=1), original)
+
+
+@pytest.mark.parametrize("grey", [60, 120])
+def test_pages_of_faint_text_differ_in_their_lines(tmp_path: Path, grey: int) -> None:
+    # Eight lines against four: lines 15-40 levels from white were not content (dark grey) or
+    # left the pages blank (light grey), and the pages matched.
+    longer, shorter = page(8, grey), page(4, grey)
+    assert not agree(tmp_path, longer, shorter)
+    assert not agree(tmp_path, shorter, longer)
+    assert agree(tmp_path, apply_edit("jpeg-30", longer, seed=1), longer)
