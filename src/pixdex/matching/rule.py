@@ -25,7 +25,9 @@ class Verifier:
     (``python -m benchmarks quality``; figures in BENCHMARKS.md)."""
 
     luma_tolerance: float = 12.0
-    """Largest luma difference (0-255) left by the tone fit in an agreeing cell."""
+    """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
+    is held to half its contrast against the background, when that is less:
+    ``verification.CONTRAST_SHARE``)."""
     min_preserved: float = 0.87
     """Smallest share of each picture's content cells that must agree."""
     max_chroma: float = 10.0
