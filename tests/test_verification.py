@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from drawings import star
+from drawings import on_canvas, star, tricolour
 from PIL import Image, ImageDraw, ImageFont
 
 from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
-from pixdex.matching import Verifier, verify
+from pixdex.matching import Verifier, verify, verify_pairs
 from pixdex.signature import signature
 
 
@@ -60,3 +60,25 @@ def test_pages_of_faint_text_differ_in_their_lines(tmp_path: Path, grey: int) ->
     assert not agree(tmp_path, longer, shorter)
     assert not agree(tmp_path, shorter, longer)
     assert agree(tmp_path, apply_edit("jpeg-30", longer, seed=1), longer)
+
+
+def test_a_search_verifies_as_the_pairs_do(tmp_path: Path, photo_paths: list[Path]) -> None:
+    # A search prepares its query once and keeps its shrunk planes for every candidate; the
+    # duplicate finder and the evaluation score pair by pair. Both must give one answer.
+    pictures = [Image.open(path).convert("RGB") for path in photo_paths[:4]]
+    pictures += [star(5), star(6, outline=True), tricolour(("#0055a4", "#ffffff", "#ef4135"))]
+    pictures += [on_canvas(star(5), (100, 100)), page(8, 60), page(4, 60)]
+    edits = ["border", "crop-10", "jpeg-30", "brightness", "red-square"]
+    signatures = [signed(p, tmp_path, f"{k}") for k, p in enumerate(pictures)]
+    signatures += [
+        signed(apply_edit(edit, p, seed=k), tmp_path, f"{k}-{edit}")
+        for k, p in enumerate(pictures)
+        for edit in edits
+    ]
+    table = np.stack([*signatures, np.zeros_like(signatures[0])])
+    rows = np.arange(len(table))
+    for query in range(len(pictures)):
+        pairs = np.stack([np.full(len(table), query), rows], axis=1)
+        by_search = verify(table[query], table, Verifier())
+        assert by_search.tolist() == verify_pairs(table, pairs, Verifier()).tolist()
+        assert by_search[query] and not by_search[-1]

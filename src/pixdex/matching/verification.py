@@ -39,6 +39,7 @@ and ``np.sort`` would triple the first compilation (about 45 s on a fresh instal
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -91,9 +92,11 @@ take a line of text for a blank line."""
 MIN_TOLERANCE = 4.0
 """Smallest luma difference (0-255) a cell may keep and agree: JPEG noise."""
 
-PARALLEL_PAIRS = 4096
-"""Pairs below which scoring stays on the calling thread (a search's candidates); above, chunks
-run on every core (the kernel releases the GIL)."""
+PARALLEL_PAIRS = 64
+"""Pairs below which scoring stays on the calling thread (a few milliseconds of work, less than
+starting threads is worth); above, chunks of at least this many run on every core (the kernel
+releases the GIL): a search with hundreds of candidates (a near-blank query, a template family)
+is answered by every core, and a duplicate search's millions of pairs are spread evenly."""
 
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
@@ -105,12 +108,31 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
 
     ``query`` is one ``(SIGNATURE_BYTES,)`` uint8 signature, ``candidates`` an
     ``(n, SIGNATURE_BYTES)`` array; a candidate without a signature (a zero row) is never
-    accepted.
+    accepted. The answer is ``verify_pairs``' for the pairs (query, candidate); the query is
+    prepared once per thread, its shrunk planes kept for every candidate.
     """
-    pairs = np.zeros((candidates.shape[0], 2), np.int64)
-    pairs[:, 1] = np.arange(candidates.shape[0]) + 1
-    table = np.concatenate([query[np.newaxis, :], candidates])
-    return verify_pairs(table, pairs, verifier)
+    count = candidates.shape[0]
+    preserved = np.empty(count, np.float32)
+    chroma = np.empty(count, np.float32)
+    blank_gap = np.empty(count, np.float32)
+    query = np.ascontiguousarray(query, dtype=np.uint8)
+    candidates = np.ascontiguousarray(candidates, dtype=np.uint8)
+
+    def score(rows: slice) -> None:
+        _score_against(
+            query,
+            candidates[rows],
+            np.float32(verifier.luma_tolerance),
+            _LUMA_TABLES,
+            _CHROMA_TABLES,
+            _ALIGNMENTS,
+            preserved[rows],
+            chroma[rows],
+            blank_gap[rows],
+        )
+
+    _in_chunks(count, score)
+    return _verdicts(preserved, chroma, blank_gap, *verifier_arguments(verifier)[-3:])
 
 
 def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
@@ -162,14 +184,21 @@ def scores_pairs(
             blank_gap[rows],
         )
 
+    _in_chunks(count, score)
+    return preserved, chroma, blank_gap
+
+
+def _in_chunks(count: int, score: Callable[[slice], None]) -> None:
+    """``score`` over rows ``0..count``: on the calling thread below ``PARALLEL_PAIRS`` rows,
+    else in chunks on every core."""
     workers = worker_count()
     if count < PARALLEL_PAIRS or workers == 1:
         score(slice(0, count))
-    else:
-        bounds = np.linspace(0, count, 4 * workers + 1).astype(np.int64)
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
-    return preserved, chroma, blank_gap
+        return
+    chunks = max(workers, min(4 * workers, count // PARALLEL_PAIRS))
+    bounds = np.linspace(0, count, chunks + 1).astype(np.int64)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
 
 
 def _shrink_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -480,6 +509,36 @@ def _score_pairs(
             luma_tables,
             chroma_tables,
             alignments,
+        )
+
+
+@njit(cache=True, nogil=True)
+def _score_against(
+    query,
+    candidates,
+    tolerance,
+    luma_tables,
+    chroma_tables,
+    alignments,
+    preserved,
+    chroma,
+    gap,
+):  # pragma: no cover - compiled
+    """Score each row of ``candidates`` against one ``query`` into the three output arrays (one
+    thread): the query prepared once, so its planes shrunk into a candidate's frame are made
+    once per cut, not once per candidate."""
+    if query[0] != SIGNATURE_VERSION:
+        preserved[:] = -1.0
+        chroma[:] = np.inf
+        gap[:] = -1.0
+        return
+    side = prepare(query)
+    for p in range(candidates.shape[0]):
+        if candidates[p, 0] != SIGNATURE_VERSION:
+            preserved[p], chroma[p], gap[p] = -1.0, np.inf, -1.0
+            continue
+        preserved[p], chroma[p], gap[p] = score_prepared(
+            side, _prepare(candidates[p]), tolerance, luma_tables, chroma_tables, alignments
         )
 
 
