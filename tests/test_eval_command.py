@@ -151,7 +151,8 @@ def test_the_rule_modes_are_written_with_their_settings(rule_evaluation) -> None
     data = json.loads((out / "eval.json").read_text())
     assert [m["mode"] for m in data["modes"]] == ["rule", "rule+flips", "dhash"]
     settings = data["modes"][0]["rule"]
-    assert settings["radius"] == 16 and settings["min_preserved"] == 0.9
+    assert settings["radius"] == DEFAULT_RULE.radius
+    assert settings["min_preserved"] == DEFAULT_RULE.verifier.min_preserved
     assert data["modes"][2]["rule"] is None
     with (out / "eval.csv").open() as file:
         rows = list(csv.DictReader(file))
