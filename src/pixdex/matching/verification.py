@@ -93,10 +93,10 @@ MIN_TOLERANCE = 4.0
 """Smallest luma difference (0-255) a cell may keep and agree: JPEG noise."""
 
 PARALLEL_PAIRS = 64
-"""Pairs below which scoring stays on the calling thread (a few milliseconds of work, less than
-starting threads is worth); above, chunks of at least this many run on every core (the kernel
-releases the GIL): a search with hundreds of candidates (a near-blank query, a template family)
-is answered by every core, and a duplicate search's millions of pairs are spread evenly."""
+"""Rows below which scoring stays on the calling thread (a few milliseconds of work: starting
+threads is not worth it). From it on, the rows are cut into one chunk per core, or up to four
+per core for long lists, and scored on every core (the kernel releases the GIL): a search with
+hundreds of candidates (a near-blank query, a template family) is answered on every core."""
 
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
