@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from folders import photo_folder
 from live_server import serve_in_thread
 
 from pixdex.catalog import Catalog
@@ -35,9 +36,7 @@ def test_the_server_sheds_load_with_413_429_503_and_no_other_error(
     tmp_path: Path, photo_paths: list[Path]
 ) -> None:
     folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:10]:
-        shutil.copy(photo, folder / photo.name)
+    photo_folder(folder, photo_paths[:10])
     with Catalog(tmp_path / "pixdex.db") as catalog:
         catalog.index([folder], workers=1)
     queries = tmp_path / "queries"

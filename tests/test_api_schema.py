@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from folders import photo_folder
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -45,9 +46,7 @@ CHECKS = [
 def api_schema(tmp_path_factory, photo_paths: list[Path]) -> schemathesis.BaseSchema:
     root = tmp_path_factory.mktemp("api")
     folder = root / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:4]:
-        shutil.copy(photo, folder / photo.name)
+    photo_folder(folder, photo_paths[:4])
     shutil.copy(photo_paths[0], folder / from_bytes(b"copie-\xe9.png"))
     (folder / "broken.jpg").write_bytes(photo_paths[4].read_bytes()[:300])
     with Catalog(root / "pixdex.db") as catalog:

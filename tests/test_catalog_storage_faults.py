@@ -24,6 +24,7 @@ import psycopg
 import pytest
 from conftest import new_location
 from fastapi.testclient import TestClient
+from folders import photo_folder
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -140,9 +141,7 @@ def read_only_catalog(
     """(catalog location, photo folder): a catalog of real photos (two byte-identical) that
     cannot be written, each of the ways ``READ_ONLY`` names."""
     folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:4]:
-        shutil.copy(photo, folder / photo.name)
+    photo_folder(folder, photo_paths[:4])
     shutil.copy(photo_paths[0], folder / "copy.png")
     writable = tmp_path / "catalog"
     writable.mkdir()

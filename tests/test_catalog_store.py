@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from folders import photo_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -202,9 +203,7 @@ def test_indexing_stores_each_pictures_signature(
     location: str, tmp_path: Path, photo_paths: list[Path]
 ) -> None:
     folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:3]:
-        shutil.copy(photo, folder / photo.name)
+    photo_folder(folder, photo_paths[:3])
     with Catalog(location) as catalog:
         catalog.index([folder], workers=1)
         paths = sorted(str(p) for p in folder.iterdir())
@@ -344,9 +343,7 @@ def test_a_new_catalog_has_large_pages_and_an_older_one_keeps_its_own(
     tmp_path: Path, photo_paths: list[Path]
 ) -> None:
     folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in photo_paths[:3]:
-        shutil.copy(photo, folder / photo.name)
+    photo_folder(folder, photo_paths[:3])
     new = tmp_path / "new.db"
     with Catalog(new) as catalog:
         catalog.index([folder], workers=1)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import new_location
+from folders import photo_folder
 
 from pixdex.evaluation.edits import write_edited_copies
 
@@ -36,9 +36,7 @@ def library(tmp_path_factory, photo_paths: list[Path], request, backend) -> tupl
     (folder, db, what the first ``index`` printed)."""
     root = tmp_path_factory.mktemp("cli")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths)
     (folder / "broken.jpg").write_bytes(photo_paths[4].read_bytes()[:300])
     db = new_location(request, backend, root)
     first = pixdex("index", folder, "--workers", "1", db=db)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from folders import photo_folder
 
 from pixdex.catalog import Catalog
 
@@ -55,9 +55,7 @@ def catalog(tmp_path_factory, photo_paths: list[Path]) -> tuple[Path, Path, str]
     """A small catalog of real photos with its saved search index: (folder, db, a stored hash)."""
     root = tmp_path_factory.mktemp("startup")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths[:6]:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths[:6])
     db = root / "pixdex.db"
     with Catalog(db) as opened:
         opened.index([folder], workers=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from folders import photo_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from live_server import wait_until_healthy
@@ -168,9 +168,7 @@ def library(tmp_path_factory, photo_paths: list[Path], postgres) -> tuple[Path, 
     """Real photographs and edited copies of two of them, indexed into a PostgreSQL catalog:
     (folder, catalog URI)."""
     folder = tmp_path_factory.mktemp("sharded") / "photos"
-    folder.mkdir()
-    for path in photo_paths:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths)
     for name, edits in EDITED.items():
         write_edited_copies(folder / name, folder / "copies", edits)
     uri = postgres.create_database()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from folders import photo_folder
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -305,9 +306,7 @@ def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(
     tmp_path, location, photo_paths
 ):
     root = tmp_path / "photos"
-    root.mkdir()
-    for photo in photo_paths:
-        shutil.copy(photo, root / photo.name)
+    photo_folder(root, photo_paths)
     turned = write_edited_copies(root / "coffee.png", tmp_path / "turned", ["mirror", "rotate-90"])
     for path in turned.values():
         shutil.move(path, root / path.name)
@@ -326,9 +325,7 @@ def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(
 
 def test_cli_dupes_flips(tmp_path, location, photo_paths):
     root = tmp_path / "photos"
-    root.mkdir()
-    for photo in photo_paths[:4]:
-        shutil.copy(photo, root / photo.name)
+    photo_folder(root, photo_paths[:4])
     (mirrored,) = write_edited_copies(root / photo_paths[0].name, root, ["mirror"]).values()
     with Catalog(location) as catalog:
         catalog.index([root], workers=1)

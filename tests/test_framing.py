@@ -4,13 +4,13 @@ in the catalog, the command line and the HTTP API."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from folders import photo_folder
 from PIL import Image, ImageOps
 
 from pixdex import hash_image
@@ -56,9 +56,7 @@ def framed_catalog(tmp_path_factory, photo_paths):
     """Photos indexed with dHash and PDQ framed, and edited copies: (db, photos, copies)."""
     root = tmp_path_factory.mktemp("framed")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths)
     db = root / "pixdex.db"
     with Catalog(db) as catalog:
         catalog.index([folder], algorithms=["dhash", "pdq:framed"], workers=1)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from conftest import new_location
 from fastapi.testclient import TestClient
+from folders import photo_folder
 from PIL import Image
 
 from pixdex.catalog import Catalog, CatalogError, search_distance
@@ -36,9 +37,7 @@ def library(tmp_path_factory, photo_paths: list[Path], request, backend) -> tupl
     """A catalog of real photographs: ``(catalog location, photo folder)``."""
     root = tmp_path_factory.mktemp("library")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths[:INDEXED]:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths[:INDEXED])
     db = new_location(request, backend, root)
     with Catalog(db) as catalog:
         report = catalog.index([folder], workers=1)
@@ -456,9 +455,7 @@ def planted(tmp_path_factory, photo_paths: list[Path], request, backend) -> dict
     rocket copied byte for byte."""
     root = tmp_path_factory.mktemp("planted")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths[:INDEXED]:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths[:INDEXED])
     made = write_edited_copies(folder / "coffee.png", folder / "copies", ["jpeg-30", "shapes-text"])
     shutil.copy(folder / "rocket.jpg", folder / "copies" / "rocket-copy.jpg")
     db = new_location(request, backend, root)

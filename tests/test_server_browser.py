@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from folders import photo_folder
 from live_server import serve_in_thread
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
@@ -52,9 +53,7 @@ def site(tmp_path_factory, photo_paths: list[Path]):
     """A running server over a catalog of ten photos plus two planted edited copies of one."""
     root = tmp_path_factory.mktemp("site")
     folder = root / "photos"
-    folder.mkdir()
-    for path in photo_paths[:10]:
-        shutil.copy(path, folder / path.name)
+    photo_folder(folder, photo_paths[:10])
     planted = write_edited_copies(
         folder / "coffee.png", folder / "copies", ["jpeg-30", "shapes-text"]
     )
