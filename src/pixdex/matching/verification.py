@@ -111,28 +111,13 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
     accepted. The answer is ``verify_pairs``' for the pairs (query, candidate); the query is
     prepared once per thread, its shrunk planes kept for every candidate.
     """
-    count = candidates.shape[0]
-    preserved = np.empty(count, np.float32)
-    chroma = np.empty(count, np.float32)
-    blank_gap = np.empty(count, np.float32)
-    query = np.ascontiguousarray(query, dtype=np.uint8)
-    candidates = np.ascontiguousarray(candidates, dtype=np.uint8)
-
-    def score(rows: slice) -> None:
-        _score_against(
-            query,
-            candidates[rows],
-            np.float32(verifier.luma_tolerance),
-            _LUMA_TABLES,
-            _CHROMA_TABLES,
-            _ALIGNMENTS,
-            preserved[rows],
-            chroma[rows],
-            blank_gap[rows],
-        )
-
-    _in_chunks(count, score)
-    return _verdicts(preserved, chroma, blank_gap, *verifier_arguments(verifier)[-3:])
+    scores = _scores(
+        _score_against,
+        np.ascontiguousarray(query, dtype=np.uint8),
+        np.ascontiguousarray(candidates, dtype=np.uint8),
+        verifier.luma_tolerance,
+    )
+    return _verdicts(*scores, *verifier_arguments(verifier)[-3:])
 
 
 def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
@@ -164,41 +149,47 @@ def scores_pairs(
     both sides are grayscale, or one is a grayscale copy of the other) and, for two blank
     pictures, their difference of mean luma (-1 otherwise). ``luma_tolerance`` as in
     ``Verifier``."""
-    count = pairs.shape[0]
+    return _scores(
+        _score_pairs,
+        np.ascontiguousarray(signatures, dtype=np.uint8),
+        np.ascontiguousarray(pairs, dtype=np.int64),
+        luma_tolerance,
+    )
+
+
+def _scores(
+    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, luma_tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
+    ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query): on the
+    calling thread below ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
+    count = rows.shape[0]
     preserved = np.empty(count, np.float32)
     chroma = np.empty(count, np.float32)
     blank_gap = np.empty(count, np.float32)
-    signatures = np.ascontiguousarray(signatures, dtype=np.uint8)
-    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
 
-    def score(rows: slice) -> None:
-        _score_pairs(
-            signatures,
-            pairs[rows],
+    def score(part: slice) -> None:
+        kernel(
+            fixed,
+            rows[part],
             np.float32(luma_tolerance),
             _LUMA_TABLES,
             _CHROMA_TABLES,
             _ALIGNMENTS,
-            preserved[rows],
-            chroma[rows],
-            blank_gap[rows],
+            preserved[part],
+            chroma[part],
+            blank_gap[part],
         )
 
-    _in_chunks(count, score)
-    return preserved, chroma, blank_gap
-
-
-def _in_chunks(count: int, score: Callable[[slice], None]) -> None:
-    """``score`` over rows ``0..count``: on the calling thread below ``PARALLEL_PAIRS`` rows,
-    else in chunks on every core."""
     workers = worker_count()
     if count < PARALLEL_PAIRS or workers == 1:
         score(slice(0, count))
-        return
-    chunks = max(workers, min(4 * workers, count // PARALLEL_PAIRS))
-    bounds = np.linspace(0, count, chunks + 1).astype(np.int64)
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
+    else:
+        chunks = max(workers, min(4 * workers, count // PARALLEL_PAIRS))
+        bounds = np.linspace(0, count, chunks + 1).astype(np.int64)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
+    return preserved, chroma, blank_gap
 
 
 def _shrink_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -572,6 +563,7 @@ def score_prepared(
     preserved = -1.0
     best = 0
     best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
+    best_mask = _WINDOW_MASKS[0]
     for row in range(alignments.shape[0]):
         qx, qy, cx, cy = alignments[row]
         if qx or qy:
@@ -592,13 +584,13 @@ def score_prepared(
             preserved = score
             best = row
             best_a, best_a_content, best_b, best_b_content = a, a_content, b, b_content
+            best_mask = mask
         if score >= 1.0:
             break  # no alignment does better
     if gray_a and gray_b:
         return preserved, 0.0, -1.0
     qx, qy, cx, cy = alignments[best]
-    mask = _WINDOW_MASKS[(qx + cx) * _CUTS + qy + cy]
-    content = _content_cells(best_a_content, best_b_content, mask)
+    content = _content_cells(best_a_content, best_b_content, best_mask)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, -1.0
     first, weights, _ = chroma_tables
@@ -608,7 +600,7 @@ def score_prepared(
         colour_a[plane] = _shrink(ha[plane], cx, cy, first, weights)
         colour_b[plane] = _shrink(hb[plane], qx, qy, first, weights)
     differences = _cell_chroma_differences(colour_a, colour_b)
-    colour = max(_trimmed_mean(differences[mask]), _trimmed_mean(differences[content]))
+    colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
     return preserved, colour, -1.0
 
 
