@@ -1,6 +1,6 @@
 """The verification step on pictures the whole-frame comparison used to get wrong: drawings
-moved in their frame by a crop, and pages of faint text. Real files: drawn, written as PNG and
-decoded the way the catalog decodes them."""
+moved in their frame by a crop, pages of faint text, and small drawings moved on a big page.
+Real files: drawn, written as PNG and decoded the way the catalog decodes them."""
 
 from __future__ import annotations
 
@@ -60,6 +60,26 @@ def test_pages_of_faint_text_differ_in_their_lines(tmp_path: Path, grey: int) ->
     assert not agree(tmp_path, longer, shorter)
     assert not agree(tmp_path, shorter, longer)
     assert agree(tmp_path, apply_edit("jpeg-30", longer, seed=1), longer)
+
+
+@pytest.mark.parametrize("shift", [(27, 0), (0, 34)], ids=["across", "down"])
+def test_a_small_drawing_moved_on_a_big_page_is_another_picture(
+    tmp_path: Path, shift: tuple[int, int]
+) -> None:
+    # A 40-pixel star on an 850 × 1100 page, moved by one signature cell: on the 16 × 16 grid
+    # it stays in its cell and the pages agreed everywhere. Lined up uncut, the pictures are
+    # now also compared cell by cell at the signature's 32 × 32.
+    def marked(x: int, y: int) -> Image.Image:
+        picture = Image.new("RGB", (850, 1100), "white")
+        picture.paste(star(5).resize((40, 40)), (x, y))
+        return picture
+
+    original = marked(160, 200)
+    moved = marked(160 + shift[0], 200 + shift[1])
+    assert not agree(tmp_path, original, moved)
+    assert not agree(tmp_path, moved, original)
+    for edit in ("jpeg-30", "blur", "resize-50", "brightness"):
+        assert agree(tmp_path, apply_edit(edit, original, seed=1), original), edit
 
 
 def test_a_search_verifies_as_the_pairs_do(tmp_path: Path, photo_paths: list[Path]) -> None:

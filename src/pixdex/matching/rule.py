@@ -28,7 +28,7 @@ class Verifier:
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
     is held to half its contrast against the background, when that is less:
     ``verification.CONTRAST_SHARE``)."""
-    min_preserved: float = 0.87
+    min_preserved: float = 0.79
     """Smallest share of each picture's content cells that must agree."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""

@@ -98,6 +98,12 @@ threads is not worth it). From it on, the rows are cut into one chunk per core, 
 per core for long lists, and scored on every core (the kernel releases the GIL): a search with
 hundreds of candidates (a near-blank query, a template family) is answered on every core."""
 
+CUT_MARGIN = 0.08
+"""Share of content taken off the score of a pair that lines up only with a cut: the 16
+alignments with a cut give a different picture that many more chances to fit, so it must
+preserve this much more of its content than an uncut one (which is held to the full 32 × 32
+resolution instead, where a cut's sub-cell shift would fail thin lines and letters)."""
+
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
 any real colour goes above."""
@@ -343,9 +349,8 @@ def _preserved(
 ):  # pragma: no cover - compiled
     """The smaller share of either plane's content cells (among the ``mask`` ones: the cells
     both pictures show) that agree once ``b`` is fitted to ``a`` as gain × a + offset over the
-    best-fitting cells (two rounds of trimmed least squares). A cell agrees when the fit leaves
-    at most ``CONTRAST_SHARE`` of its contrast against the backgrounds ``tone_a`` and
-    ``tone_b`` (-1: none), within ``MIN_TOLERANCE`` and ``tolerance``."""
+    best-fitting cells (two rounds of trimmed least squares), with the fit's gain and offset.
+    A cell agrees as ``_agrees`` says."""
     chosen = np.flatnonzero(mask)
     x = a.ravel()[chosen]
     y = b.ravel()[chosen]
@@ -382,16 +387,49 @@ def _preserved(
     agree_a = 0
     agree_b = 0
     for k in range(n):
-        contrast = 255.0
-        if tone_a >= 0 and tone_b >= 0:
-            contrast = max(abs(x[k] - tone_a), abs(y[k] - tone_b))
-        agrees = residual[k] <= min(tolerance, max(MIN_TOLERANCE, CONTRAST_SHARE * contrast))
+        agrees = _agrees(x[k], y[k], residual[k], tone_a, tone_b, tolerance)
         if ca[k] > 0.2:
             na += 1
             agree_a += agrees
         if cb[k] > 0.2:
             nb += 1
             agree_b += agrees
+    if na == 0 or nb == 0:
+        return 0.0, gain, offset
+    return min(agree_a / na, agree_b / nb), gain, offset
+
+
+@njit(cache=True, nogil=True)
+def _agrees(x, y, residual, tone_a, tone_b, tolerance):  # pragma: no cover - compiled
+    """Whether a cell of values ``x`` and ``y`` agrees with the ``residual`` the tone fit leaves
+    in it: at most ``CONTRAST_SHARE`` of its contrast against the backgrounds ``tone_a`` and
+    ``tone_b`` (-1: none), within ``MIN_TOLERANCE`` and ``tolerance``."""
+    contrast = 255.0
+    if tone_a >= 0 and tone_b >= 0:
+        contrast = max(abs(x - tone_a), abs(y - tone_b))
+    return residual <= min(tolerance, max(MIN_TOLERANCE, CONTRAST_SHARE * contrast))
+
+
+@njit(cache=True, nogil=True)
+def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: no cover
+    """``_preserved`` of two uncut 32 × 32 luma planes cell by cell, with the tone fit found on
+    the grid: the share of either picture's content the other keeps at the signature's full
+    resolution, where template siblings' different labels still show."""
+    na = 0
+    nb = 0
+    agree_a = 0
+    agree_b = 0
+    for y in range(LUMA_SIDE):
+        for x in range(LUMA_SIDE):
+            va = a[y, x]
+            vb = b[y, x]
+            agrees = _agrees(va, vb, abs(vb - (gain * va + offset)), tone_a, tone_b, tolerance)
+            if tone_a < 0 or abs(va - tone_a) > CONTENT_DELTA:
+                na += 1
+                agree_a += agrees
+            if tone_b < 0 or abs(vb - tone_b) > CONTENT_DELTA:
+                nb += 1
+                agree_b += agrees
     if na == 0 or nb == 0:
         return 0.0
     return min(agree_a / na, agree_b / nb)
@@ -562,6 +600,7 @@ def score_prepared(
         return 0.0, colour, float(abs(mean_a - mean_b))
     preserved = -1.0
     best = 0
+    best_gain, best_offset = 1.0, 0.0
     best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
     best_mask = _WINDOW_MASKS[0]
     for row in range(alignments.shape[0]):
@@ -579,14 +618,20 @@ def score_prepared(
             a, a_content = cut_planes[cut], cut_content[cut]
             b, b_content = sb_small, cb
             mask = _WINDOW_MASKS[cut]
-        score = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
+        score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
         if score > preserved:
             preserved = score
             best = row
             best_a, best_a_content, best_b, best_b_content = a, a_content, b, b_content
             best_mask = mask
+            best_gain, best_offset = gain, offset
         if score >= 1.0:
             break  # no alignment does better
+    if best == 0:
+        fine = _fine_preserved(la, lb, ta, tb, best_gain, best_offset, tolerance)
+        preserved = min(preserved, fine)
+    else:
+        preserved -= CUT_MARGIN
     if gray_a and gray_b:
         return preserved, 0.0, -1.0
     qx, qy, cx, cy = alignments[best]
