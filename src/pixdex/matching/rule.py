@@ -11,7 +11,7 @@ pictures share a layout, see ../MATCHING notes in README). The rule is two steps
    the query's (``pixdex.matching.verification``): colour, and the content that is not background.
 
 ``MatchRule`` holds the rule's settings; ``DEFAULT_RULE`` is what every entry point uses unless
-told otherwise (thresholds chosen on the development half of ``python -m benchmarks quality``).
+told otherwise (thresholds chosen on the development half of ``python -m benchmarks precision``).
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Verifier:
-    """The verification thresholds, chosen on the development half of the benchmark corpus
-    (``python -m benchmarks quality``; figures in BENCHMARKS.md)."""
+    """The verification thresholds, chosen on the development half of the hard corpus
+    (``python -m benchmarks precision``; figures in BENCHMARKS.md)."""
 
     luma_tolerance: float = 12.0
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
     is held to half its contrast against the background, when that is less:
     ``verification.CONTRAST_SHARE``)."""
     min_preserved: float = 0.79
-    """Smallest share of each picture's content cells that must agree."""
+    """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too
+    when the pictures line up uncut; ``verification.CUT_MARGIN`` more when only a cut lines them
+    up)."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0

@@ -13,7 +13,9 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   background (its most common tone, when a large share of it has one) — and the score is the
   smaller of the two shares of content the other picture preserves: the white of a canvas or of
   a diagram is no evidence, and a picture that only shares another's layout loses in its labels
-  or details.
+  or details. Two pictures that line up as they are (no cut) are also compared cell by cell on
+  the full 32 × 32 planes, with the grid's tone fit, and score the smaller share: the 2 × 2
+  averaging hides one template's different labels, or a mark moved to the next cell.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two,
@@ -27,7 +29,8 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   cropped from it; only the cells inside that window are compared, and the best alignment
   counts. Shrinking area-averages whole cells, which is exact for a signature's cells (each is
   an area average); stretching a centre over the whole, the other way round, had to invent
-  sub-cell detail, and lost thin lines and letters to it.
+  sub-cell detail, and lost thin lines and letters to it. A pair that lines up only with a cut
+  loses ``CUT_MARGIN`` of its score: sixteen cuts are sixteen more chances for a look-alike.
 - **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
   when their tones and colours do, whatever the fit could make of them.
 
