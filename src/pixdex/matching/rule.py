@@ -28,10 +28,9 @@ class Verifier:
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
     is held to half its contrast against the background, when that is less:
     ``verification.CONTRAST_SHARE``)."""
-    min_preserved: float = 0.79
+    min_preserved: float = 0.77
     """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too
-    when the pictures line up uncut; ``verification.CUT_MARGIN`` more when only a cut lines them
-    up)."""
+    when the pictures line up uncut)."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0
