@@ -82,6 +82,35 @@ def test_a_small_drawing_moved_on_a_big_page_is_another_picture(
         assert agree(tmp_path, apply_edit(edit, original, seed=1), original), edit
 
 
+def boxes_in_a_row(stretch: float) -> Image.Image:
+    """Three labelled boxes joined by lines on a wide white picture, their widths and spacing
+    ``stretch`` times the first's: what longer labels do to a diagram of one template."""
+    picture = Image.new("RGB", (720, 300), "white")
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=16)
+    half, step = 90 * stretch, 230 * stretch
+    for k, name in enumerate(("Reader", "Parser", "Writer")):
+        centre = 360 + (k - 1) * step
+        draw.rectangle(
+            (centre - half, 90, centre + half, 210), outline="black", width=3, fill="#dde4f0"
+        )
+        draw.text((centre - 30, 140), name, fill="black", font=font)
+    for k in (-1, 1):
+        draw.line((360 + k * half, 150, 360 + k * (step - half), 150), fill="black", width=3)
+    return picture
+
+
+@pytest.mark.parametrize("stretch", [1.06, 1.12, 1.2])
+def test_a_diagram_stretched_across_only_is_another_picture(tmp_path: Path, stretch: float) -> None:
+    # Shrinking one picture across but not down lined such siblings up; those alignments were
+    # dropped (a border or a crop takes the same share of both sides here).
+    original, sibling = boxes_in_a_row(1.0), boxes_in_a_row(stretch)
+    assert not agree(tmp_path, original, sibling)
+    assert not agree(tmp_path, sibling, original)
+    for edit in ("jpeg-30", "blur", "resize-50", "squash"):
+        assert agree(tmp_path, apply_edit(edit, original, seed=1), original), edit
+
+
 def test_a_search_verifies_as_the_pairs_do(tmp_path: Path, photo_paths: list[Path]) -> None:
     # A search prepares its query once and keeps its shrunk planes for every candidate; the
     # duplicate finder and the evaluation score pair by pair. Both must give one answer.
