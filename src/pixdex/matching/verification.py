@@ -224,12 +224,13 @@ def _shrink_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _alignment_table() -> np.ndarray:
-    """Rows ``(query cut x, query cut y, candidate cut x, candidate cut y)`` as indexes into the
-    cuts: uncropped first, then either side's frame cut alike across and down (a border, or a
-    crop of every side)."""
-    rows = [(0, 0, 0, 0)]
+    """Rows ``(query cut, candidate cut)`` as indexes into the cuts (none, then
+    ``CROP_FRACTIONS``; a cut takes its share from every side of that picture's frame): uncut
+    first, then the query's frame cut (it has a border, or is the original of a cropped copy),
+    then the candidate's."""
+    rows = [(0, 0)]
     for cut in range(1, len(CROP_FRACTIONS) + 1):
-        rows += [(cut, cut, 0, 0), (0, 0, cut, cut)]
+        rows += [(cut, 0), (0, cut)]
     return np.array(rows, np.int64)
 
 
@@ -238,14 +239,10 @@ _LUMA_TABLES = _shrink_tables(LUMA_SIDE)
 _CHROMA_TABLES = _shrink_tables(CHROMA_SIDE)
 _ALIGNMENTS = _alignment_table()
 _WINDOW_MASKS = np.array(
-    [
-        np.outer(_CHROMA_TABLES[2][cut_y], _CHROMA_TABLES[2][cut_x]).ravel()
-        for cut_x in range(_CUTS)
-        for cut_y in range(_CUTS)
-    ]
+    [np.outer(_CHROMA_TABLES[2][cut], _CHROMA_TABLES[2][cut]).ravel() for cut in range(_CUTS)]
 )
-"""For each cut (``cut_x * _CUTS + cut_y``): the grid cells (flat) wholly inside its window,
-the ones an alignment compares (``CHROMA_SIDE`` = ``GRID``)."""
+"""For each cut: the grid cells (flat) wholly inside its window, the ones an alignment compares
+(``CHROMA_SIDE`` = ``GRID``)."""
 
 
 @njit(cache=True, nogil=True)
@@ -276,7 +273,7 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _shrink(plane, cut_x, cut_y, first, weights):  # pragma: no cover - compiled
+def _shrink(plane, cut, first, weights):  # pragma: no cover - compiled
     """A square ``plane`` area-averaged into the window a cut leaves of a plane of its side (cut
     indexes into the tables, made for its side): the picture as it lies in the frame of a copy
     with a border, or of the original it was cropped from. Cells outside the window are left 0
@@ -285,18 +282,18 @@ def _shrink(plane, cut_x, cut_y, first, weights):  # pragma: no cover - compiled
     across = np.empty((side, side), np.float32)
     for y in range(side):
         for x in range(side):
-            start = first[cut_x, x]
+            start = first[cut, x]
             across[y, x] = (
-                weights[cut_x, x, 0] * plane[y, start]
-                + weights[cut_x, x, 1] * plane[y, start + 1]
-                + weights[cut_x, x, 2] * plane[y, start + 2]
+                weights[cut, x, 0] * plane[y, start]
+                + weights[cut, x, 1] * plane[y, start + 1]
+                + weights[cut, x, 2] * plane[y, start + 2]
             )
     out = np.empty((side, side), np.float32)
     for y in range(side):
-        start = first[cut_y, y]
-        w0 = weights[cut_y, y, 0]
-        w1 = weights[cut_y, y, 1]
-        w2 = weights[cut_y, y, 2]
+        start = first[cut, y]
+        w0 = weights[cut, y, 0]
+        w1 = weights[cut, y, 1]
+        w2 = weights[cut, y, 2]
         for x in range(side):
             out[y, x] = (
                 w0 * across[start, x] + w1 * across[start + 1, x] + w2 * across[start + 2, x]
@@ -501,11 +498,11 @@ def _smallest_sum(values, count):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _shrunk_side(luma, tone, cut_x, cut_y, tables):  # pragma: no cover - compiled
+def _shrunk_side(luma, tone, cut, tables):  # pragma: no cover - compiled
     """The grid planes (values, content share) of one picture shrunk into the window of a cut
     of the other's frame."""
     first, weights, _ = tables
-    return _pooled(_shrink(luma, cut_x, cut_y, first, weights), tone)
+    return _pooled(_shrink(luma, cut, first, weights), tone)
 
 
 @njit(cache=True, nogil=True)
@@ -596,20 +593,21 @@ def score_prepared(
     best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
     best_mask = _WINDOW_MASKS[0]
     for row in range(alignments.shape[0]):
-        qx, qy, cx, cy = alignments[row]
-        if qx or qy:
+        query_cut, candidate_cut = alignments[row]
+        if query_cut:
             # The query's frame holds more (a border, or the original of a cropped copy).
             a, a_content = sa_small, ca
-            b, b_content = _shrunk_side(lb, tb, qx, qy, luma_tables)
-            mask = _WINDOW_MASKS[qx * _CUTS + qy]
+            b, b_content = _shrunk_side(lb, tb, query_cut, luma_tables)
+            mask = _WINDOW_MASKS[query_cut]
         else:
-            cut = cx * _CUTS + cy
-            if not ready[cut]:
-                cut_planes[cut], cut_content[cut] = _shrunk_side(la, ta, cx, cy, luma_tables)
-                ready[cut] = True
-            a, a_content = cut_planes[cut], cut_content[cut]
+            if not ready[candidate_cut]:
+                cut_planes[candidate_cut], cut_content[candidate_cut] = _shrunk_side(
+                    la, ta, candidate_cut, luma_tables
+                )
+                ready[candidate_cut] = True
+            a, a_content = cut_planes[candidate_cut], cut_content[candidate_cut]
             b, b_content = sb_small, cb
-            mask = _WINDOW_MASKS[cut]
+            mask = _WINDOW_MASKS[candidate_cut]
         score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
         if score > preserved:
             preserved = score
@@ -624,7 +622,7 @@ def score_prepared(
         preserved = min(preserved, fine)
     if gray_a and gray_b:
         return preserved, 0.0, -1.0
-    qx, qy, cx, cy = alignments[best]
+    query_cut, candidate_cut = alignments[best]
     content = _content_cells(best_a_content, best_b_content, best_mask)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, -1.0
@@ -632,8 +630,8 @@ def score_prepared(
     colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     for plane in range(2):
-        colour_a[plane] = _shrink(ha[plane], cx, cy, first, weights)
-        colour_b[plane] = _shrink(hb[plane], qx, qy, first, weights)
+        colour_a[plane] = _shrink(ha[plane], candidate_cut, first, weights)
+        colour_b[plane] = _shrink(hb[plane], query_cut, first, weights)
     differences = _cell_chroma_differences(colour_a, colour_b)
     colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
     return preserved, colour, -1.0
@@ -665,12 +663,11 @@ def prepare(signature):  # pragma: no cover - compiled
     """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
     and room for its planes shrunk into the other's frame on the grid (values and content share
     per cut, made when an alignment first needs them: a copy accepted uncut never shrinks)."""
-    cuts = _CUTS * _CUTS
     return (
         _prepare(signature),
-        np.empty((cuts, GRID, GRID), np.float32),
-        np.empty((cuts, GRID, GRID), np.float32),
-        np.zeros(cuts, np.bool_),
+        np.empty((_CUTS, GRID, GRID), np.float32),
+        np.empty((_CUTS, GRID, GRID), np.float32),
+        np.zeros(_CUTS, np.bool_),
     )
 
 
