@@ -678,8 +678,9 @@ def _candidates(
     k: int | None,
 ) -> Found:
     """Every file within ``radius`` bits of any view of any orientation of the query, in any
-    view of the file (with ``k``, each lookup's ``k`` nearest only)."""
-    found: Found = {}
+    view of the file (with ``k``, each lookup's ``k`` nearest only), by file id. The lookups'
+    answers are merged as arrays: a dense family gives tens of thousands of hits per search."""
+    hits, nearness, turns = [], [], []
     for turn, picture in enumerate(oriented):
         for view, searched in itertools.product(views, indexes):
             words = picture.hashes[view].words
@@ -688,10 +689,23 @@ def _candidates(
             else:
                 ids, distances = searched.knn(words, k)
                 ids, distances = ids[distances <= radius], distances[distances <= radius]
-            for i, d in zip(ids.tolist(), distances.tolist(), strict=True):
-                best, turns = found.get(i, (d, []))
-                found[i] = (min(best, d), [*turns, turn])
-    return found
+            hits.append(np.asarray(ids, np.int64))
+            nearness.append(np.asarray(distances, np.int64))
+            turns.append(np.full(len(ids), turn, np.int64))
+    ids, distances, turn = np.concatenate(hits), np.concatenate(nearness), np.concatenate(turns)
+    if ids.size == 0:
+        return {}
+    order = np.lexsort((distances, ids))
+    ids, distances, turn = ids[order], distances[order], turn[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    masks = np.bitwise_or.reduceat(np.left_shift(1, turn), starts)
+    listed = {int(m): [t for t in range(len(oriented)) if m >> t & 1] for m in np.unique(masks)}
+    return {
+        i: (d, listed[m])
+        for i, d, m in zip(
+            ids[starts].tolist(), distances[starts].tolist(), masks.tolist(), strict=True
+        )
+    }
 
 
 def _verified(
