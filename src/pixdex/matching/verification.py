@@ -311,9 +311,16 @@ def _pooled(luma, tone):  # pragma: no cover - compiled
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
             small[y // 2, x // 2] += luma[y, x] * 0.25
-            if tone < 0 or abs(luma[y, x] - tone) > CONTENT_DELTA:
+            if _is_content(luma[y, x], tone):
                 content[y // 2, x // 2] += 0.25
     return small, content
+
+
+@njit(cache=True, nogil=True)
+def _is_content(value, tone):  # pragma: no cover - compiled
+    """Whether a 32 × 32 cell of luma ``value`` is content: it differs from the background
+    ``tone`` by more than ``CONTENT_DELTA`` (every cell is, when ``tone`` < 0: no background)."""
+    return tone < 0 or abs(value - tone) > CONTENT_DELTA
 
 
 @njit(cache=True, nogil=True)
@@ -383,9 +390,15 @@ def _preserved(
         if cb[k] > 0.2:
             nb += 1
             agree_b += agrees
+    return _smaller_share(agree_a, na, agree_b, nb), gain, offset
+
+
+@njit(cache=True, nogil=True)
+def _smaller_share(agree_a, na, agree_b, nb):  # pragma: no cover - compiled
+    """The smaller of the two shares of content that agree (0 when either side has none)."""
     if na == 0 or nb == 0:
-        return 0.0, gain, offset
-    return min(agree_a / na, agree_b / nb), gain, offset
+        return 0.0
+    return min(agree_a / na, agree_b / nb)
 
 
 @njit(cache=True, nogil=True)
@@ -413,15 +426,13 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: n
             va = a[y, x]
             vb = b[y, x]
             agrees = _agrees(va, vb, abs(vb - (gain * va + offset)), tone_a, tone_b, tolerance)
-            if tone_a < 0 or abs(va - tone_a) > CONTENT_DELTA:
+            if _is_content(va, tone_a):
                 na += 1
                 agree_a += agrees
-            if tone_b < 0 or abs(vb - tone_b) > CONTENT_DELTA:
+            if _is_content(vb, tone_b):
                 nb += 1
                 agree_b += agrees
-    if na == 0 or nb == 0:
-        return 0.0
-    return min(agree_a / na, agree_b / nb)
+    return _smaller_share(agree_a, na, agree_b, nb)
 
 
 @njit(cache=True, nogil=True)
