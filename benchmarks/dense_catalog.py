@@ -44,10 +44,10 @@ final array's size."""
 
 def real_pictures(folder: Path, database: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The dHash codes (``(m, 1)`` uint64), signatures and paths of the pictures in ``folder``,
-    indexed into ``database`` the first time (a couple of minutes for the hard corpus)."""
-    if not database.exists():
-        with Catalog(database) as catalog:
-            catalog.index([folder])
+    indexed into ``database`` (a couple of minutes the first time for the hard corpus; later
+    only what changed, and files no longer in ``folder`` are pruned: a rebuilt corpus)."""
+    with Catalog(database) as catalog:
+        catalog.index([folder], prune=True)
     with open_store(str(database)) as store:
         ids, codes, _ = store.codes("dhash", 0)
         signatures = store.signatures(ids.tolist())

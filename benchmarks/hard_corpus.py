@@ -25,7 +25,8 @@ pictures that share a layout, and pairs inside such a family are where false mat
   canvas;
 - ``photos`` (photo): scikit-image's photos, the Debian wallpapers (a picture at two resolutions
   is one group; a dark variant is a picture of its own) and quadrant crops of them, as JPEG of at
-  most 2048 px a side.
+  most 2048 px a side. Transparent overlay wallpapers that are blank once flattened on white are
+  left out (format 2): six of them and their crops were one white picture under 17 labels.
 
 Every file has a ``group``, the source picture it shows: files of one group are the same picture
 (a flag that two countries share, a wallpaper at two resolutions), files of different groups are
@@ -76,7 +77,7 @@ from benchmarks.corpus import CACHE, crop_boxes, fetch_wallpapers, skimage_data,
 from benchmarks.corpus import wallpapers as wallpaper_files
 
 HARD = CACHE / "hard"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FLAG_PACKAGE = "famfamfam-flag-png"
 ADWAITA = Path("/usr/share/icons/Adwaita")
 FONT_ROOT = Path("/usr/share/fonts")
@@ -808,10 +809,28 @@ def wallpaper_picture(path: Path) -> str:
     return group + "#dark" if dark else group
 
 
+BLANK_SPREAD = 4
+"""Largest spread of a channel (0-255, over a 64 × 64 thumbnail) of a wallpaper taken as
+blank once flattened on white."""
+
+
+def blank_on_white(path: Path) -> bool:
+    """Whether a wallpaper shows one flat colour once its transparency is flattened on white,
+    as the corpus stores it: a transparent overlay wallpaper is a blank JPEG here, and several
+    of them were the same white picture under different labels."""
+    with Image.open(path) as opened:
+        opened.draft("RGB", (256, 256))
+        opened.thumbnail((64, 64), Image.Resampling.BOX)
+        picture = opened if opened.mode in ("L", "RGB") else _on_white(opened)
+        channels = np.asarray(picture.convert("RGB"), dtype=np.int16).reshape(-1, 3)
+    return int((channels.max(axis=0) - channels.min(axis=0)).max()) <= BLANK_SPREAD
+
+
 def wallpaper_pictures(root: Path, rng: random.Random) -> dict[str, list[Path]]:
     """The wallpaper pictures by group, each with its largest file and, when the picture ships at
     another size of the same aspect ratio (±1 %), one such file chosen at random: a genuine
-    second resolution. Portrait versions are other framings and are left out."""
+    second resolution. Portrait versions are other framings and are left out, and so are
+    wallpapers that are blank on white (``blank_on_white``)."""
     variants: dict[str, list[Path]] = {}
     for path in wallpaper_files(root):
         variants.setdefault(wallpaper_picture(path), []).append(path)
@@ -819,6 +838,8 @@ def wallpaper_pictures(root: Path, rng: random.Random) -> dict[str, list[Path]]:
     for group, paths in sorted(variants.items()):
         sizes = {path: _size(path) for path in paths}
         largest = max(paths, key=lambda p: (sizes[p][0] * sizes[p][1], sizes[p][0], str(p)))
+        if blank_on_white(largest):
+            continue
         width, height = sizes[largest]
         others = {
             sizes[p]: p

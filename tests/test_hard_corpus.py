@@ -13,6 +13,7 @@ from benchmarks.hard_corpus import (
     PLANNERS,
     HardImage,
     SourceUnavailable,
+    blank_on_white,
     build_hard_corpus,
     plan_corpus,
     plan_diagrams,
@@ -162,3 +163,16 @@ def test_a_numbered_group_is_the_same_picture_at_every_size(family: str) -> None
     small, large = pictures(10), pictures(40)
     assert len(small) == 10
     assert all(large[group] == drawing for group, drawing in small.items())
+
+
+def test_a_wallpaper_blank_on_white_is_told_from_a_faint_one(tmp_path: Path) -> None:
+    # A transparent overlay (white strokes on nothing) flattens to a white page: left out of the
+    # photos. A pale wallpaper with a faint stripe is a picture and stays.
+    overlay = Image.new("RGBA", (800, 500), (255, 255, 255, 0))
+    overlay.paste((255, 255, 255, 200), (100, 100, 700, 140))
+    overlay.save(tmp_path / "overlay.png")
+    faint = Image.new("RGB", (800, 500), (250, 250, 250))
+    faint.paste((232, 236, 240), (0, 200, 800, 300))
+    faint.save(tmp_path / "faint.jpg", quality=90)
+    assert blank_on_white(tmp_path / "overlay.png")
+    assert not blank_on_white(tmp_path / "faint.jpg")

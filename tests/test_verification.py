@@ -131,3 +131,15 @@ def test_a_search_verifies_as_the_pairs_do(tmp_path: Path, photo_paths: list[Pat
         by_search = verify(table[query], table, Verifier())
         assert by_search.tolist() == verify_pairs(table, pairs, Verifier()).tolist()
         assert by_search[query] and not by_search[-1]
+
+
+@pytest.mark.parametrize("points", [5, 8])
+def test_an_outline_in_another_colour_is_another_picture(tmp_path: Path, points: int) -> None:
+    # A black outline and a green one: a tone fit free to fade contrast to 0.6 turned the black
+    # line's cells into the green one's, and the colour of a thin line barely shows in a cell.
+    black, green = star(points, "black", outline=True), star(points, "#289646", outline=True)
+    assert not agree(tmp_path, black, green)
+    assert not agree(tmp_path, green, black)
+    for edit in ("brightness", "contrast", "jpeg-30"):
+        assert agree(tmp_path, apply_edit(edit, green, seed=1), green), edit
+        assert agree(tmp_path, green, apply_edit(edit, green, seed=1)), edit
