@@ -143,3 +143,15 @@ def test_an_outline_in_another_colour_is_another_picture(tmp_path: Path, points:
     for edit in ("brightness", "contrast", "jpeg-30"):
         assert agree(tmp_path, apply_edit(edit, green, seed=1), green), edit
         assert agree(tmp_path, green, apply_edit(edit, green, seed=1)), edit
+
+
+def test_shapes_pasted_on_a_diagrams_background_are_forgiven(tmp_path: Path) -> None:
+    # Shapes and a caption drawn over a diagram fall mostly on its white: content the original
+    # does not have, which counted against the copy's share. Up to a third of a picture's
+    # content, far from the other's background, is now forgiven as pasted on it.
+    original = boxes_in_a_row(1.0)
+    copy = apply_edit("shapes-text", original, seed=3)
+    assert agree(tmp_path, copy, original)
+    assert agree(tmp_path, original, copy)
+    # What is forgiven is capped: a diagram of other boxes is not a paste.
+    assert not agree(tmp_path, boxes_in_a_row(1.2), original)

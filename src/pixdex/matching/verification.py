@@ -13,9 +13,14 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   background (its most common tone, when a large share of it has one) — and the score is the
   smaller of the two shares of content the other picture preserves: the white of a canvas or of
   a diagram is no evidence, and a picture that only shares another's layout loses in its labels
-  or details. Two pictures that line up as they are (no cut) are also compared cell by cell on
-  the full 32 × 32 planes, with the grid's tone fit, and score the smaller share: the 2 × 2
-  averaging hides one template's different labels, or a mark moved to the next cell.
+  or details. Content of one picture that lies on the other's background, far from it (more
+  than ``PASTE_DELTA``), may be a sticker, shapes or a caption pasted over the other: it is left
+  out of that picture's share, and of the colour comparison, when it is at most ``OCCLUSION`` of
+  the cells and ``PASTE_SHARE`` of that picture's content (a diagram with shapes drawn on its
+  white, not another diagram). Two pictures that line up as they are (no cut) are also compared
+  cell by cell on the full 32 × 32 planes, with the grid's tone fit, and score the smaller
+  share: the 2 × 2 averaging hides one template's different labels, or a mark moved to the next
+  cell.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two,
@@ -92,6 +97,13 @@ CONTRAST_SHARE = 0.5
 fit may leave in it and still agree, up to ``luma_tolerance``: faint content (a page's lines
 of grey text, 15 levels from white) is judged on its own scale, where a fixed 12 levels would
 take a line of text for a blank line."""
+
+PASTE_DELTA = 40.0
+"""Luma difference (0-255) left by the tone fit above which a cell of one picture's content, on
+the other's background, may be something pasted over the other (``_pasted``)."""
+
+PASTE_SHARE = 1.0 / 3.0
+"""Largest share of a picture's content that may be forgiven as pasted on the other."""
 
 MAX_GAIN = 1.43
 """Largest contrast change the tone fit undoes (its gain lies within 1/``MAX_GAIN`` and
@@ -388,15 +400,77 @@ def _preserved(
     nb = 0
     agree_a = 0
     agree_b = 0
+    onto_a = 0
+    onto_b = 0
     for k in range(n):
-        agrees = _agrees(x[k], y[k], residual[k], tone_a, tone_b, tolerance)
-        if ca[k] > 0.2:
-            na += 1
-            agree_a += agrees
-        if cb[k] > 0.2:
-            nb += 1
-            agree_b += agrees
-    return _smaller_share(agree_a, na, agree_b, nb), gain, offset
+        in_a = ca[k] > 0.2
+        in_b = cb[k] > 0.2
+        agrees, added = _classify(x[k], y[k], residual[k], in_a, in_b, tone_a, tone_b, tolerance)
+        na += in_a
+        agree_a += in_a and agrees
+        nb += in_b
+        agree_b += in_b and agrees
+        onto_b += added == 1
+        onto_a += added == 2
+    share = _smaller_share(
+        agree_a,
+        na - onto_b * _pasted(onto_b, na, n),
+        agree_b,
+        nb - onto_a * _pasted(onto_a, nb, n),
+    )
+    return share, gain, offset
+
+
+@njit(cache=True, nogil=True)
+def _classify(x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pragma: no cover
+    """One cell of values ``x`` and ``y``, content of either picture or not: whether it agrees
+    (``_agrees``), and whether it may be something pasted: 1 when it is ``a``'s content on
+    ``b``'s background, 2 the other way round, 0 when it agrees or lies within
+    ``PASTE_DELTA`` of the fit."""
+    agrees = _agrees(x, y, residual, tone_a, tone_b, tolerance)
+    if agrees or in_a == in_b or residual <= PASTE_DELTA:
+        return agrees, 0
+    return agrees, 1 if in_a else 2
+
+
+@njit(cache=True, nogil=True)
+def _pasted_cells(
+    a, b, content_a, content_b, mask, tone_a, tone_b, tolerance, gain, offset
+):  # pragma: no cover - compiled
+    """The grid cells (flat) ``_preserved`` forgave as pasted at its best alignment, given that
+    alignment's fit: the colour comparison leaves them out with the other content cells."""
+    chosen = np.flatnonzero(mask)
+    x = a.ravel()[chosen]
+    y = b.ravel()[chosen]
+    ca = content_a.ravel()[chosen]
+    cb = content_b.ravel()[chosen]
+    added = np.zeros(chosen.size, np.int64)
+    na = 0
+    nb = 0
+    for k in range(chosen.size):
+        in_a = ca[k] > 0.2
+        in_b = cb[k] > 0.2
+        na += in_a
+        nb += in_b
+        residual = abs(y[k] - (gain * x[k] + offset))
+        added[k] = _classify(x[k], y[k], residual, in_a, in_b, tone_a, tone_b, tolerance)[1]
+    onto_b = (added == 1).sum()
+    onto_a = (added == 2).sum()
+    forgive_a = _pasted(onto_b, na, chosen.size)
+    forgive_b = _pasted(onto_a, nb, chosen.size)
+    pasted = np.zeros(a.size, np.bool_)
+    for k in range(chosen.size):
+        pasted[chosen[k]] = (added[k] == 1 and forgive_a) or (added[k] == 2 and forgive_b)
+    return pasted
+
+
+@njit(cache=True, nogil=True)
+def _pasted(added, content, cells):  # pragma: no cover - compiled
+    """Whether ``added`` cells of one picture's content, lying on the other's background and
+    far from it, are forgiven as something pasted on the other (a sticker, shapes, a caption):
+    when they are at most ``OCCLUSION`` of the ``cells`` compared and ``PASTE_SHARE`` of that
+    picture's ``content`` cells."""
+    return added > 0 and added <= OCCLUSION * cells and added <= PASTE_SHARE * content
 
 
 @njit(cache=True, nogil=True)
@@ -427,18 +501,30 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: n
     nb = 0
     agree_a = 0
     agree_b = 0
+    onto_a = 0
+    onto_b = 0
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
             va = a[y, x]
             vb = b[y, x]
-            agrees = _agrees(va, vb, abs(vb - (gain * va + offset)), tone_a, tone_b, tolerance)
-            if _is_content(va, tone_a):
-                na += 1
-                agree_a += agrees
-            if _is_content(vb, tone_b):
-                nb += 1
-                agree_b += agrees
-    return _smaller_share(agree_a, na, agree_b, nb)
+            in_a = _is_content(va, tone_a)
+            in_b = _is_content(vb, tone_b)
+            agrees, added = _classify(
+                va, vb, abs(vb - (gain * va + offset)), in_a, in_b, tone_a, tone_b, tolerance
+            )
+            na += in_a
+            agree_a += in_a and agrees
+            nb += in_b
+            agree_b += in_b and agrees
+            onto_b += added == 1
+            onto_a += added == 2
+    cells = LUMA_SIDE * LUMA_SIDE
+    return _smaller_share(
+        agree_a,
+        na - onto_b * _pasted(onto_b, na, cells),
+        agree_b,
+        nb - onto_a * _pasted(onto_a, nb, cells),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -640,7 +726,19 @@ def score_prepared(
     if gray_a and gray_b:
         return preserved, 0.0, -1.0
     query_cut, candidate_cut = alignments[best]
-    content = _content_cells(best_a_content, best_b_content, best_mask)
+    pasted = _pasted_cells(
+        best_a,
+        best_b,
+        best_a_content,
+        best_b_content,
+        best_mask,
+        ta,
+        tb,
+        tolerance,
+        best_gain,
+        best_offset,
+    )
+    content = _content_cells(best_a_content, best_b_content, best_mask & ~pasted)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, -1.0
     first, weights, _ = chroma_tables
