@@ -155,3 +155,18 @@ def test_shapes_pasted_on_a_diagrams_background_are_forgiven(tmp_path: Path) -> 
     assert agree(tmp_path, original, copy)
     # What is forgiven is capped: a diagram of other boxes is not a paste.
     assert not agree(tmp_path, boxes_in_a_row(1.2), original)
+
+
+def test_a_flat_picture_with_a_border_is_the_same_picture(tmp_path: Path) -> None:
+    # A flat grey picture has no content; its bordered copy's only content is the border. Cut
+    # at the border, both are blank in the window and agree by their tones there.
+    flat = Image.new("RGB", (640, 480), (88, 90, 96))
+    assert agree(tmp_path, apply_edit("border", flat, seed=1), flat)
+    assert agree(tmp_path, flat, apply_edit("border", flat, seed=1))
+    assert not agree(tmp_path, apply_edit("border", flat, seed=1), Image.new("RGB", (640, 480)))
+    # A line of text along a page's top edge is not a frame: that page is not a blank one.
+    headed = Image.new("RGB", (850, 1100), "white")
+    ImageDraw.Draw(headed).rectangle((60, 12, 790, 40), fill=(90, 90, 90))
+    blank = Image.new("RGB", (850, 1100), "white")
+    assert not agree(tmp_path, headed, blank)
+    assert not agree(tmp_path, blank, headed)

@@ -38,7 +38,9 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   different shares (a border on a wide picture) was dropped: on the hard corpus those twelve
   alignments let in nine look-alikes for every copy they found.
 - **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
-  when their tones and colours do, whatever the fit could make of them.
+  when their tones and colours do, whatever the fit could make of them; so do a flat picture
+  and its copy with a border, in the window the border's cut leaves (the border is a frame of
+  content all round it).
 
 The kernels are compiled (numba) because duplicate finding verifies millions of pairs; they are
 plain serial loops, run on every core from Python threads, because numba's ``parallel=True``
@@ -104,6 +106,10 @@ the other's background, may be something pasted over the other (``_pasted``)."""
 
 PASTE_SHARE = 1.0 / 3.0
 """Largest share of a picture's content that may be forgiven as pasted on the other."""
+
+FRAME_SHARE = 0.9
+"""Share of the cells round a window that must be content for what lies outside it to count
+as a frame (``_blank_window``)."""
 
 MAX_GAIN = 1.43
 """Largest contrast change the tone fit undoes (its gain lies within 1/``MAX_GAIN`` and
@@ -556,6 +562,26 @@ def _mean_difference(a, b, cells):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _blank_window(content_a, content_b, mask, framed):  # pragma: no cover - compiled
+    """Whether neither grid plane has a content cell among the ``mask`` ones (the window) while
+    the ``framed`` one (the side whose frame is cut) is content all round the window: a frame
+    (a border), not a line of text near a page's edge."""
+    flat_a = content_a.ravel()
+    flat_b = content_b.ravel()
+    flat_framed = framed.ravel()
+    ring = 0
+    framing = 0
+    for cell in range(mask.size):
+        if mask[cell]:
+            if flat_a[cell] > 0.2 or flat_b[cell] > 0.2:
+                return False
+        else:
+            ring += 1
+            framing += flat_framed[cell] > 0.2
+    return framing >= FRAME_SHARE * ring
+
+
+@njit(cache=True, nogil=True)
 def _content_cells(content_a, content_b, mask):  # pragma: no cover - compiled
     """The content cells of either side, where the picture is (every cell when fewer than
     ``MIN_CONTENT_CELLS`` are). Colour is compared over all cells and over these, and the
@@ -695,6 +721,9 @@ def score_prepared(
     best_gain, best_offset = 1.0, 0.0
     best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
     best_mask = _WINDOW_MASKS[0]
+    blank = -1
+    gap = -1.0
+    blank_a, blank_b = sa_small, sb_small
     for row in range(alignments.shape[0]):
         query_cut, candidate_cut = alignments[row]
         if query_cut:
@@ -711,6 +740,14 @@ def score_prepared(
             a, a_content = cut_planes[candidate_cut], cut_content[candidate_cut]
             b, b_content = sb_small, cb
             mask = _WINDOW_MASKS[candidate_cut]
+        if _blank_window(a_content, b_content, mask, a_content if query_cut else b_content):
+            # A flat picture, and a copy of it with a border: blank in the window, compared by
+            # their tones there.
+            window_gap = _mean_difference(a, b, mask)
+            if blank < 0 or window_gap < gap:
+                blank, gap = row, window_gap
+                blank_a, blank_b = a, b
+            continue
         score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
         if score > preserved:
             preserved = score
@@ -720,11 +757,17 @@ def score_prepared(
             best_gain, best_offset = gain, offset
         if score >= 1.0:
             break  # no alignment does better
-    if best == 0:
-        fine = _fine_preserved(la, lb, ta, tb, best_gain, best_offset, tolerance)
-        preserved = min(preserved, fine)
+    if preserved <= 0.0 and blank >= 0:
+        preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
+        best_a, best_b = blank_a, blank_b
+        best_mask = _WINDOW_MASKS[max(alignments[blank][0], alignments[blank][1])]
+    else:
+        gap = -1.0
+        if best == 0:
+            fine = _fine_preserved(la, lb, ta, tb, best_gain, best_offset, tolerance)
+            preserved = min(preserved, fine)
     if gray_a and gray_b:
-        return preserved, 0.0, -1.0
+        return preserved, 0.0, gap
     query_cut, candidate_cut = alignments[best]
     pasted = _pasted_cells(
         best_a,
@@ -740,7 +783,7 @@ def score_prepared(
     )
     content = _content_cells(best_a_content, best_b_content, best_mask & ~pasted)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
-        return preserved, 0.0, -1.0
+        return preserved, 0.0, gap
     first, weights, _ = chroma_tables
     colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
@@ -749,7 +792,7 @@ def score_prepared(
         colour_b[plane] = _shrink(hb[plane], query_cut, first, weights)
     differences = _cell_chroma_differences(colour_a, colour_b)
     colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
-    return preserved, colour, -1.0
+    return preserved, colour, gap
 
 
 @njit(cache=True, nogil=True)
