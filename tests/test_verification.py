@@ -82,6 +82,21 @@ def test_a_small_drawing_moved_on_a_big_page_is_another_picture(
         assert agree(tmp_path, apply_edit(edit, original, seed=1), original), edit
 
 
+def test_a_small_drawing_moved_and_cropped_is_another_picture(tmp_path: Path) -> None:
+    # The same moved star, the page cropped by 10 %: the cut alignment compared only the 16 × 16
+    # grid, where the star stays in its cell. Cut alignments are now compared at 32 × 32 too,
+    # softened against the resampling's fraction-of-a-cell shift.
+    def marked(x: int, size: int) -> Image.Image:
+        picture = Image.new("RGB", (850, 1100), "white")
+        picture.paste(star(5).resize((size, size)), (x, 200))
+        return picture
+
+    assert not agree(tmp_path, apply_edit("crop-10", marked(187, 40), seed=1), marked(160, 40))
+    assert not agree(tmp_path, marked(160, 40), apply_edit("crop-10", marked(187, 40), seed=1))
+    for edit in ("crop-10", "border"):
+        assert agree(tmp_path, apply_edit(edit, marked(160, 60), seed=1), marked(160, 60)), edit
+
+
 def boxes_in_a_row(stretch: float) -> Image.Image:
     """Three labelled boxes joined by lines on a wide white picture, their widths and spacing
     ``stretch`` times the first's: what longer labels do to a diagram of one template."""

@@ -31,7 +31,7 @@ class Verifier:
     min_preserved: float = 0.77
     """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too
     when the pictures line up uncut)."""
-    max_chroma: float = 8.0
+    max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0
     """Largest difference of mean luma (0-255) between two blank pictures that match."""

@@ -17,10 +17,11 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   than ``PASTE_DELTA``), may be a sticker, shapes or a caption pasted over the other: it is left
   out of that picture's share, and of the colour comparison, when it is at most ``OCCLUSION`` of
   the cells and ``PASTE_SHARE`` of that picture's content (a diagram with shapes drawn on its
-  white, not another diagram). Two pictures that line up as they are (no cut) are also compared
-  cell by cell on the full 32 × 32 planes, with the grid's tone fit, and score the smaller
-  share: the 2 × 2 averaging hides one template's different labels, or a mark moved to the next
-  cell.
+  white, not another diagram). At the best alignment the pictures are also compared cell by
+  cell on the full 32 × 32 planes, with the grid's tone fit, and score the smaller share: the
+  2 × 2 averaging hides one template's different labels, or a mark moved to the next cell. At
+  a cut, both planes are softened first (one of them was resampled into the other's frame, and
+  its cells lie a fraction of a cell off).
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two,
@@ -269,6 +270,23 @@ _WINDOW_MASKS = np.array(
 (``CHROMA_SIDE`` = ``GRID``)."""
 
 
+def _fine_masks() -> np.ndarray:
+    """For each cut: the 32 × 32 cells (flat) the full-resolution comparison reads, those wholly
+    inside the cut's window less its outer ring (softening mixes the ring with the cells outside
+    the window, which a shrunk plane leaves 0); every cell uncut."""
+    masks = []
+    for cut in range(_CUTS):
+        inside = _LUMA_TABLES[2][cut].copy()
+        if cut:
+            rows = np.flatnonzero(inside)
+            inside[rows[0]] = inside[rows[-1]] = False
+        masks.append(np.outer(inside, inside).ravel())
+    return np.array(masks)
+
+
+_FINE_MASKS = _fine_masks()
+
+
 @njit(cache=True, nogil=True)
 def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     """One signature as what the comparisons read: its 32 × 32 luma, background tone (-1: no
@@ -499,18 +517,23 @@ def _agrees(x, y, residual, tone_a, tone_b, tolerance):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True)
-def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: no cover
-    """``_preserved`` of two uncut 32 × 32 luma planes cell by cell, with the tone fit found on
-    the grid: the share of either picture's content the other keeps at the signature's full
-    resolution, where template siblings' different labels still show."""
+def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pragma: no cover
+    """``_preserved`` of two aligned 32 × 32 luma planes cell by cell over the ``mask`` cells
+    (flat), with the tone fit found on the grid: the share of either picture's content the
+    other keeps at the signature's full resolution, where template siblings' different labels
+    still show."""
     na = 0
     nb = 0
     agree_a = 0
     agree_b = 0
     onto_a = 0
     onto_b = 0
+    cells = 0
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
+            if not mask[y * LUMA_SIDE + x]:
+                continue
+            cells += 1
             va = a[y, x]
             vb = b[y, x]
             in_a = _is_content(va, tone_a)
@@ -524,7 +547,6 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: n
             agree_b += in_b and agrees
             onto_b += added == 1
             onto_a += added == 2
-    cells = LUMA_SIDE * LUMA_SIDE
     return _smaller_share(
         agree_a,
         na - onto_b * _pasted(onto_b, na, cells),
@@ -579,6 +601,27 @@ def _blank_window(content_a, content_b, mask, framed):  # pragma: no cover - com
             ring += 1
             framing += flat_framed[cell] > 0.2
     return framing >= FRAME_SHARE * ring
+
+
+@njit(cache=True, nogil=True)
+def _softened(plane):  # pragma: no cover - compiled
+    """A square plane smoothed by a [1, 2, 1] / 4 kernel across and down (edges repeated): a
+    fraction-of-a-cell misalignment moves a thin line's level a little, not from one cell to
+    the next, while two different labels stay apart."""
+    side = plane.shape[0]
+    across = np.empty((side, side), np.float32)
+    for y in range(side):
+        for x in range(side):
+            left = plane[y, max(x - 1, 0)]
+            right = plane[y, min(x + 1, side - 1)]
+            across[y, x] = 0.25 * left + 0.5 * plane[y, x] + 0.25 * right
+    out = np.empty((side, side), np.float32)
+    for y in range(side):
+        for x in range(side):
+            up = across[max(y - 1, 0), x]
+            down = across[min(y + 1, side - 1), x]
+            out[y, x] = 0.25 * up + 0.5 * across[y, x] + 0.25 * down
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -764,7 +807,29 @@ def score_prepared(
     else:
         gap = -1.0
         if best == 0:
-            fine = _fine_preserved(la, lb, ta, tb, best_gain, best_offset, tolerance)
+            fine = _fine_preserved(
+                la, lb, ta, tb, best_gain, best_offset, tolerance, _FINE_MASKS[0]
+            )
+            preserved = min(preserved, fine)
+        else:
+            # A cut's shrinking resamples one picture: at 32 × 32 its cells fall a fraction of
+            # a cell off the other's, so both are softened before the cell-by-cell comparison.
+            first, weights, _ = luma_tables
+            query_cut, candidate_cut = alignments[best]
+            if query_cut:
+                a, b = la, _shrink(lb, query_cut, first, weights)
+            else:
+                a, b = _shrink(la, candidate_cut, first, weights), lb
+            fine = _fine_preserved(
+                _softened(a),
+                _softened(b),
+                ta,
+                tb,
+                best_gain,
+                best_offset,
+                tolerance,
+                _FINE_MASKS[query_cut + candidate_cut],
+            )
             preserved = min(preserved, fine)
     if gray_a and gray_b:
         return preserved, 0.0, gap
