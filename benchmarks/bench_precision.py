@@ -17,6 +17,8 @@ two, less a margin for the halves' gap), for the ten edits and for the flips ali
 figures of both
 halves are printed, per kind of picture and per edit, beside plain dHash at the original design's
 distance 10. ``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
+``PIXDEX_BENCH_DEV_ONLY=1``: the development half alone (its copies are neither made nor
+searched for the test half), for trying a change to the rule without looking at the test half.
 
 Found: the query's source (or another file of its picture) is accepted. Others: accepted files
 showing a different picture, per query.
@@ -44,6 +46,8 @@ from pixdex.evaluation.rule_pairs import (
 from pixdex.matching import DEFAULT_RULE, scores_pairs
 
 QUERIES_PER_HALF = 10 if os.environ.get("PIXDEX_BENCH_QUICK") == "1" else 150
+HALVES = ("dev",) if os.environ.get("PIXDEX_BENCH_DEV_ONLY") == "1" else ("dev", "test")
+"""The halves measured: both, or the development half alone (``PIXDEX_BENCH_DEV_ONLY=1``)."""
 FLIP_EDITS = ["mirror", "rotate-90"]
 SEED = 0
 BUDGET = 2.0
@@ -146,14 +150,15 @@ def main() -> None:
         for row in np.flatnonzero(split == half).tolist():
             first.setdefault(groups[row], row)
         chosen = sorted(first.values())
-        query_rows += sorted(rng.permutation(chosen)[:QUERIES_PER_HALF].tolist())
+        picked = sorted(rng.permutation(chosen)[:QUERIES_PER_HALF].tolist())
+        query_rows += picked if half in HALVES else []
     f = measure_features(paths, query_rows)
     print(
         f"features of {len(paths)} files and {len(f.sources)} copies in "
         f"{time.perf_counter() - started:.0f} s",
         flush=True,
     )
-    halves = {h: np.flatnonzero(split[f.sources] == h) for h in ("dev", "test")}
+    halves = {h: np.flatnonzero(split[f.sources] == h) for h in HALVES}
     radius = DEFAULT_RULE.radius
     measured = {}
     for half, rows in halves.items():
