@@ -150,6 +150,7 @@ def main() -> None:
         for row in np.flatnonzero(split == half).tolist():
             first.setdefault(groups[row], row)
         chosen = sorted(first.values())
+        # Drawn for both halves, so the development half's queries are the same either way.
         picked = sorted(rng.permutation(chosen)[:QUERIES_PER_HALF].tolist())
         query_rows += picked if half in HALVES else []
     f = measure_features(paths, query_rows)

@@ -103,7 +103,7 @@ take a line of text for a blank line."""
 
 PASTE_DELTA = 40.0
 """Luma difference (0-255) left by the tone fit above which a cell of one picture's content, on
-the other's background, may be something pasted over the other (``_pasted``)."""
+the other's background, may be something pasted over the other (``_forgiven``)."""
 
 PASTE_SHARE = 1.0 / 3.0
 """Largest share of a picture's content that may be forgiven as pasted on the other."""
@@ -420,41 +420,58 @@ def _preserved(
         cut = _quantile_level(residual, 1.0 - OCCLUSION)
     ca = content_a.ravel()[chosen]
     cb = content_b.ravel()[chosen]
-    na = 0
-    nb = 0
-    agree_a = 0
-    agree_b = 0
-    onto_a = 0
-    onto_b = 0
+    counts = _NO_COUNTS
     for k in range(n):
-        in_a = ca[k] > 0.2
-        in_b = cb[k] > 0.2
-        agrees, added = _classify(x[k], y[k], residual[k], in_a, in_b, tone_a, tone_b, tolerance)
-        na += in_a
-        agree_a += in_a and agrees
-        nb += in_b
-        agree_b += in_b and agrees
-        onto_b += added == 1
-        onto_a += added == 2
-    share = _smaller_share(
-        agree_a,
-        na - onto_b * _pasted(onto_b, na, n),
-        agree_b,
-        nb - onto_a * _pasted(onto_a, nb, n),
-    )
-    return share, gain, offset
+        counts = _tally(
+            counts, x[k], y[k], residual[k], ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
+        )[0]
+    return _forgiving_share(counts, n), gain, offset
+
+
+_NO_COUNTS = (0, 0, 0, 0, 0, 0)
+"""What ``_tally`` counts, before any cell: each picture's content cells (a, b), those that
+agree (a, b), and its content cells that may be pasted on the other's background (a, b)."""
 
 
 @njit(cache=True, nogil=True)
-def _classify(x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pragma: no cover
-    """One cell of values ``x`` and ``y``, content of either picture or not: whether it agrees
-    (``_agrees``), and whether it may be something pasted: 1 when it is ``a``'s content on
-    ``b``'s background, 2 the other way round, 0 when it agrees or lies within
-    ``PASTE_DELTA`` of the fit."""
+def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pragma: no cover
+    """``counts`` (as ``_NO_COUNTS``) with one cell of values ``x`` and ``y`` (content of either
+    picture or not) counted in, and whether that cell may be something pasted: 1 when it is
+    ``a``'s content on ``b``'s background and not within ``PASTE_DELTA`` of the fit, 2 the
+    other way round, 0 otherwise (it agrees, or is content on both sides or neither)."""
+    na, nb, agree_a, agree_b, from_a, from_b = counts
     agrees = _agrees(x, y, residual, tone_a, tone_b, tolerance)
-    if agrees or in_a == in_b or residual <= PASTE_DELTA:
-        return agrees, 0
-    return agrees, 1 if in_a else 2
+    added = 0
+    if not (agrees or in_a == in_b or residual <= PASTE_DELTA):
+        added = 1 if in_a else 2
+    counted = (
+        na + in_a,
+        nb + in_b,
+        agree_a + (in_a and agrees),
+        agree_b + (in_b and agrees),
+        from_a + (added == 1),
+        from_b + (added == 2),
+    )
+    return counted, added
+
+
+@njit(cache=True, nogil=True)
+def _forgiven(counts, cells):  # pragma: no cover - compiled
+    """Whether each picture's possibly pasted content (``_tally``'s counts over ``cells``
+    compared) is forgiven as something pasted on the other (a sticker, shapes, a caption): when
+    it is at most ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of that picture's content."""
+    na, nb, _, _, from_a, from_b = counts
+    forgive_a = from_a > 0 and from_a <= OCCLUSION * cells and from_a <= PASTE_SHARE * na
+    forgive_b = from_b > 0 and from_b <= OCCLUSION * cells and from_b <= PASTE_SHARE * nb
+    return forgive_a, forgive_b
+
+
+@njit(cache=True, nogil=True)
+def _forgiving_share(counts, cells):  # pragma: no cover - compiled
+    """``_smaller_share`` of ``_tally``'s counts, each picture's forgiven content left out."""
+    na, nb, agree_a, agree_b, from_a, from_b = counts
+    forgive_a, forgive_b = _forgiven(counts, cells)
+    return _smaller_share(agree_a, na - from_a * forgive_a, agree_b, nb - from_b * forgive_b)
 
 
 @njit(cache=True, nogil=True)
@@ -468,33 +485,18 @@ def _pasted_cells(
     y = b.ravel()[chosen]
     ca = content_a.ravel()[chosen]
     cb = content_b.ravel()[chosen]
+    counts = _NO_COUNTS
     added = np.zeros(chosen.size, np.int64)
-    na = 0
-    nb = 0
     for k in range(chosen.size):
-        in_a = ca[k] > 0.2
-        in_b = cb[k] > 0.2
-        na += in_a
-        nb += in_b
         residual = abs(y[k] - (gain * x[k] + offset))
-        added[k] = _classify(x[k], y[k], residual, in_a, in_b, tone_a, tone_b, tolerance)[1]
-    onto_b = (added == 1).sum()
-    onto_a = (added == 2).sum()
-    forgive_a = _pasted(onto_b, na, chosen.size)
-    forgive_b = _pasted(onto_a, nb, chosen.size)
+        counts, added[k] = _tally(
+            counts, x[k], y[k], residual, ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
+        )
+    forgive_a, forgive_b = _forgiven(counts, chosen.size)
     pasted = np.zeros(a.size, np.bool_)
     for k in range(chosen.size):
         pasted[chosen[k]] = (added[k] == 1 and forgive_a) or (added[k] == 2 and forgive_b)
     return pasted
-
-
-@njit(cache=True, nogil=True)
-def _pasted(added, content, cells):  # pragma: no cover - compiled
-    """Whether ``added`` cells of one picture's content, lying on the other's background and
-    far from it, are forgiven as something pasted on the other (a sticker, shapes, a caption):
-    when they are at most ``OCCLUSION`` of the ``cells`` compared and ``PASTE_SHARE`` of that
-    picture's ``content`` cells."""
-    return added > 0 and added <= OCCLUSION * cells and added <= PASTE_SHARE * content
 
 
 @njit(cache=True, nogil=True)
@@ -522,37 +524,19 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pra
     (flat), with the tone fit found on the grid: the share of either picture's content the
     other keeps at the signature's full resolution, where template siblings' different labels
     still show."""
-    na = 0
-    nb = 0
-    agree_a = 0
-    agree_b = 0
-    onto_a = 0
-    onto_b = 0
+    counts = _NO_COUNTS
     cells = 0
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
-            if not mask[y * LUMA_SIDE + x]:
-                continue
-            cells += 1
-            va = a[y, x]
-            vb = b[y, x]
-            in_a = _is_content(va, tone_a)
-            in_b = _is_content(vb, tone_b)
-            agrees, added = _classify(
-                va, vb, abs(vb - (gain * va + offset)), in_a, in_b, tone_a, tone_b, tolerance
-            )
-            na += in_a
-            agree_a += in_a and agrees
-            nb += in_b
-            agree_b += in_b and agrees
-            onto_b += added == 1
-            onto_a += added == 2
-    return _smaller_share(
-        agree_a,
-        na - onto_b * _pasted(onto_b, na, cells),
-        agree_b,
-        nb - onto_a * _pasted(onto_a, nb, cells),
-    )
+            if mask[y * LUMA_SIDE + x]:
+                cells += 1
+                va = a[y, x]
+                vb = b[y, x]
+                residual = abs(vb - (gain * va + offset))
+                in_a = _is_content(va, tone_a)
+                in_b = _is_content(vb, tone_b)
+                counts = _tally(counts, va, vb, residual, in_a, in_b, tone_a, tone_b, tolerance)[0]
+    return _forgiving_share(counts, cells)
 
 
 @njit(cache=True, nogil=True)
@@ -766,7 +750,7 @@ def score_prepared(
     best_mask = _WINDOW_MASKS[0]
     blank = -1
     gap = -1.0
-    blank_a, blank_b = sa_small, sb_small
+    blank_a, blank_b, blank_mask = sa_small, sb_small, _WINDOW_MASKS[0]
     for row in range(alignments.shape[0]):
         query_cut, candidate_cut = alignments[row]
         if query_cut:
@@ -789,7 +773,7 @@ def score_prepared(
             window_gap = _mean_difference(a, b, mask)
             if blank < 0 or window_gap < gap:
                 blank, gap = row, window_gap
-                blank_a, blank_b = a, b
+                blank_a, blank_b, blank_mask = a, b, mask
             continue
         score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
         if score > preserved:
@@ -802,8 +786,7 @@ def score_prepared(
             break  # no alignment does better
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
-        best_a, best_b = blank_a, blank_b
-        best_mask = _WINDOW_MASKS[max(alignments[blank][0], alignments[blank][1])]
+        best_a, best_b, best_mask = blank_a, blank_b, blank_mask
     else:
         gap = -1.0
         if best == 0:
