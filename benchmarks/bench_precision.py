@@ -11,11 +11,10 @@ views; ``pixdex.signature``); candidates are the files within the rule's radius 
 views and any orientation searched, exactly as ``Catalog.search`` proposes them
 (``pixdex.evaluation.rule_pairs``, shared with ``pixdex eval`` and ``benchmarks quality``), and
 each is scored once by the compiled verification (``pixdex.matching.scores_pairs``). The
-thresholds (share of content preserved, chroma difference) are then chosen on the development
-half — the most sources found with at most ``DEV_BUDGET`` other pictures per query (the issue's
-two, less a margin for the halves' gap), for the ten edits and for the flips alike — and the
-figures of both
-halves are printed, per kind of picture and per edit, beside plain dHash at the original design's
+thresholds (share of content preserved, chroma difference, share differing thinly) are then
+chosen on the development half — the most sources found with at most ``DEV_BUDGET`` other
+pictures per query (the issue's two, less a margin for the halves' gap), for the ten edits and
+for the flips alike — and the figures of both halves are printed, per kind of picture and per edit, beside plain dHash at the original design's
 distance 10. ``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
 ``PIXDEX_BENCH_DEV_ONLY=1``: the development half alone (its copies are neither made nor
 searched for the test half), for trying a change to the rule without looking at the test half.
@@ -129,10 +128,14 @@ def tally(pairs, accepted, f: Features, groups, rows, by=None) -> dict:
     return result
 
 
-def accept(scores, preserved: float, chroma: float, blank_tone: float) -> np.ndarray:
-    share, colour, gap = scores
+def accept(
+    scores, preserved: float, chroma: float, blank_tone: float, thin: float = 1.0
+) -> np.ndarray:
+    """The verdicts ``verification.verdict`` gives ``scores`` at these thresholds."""
+    share, colour, gap, thin_share = scores
     blank = gap >= 0
-    verdict = np.where(blank, gap <= blank_tone, share >= preserved) & (colour <= chroma)
+    kept = (share >= preserved) & (thin_share <= thin)
+    verdict = np.where(blank, gap <= blank_tone, kept) & (colour <= chroma)
     return verdict & (share >= 0)
 
 
@@ -174,33 +177,38 @@ def main() -> None:
             f"{base['edits', None][1]:.2f} others per query",
             flush=True,
         )
+    # Preserved shares from two thirds up (``Verifier.min_preserved``: a copy keeps most of its
+    # picture), chroma, and the thin share (1.0: no such check).
     grid = [
-        (p, c)
-        for p in (0.76, 0.77, 0.78, 0.79, 0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92)
-        for c in (4, 6, 8, 10)
+        (p, c, t)
+        for p in (0.65, 0.7, 0.74, 0.77, 0.8, 0.85, 0.9)
+        for c in (6, 8, 10)
+        for t in (0.12, 0.14, 0.16, 0.18, 0.2, 1.0)
     ]
     blank = DEFAULT_RULE.verifier.blank_tone
     curve = []
     pairs, scores = measured["dev"]
-    for preserved, chroma in grid:
-        t = tally(pairs, accept(scores, preserved, chroma, blank), f, groups, halves["dev"])
-        curve.append((t["edits", None], t["flips", None], preserved, chroma))
+    for preserved, chroma, thin in grid:
+        verdict = accept(scores, preserved, chroma, blank, thin)
+        t = tally(pairs, verdict, f, groups, halves["dev"])
+        curve.append((t["edits", None], t["flips", None], preserved, chroma, thin))
         print(
-            f"dev: preserved ≥ {preserved}, chroma ≤ {chroma}: "
+            f"dev: preserved ≥ {preserved}, chroma ≤ {chroma}, thin ≤ {thin}: "
             f"{100 * t['edits', None][0]:.1f} % found, {t['edits', None][1]:.2f} others; "
             f"flips {100 * t['flips', None][0]:.1f} %, {t['flips', None][1]:.2f} others"
         )
     # Both of the issue's budgets, with DEV_BUDGET's margin: others per query for the ten
     # edits and for the mirrored and turned copies searched with flips.
     within = [c for c in curve if c[0][1] <= DEV_BUDGET and c[1][1] <= DEV_BUDGET] or curve
-    (_, _, preserved, chroma) = max(within, key=lambda c: (c[0][0], -c[0][1]))
+    (_, _, preserved, chroma, thin) = max(within, key=lambda c: (c[0][0], -c[0][1]))
+    shipped = DEFAULT_RULE.verifier
     print(
-        f"chosen on dev: preserved ≥ {preserved}, chroma ≤ {chroma} "
-        f"(shipped: {DEFAULT_RULE.verifier.min_preserved}, {DEFAULT_RULE.verifier.max_chroma})"
+        f"chosen on dev: preserved ≥ {preserved}, chroma ≤ {chroma}, thin ≤ {thin} (shipped: "
+        f"{shipped.min_preserved}, {shipped.max_chroma}, {shipped.max_thin})"
     )
     for half, rows in halves.items():
         pairs, scores = measured[half]
-        verdict = accept(scores, preserved, chroma, blank)
+        verdict = accept(scores, preserved, chroma, blank, thin)
         for name, by in (
             ("all", None),
             ("kind", {r: kinds[f.sources[r]] for r in rows}),

@@ -4,8 +4,9 @@ where a small drawing sits on a large canvas."""
 from __future__ import annotations
 
 import math
+import random
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 
 def tricolour(colours: tuple[str, str, str]) -> Image.Image:
@@ -40,3 +41,32 @@ def on_canvas(drawing: Image.Image, position: tuple[int, int]) -> Image.Image:
     canvas = Image.new("RGB", (1200, 900), "white")
     canvas.paste(drawing.resize((120, 120)), position)
     return canvas
+
+
+MEMBER_WORDS = "parse lex token stream buffer read write cache index query table store run node"
+
+
+def class_diagram(seed: int) -> Image.Image:
+    """A small class diagram of one fixed template (two rows of three boxes, a name and four
+    members each, joined by lines), its labels drawn from ``seed``: each box is as wide as its
+    longest label, as graphviz sizes a node, so another seed's labels move the boxes' edges
+    a little as well as changing the words."""
+    rng = random.Random(seed)
+    words = MEMBER_WORDS.split()
+    picture = Image.new("RGB", (420, 260), "white")
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=11)
+    for row in range(2):
+        top, left = 10 + 128 * row, 10
+        for column in range(3):
+            labels = [rng.choice(words).title() + rng.choice(words).title()]
+            labels += [f"+{rng.choice(words)}()" for _ in range(4)]
+            right = left + max(draw.textlength(label, font=font) for label in labels) + 10
+            draw.rectangle((left, top, right, top + 105), outline="black")
+            draw.line((left, top + 20, right, top + 20), fill="black")
+            for line, label in enumerate(labels):
+                draw.text((left + 5, top + 4 + 22 * line), label, fill="black", font=font)
+            if column < 2:
+                draw.line((right, top + 52, right + 25, top + 52), fill="black")
+            left = right + 25
+    return picture

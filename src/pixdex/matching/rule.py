@@ -28,13 +28,18 @@ class Verifier:
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
     is held to half its contrast against the background, when that is less:
     ``verification.CONTRAST_SHARE``)."""
-    min_preserved: float = 0.77
-    """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too
-    when the pictures line up uncut)."""
+    min_preserved: float = 0.65
+    """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too).
+    Not below two thirds: a copy keeps most of its picture, whatever covers the rest."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0
     """Largest difference of mean luma (0-255) between two blank pictures that match."""
+    max_thin: float = 0.16
+    """Largest share of either picture's content that may differ *thinly* at 32 × 32 — in lines
+    and specks rather than in a blob (``verification.THICKNESS``): a pasted sticker, shapes or a
+    caption differ in a blob, one template's other labels or a page's other words differ
+    thinly."""
 
 
 CANDIDATE_VIEWS = ("", "trim", "centre")

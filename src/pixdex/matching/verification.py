@@ -22,6 +22,13 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   2 × 2 averaging hides one template's different labels, or a mark moved to the next cell. At
   a cut, both planes are softened first (one of them was resampled into the other's frame, and
   its cells lie a fraction of a cell off).
+- **Thin differences**: of the content that differs at 32 × 32 (what was forgiven as pasted
+  included), what lies in no ``THICKNESS`` × ``THICKNESS`` square of differing cells differs
+  *thinly*, and at most ``max_thin`` of either picture's content may. Everything pasted by an
+  everyday edit is a blob at least that thick (a sticker, shapes, a caption); one template's
+  other labels, a page's other words or a shape's other outline differ in lines and specks all
+  over the picture. This lets the share that must agree stay low enough for shapes pasted over
+  a picture while diagrams of one template are told apart.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two,
@@ -101,6 +108,12 @@ fit may leave in it and still agree, up to ``luma_tolerance``: faint content (a 
 of grey text, 15 levels from white) is judged on its own scale, where a fixed 12 levels would
 take a line of text for a blank line."""
 
+THICKNESS = 3
+"""Cells (of 32 × 32) an occlusion is at least thick: the everyday edits paste a red square an
+eighth of the picture's side (4 cells), shapes a quarter of it (8) and a caption a tenth of its
+height (3). Content that differs in no ``THICKNESS`` × ``THICKNESS`` square of differing cells
+differs *thinly*: the other words of a label or a page, not something laid over the picture."""
+
 PASTE_DELTA = 40.0
 """Luma difference (0-255) left by the tone fit above which a cell of one picture's content, on
 the other's background, may be something pasted over the other (``_forgiven``)."""
@@ -146,14 +159,14 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
         np.ascontiguousarray(candidates, dtype=np.uint8),
         verifier.luma_tolerance,
     )
-    return _verdicts(*scores, *verifier_arguments(verifier)[-3:])
+    return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
 
 def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
     """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
     ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
-    preserved, chroma, blank_gap = scores_pairs(signatures, pairs, verifier.luma_tolerance)
-    return _verdicts(preserved, chroma, blank_gap, *verifier_arguments(verifier)[-3:])
+    scores = scores_pairs(signatures, pairs, verifier.luma_tolerance)
+    return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
 
 def verifier_arguments(verifier: Verifier) -> tuple:
@@ -167,17 +180,18 @@ def verifier_arguments(verifier: Verifier) -> tuple:
         np.float32(verifier.min_preserved),
         np.float32(verifier.max_chroma),
         np.float32(verifier.blank_tone),
+        np.float32(verifier.max_thin),
     )
 
 
 def scores_pairs(
     signatures: np.ndarray, pairs: np.ndarray, luma_tolerance: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The verification scores of each pair at its best alignment: the share of content
     preserved (0-1; -1 when either signature is missing), the chroma difference (0-255; 0 when
-    both sides are grayscale, or one is a grayscale copy of the other) and, for two blank
-    pictures, their difference of mean luma (-1 otherwise). ``luma_tolerance`` as in
-    ``Verifier``."""
+    both sides are grayscale, or one is a grayscale copy of the other), for two blank
+    pictures their difference of mean luma (-1 otherwise), and the share of content that
+    differs thinly (0-1, ``_thin_share``). ``luma_tolerance`` as in ``Verifier``."""
     return _scores(
         _score_pairs,
         np.ascontiguousarray(signatures, dtype=np.uint8),
@@ -188,14 +202,15 @@ def scores_pairs(
 
 def _scores(
     kernel: Callable, fixed: np.ndarray, rows: np.ndarray, luma_tolerance: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
     ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query): on the
     calling thread below ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
     count = rows.shape[0]
     preserved = np.empty(count, np.float32)
     chroma = np.empty(count, np.float32)
     blank_gap = np.empty(count, np.float32)
+    thin = np.empty(count, np.float32)
 
     def score(part: slice) -> None:
         kernel(
@@ -208,6 +223,7 @@ def _scores(
             preserved[part],
             chroma[part],
             blank_gap[part],
+            thin[part],
         )
 
     workers = worker_count()
@@ -218,7 +234,7 @@ def _scores(
         bounds = np.linspace(0, count, chunks + 1).astype(np.int64)
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(score, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
-    return preserved, chroma, blank_gap
+    return preserved, chroma, blank_gap, thin
 
 
 def _shrink_tables(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -523,9 +539,14 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pra
     """``_preserved`` of two aligned 32 × 32 luma planes cell by cell over the ``mask`` cells
     (flat), with the tone fit found on the grid: the share of either picture's content the
     other keeps at the signature's full resolution, where template siblings' different labels
-    still show."""
+    still show; and the larger share of either picture's content that differs thinly
+    (``_thin_share``)."""
     counts = _NO_COUNTS
     cells = 0
+    in_a = np.zeros((LUMA_SIDE, LUMA_SIDE), np.bool_)
+    in_b = np.zeros((LUMA_SIDE, LUMA_SIDE), np.bool_)
+    agrees = np.zeros((LUMA_SIDE, LUMA_SIDE), np.bool_)
+    added = np.zeros((LUMA_SIDE, LUMA_SIDE), np.int8)
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
             if mask[y * LUMA_SIDE + x]:
@@ -533,10 +554,59 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pra
                 va = a[y, x]
                 vb = b[y, x]
                 residual = abs(vb - (gain * va + offset))
-                in_a = _is_content(va, tone_a)
-                in_b = _is_content(vb, tone_b)
-                counts = _tally(counts, va, vb, residual, in_a, in_b, tone_a, tone_b, tolerance)[0]
-    return _forgiving_share(counts, cells)
+                in_a[y, x] = _is_content(va, tone_a)
+                in_b[y, x] = _is_content(vb, tone_b)
+                agrees[y, x] = _agrees(va, vb, residual, tone_a, tone_b, tolerance)
+                counts, added[y, x] = _tally(
+                    counts, va, vb, residual, in_a[y, x], in_b[y, x], tone_a, tone_b, tolerance
+                )
+    forgive_a, forgive_b = _forgiven(counts, cells)
+    differs = (in_a | in_b) & ~agrees
+    forgiven = ((added == 1) & forgive_a) | ((added == 2) & forgive_b)
+    return _forgiving_share(counts, cells), _thin_share(differs, forgiven, in_a, in_b, counts)
+
+
+@njit(cache=True, nogil=True)
+def _thin_share(differs, forgiven, in_a, in_b, counts):  # pragma: no cover - compiled
+    """The larger of the two pictures' shares of content cells (``_tally``'s ``counts``) that
+    differ thinly: ``differs`` in no ``THICKNESS`` × ``THICKNESS`` square of differing cells.
+    A sticker, shapes or a caption differ in a blob; one template's other labels, a page's
+    other words or a drawing's other details differ in lines and specks spread over the
+    picture, and an edit that keeps the picture (JPEG, resizing) leaves few of them."""
+    side = LUMA_SIDE
+    run = np.zeros((side, side), np.int32)  # differing cells ending here, across
+    for y in range(side):
+        length = 0
+        for x in range(side):
+            length = length + 1 if differs[y, x] else 0
+            run[y, x] = length
+    corner = np.zeros((side, side), np.bool_)  # the bottom-right cell of a full square
+    for x in range(side):
+        length = 0
+        for y in range(side):
+            length = length + 1 if run[y, x] >= THICKNESS else 0
+            corner[y, x] = length >= THICKNESS
+    thin_a = 0
+    thin_b = 0
+    for y in range(side):
+        for x in range(side):
+            if differs[y, x] and not forgiven[y, x] and not _in_full_square(corner, y, x):
+                thin_a += in_a[y, x]
+                thin_b += in_b[y, x]
+    na, nb = counts[0], counts[1]
+    return max(thin_a / max(1, na), thin_b / max(1, nb))
+
+
+@njit(cache=True, nogil=True)
+def _in_full_square(corner, y, x):  # pragma: no cover - compiled
+    """Whether cell (y, x) lies in a ``THICKNESS`` square whose bottom-right cell is marked in
+    ``corner``."""
+    side = corner.shape[0]
+    for dy in range(THICKNESS):
+        for dx in range(THICKNESS):
+            if y + dy < side and x + dx < side and corner[y + dy, x + dx]:
+                return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -672,11 +742,12 @@ def _score_pairs(
     preserved,
     chroma,
     gap,
+    thin,
 ):  # pragma: no cover - compiled
-    """Score each row of ``pairs`` into the three output arrays (one thread; ``scores_pairs``
+    """Score each row of ``pairs`` into the four output arrays (one thread; ``scores_pairs``
     runs chunks of the pairs on every core)."""
     for p in range(pairs.shape[0]):
-        preserved[p], chroma[p], gap[p] = _score_pair(
+        preserved[p], chroma[p], gap[p], thin[p] = _score_pair(
             signatures[pairs[p, 0]],
             signatures[pairs[p, 1]],
             tolerance,
@@ -697,21 +768,23 @@ def _score_against(
     preserved,
     chroma,
     gap,
+    thin,
 ):  # pragma: no cover - compiled
-    """Score each row of ``candidates`` against one ``query`` into the three output arrays (one
+    """Score each row of ``candidates`` against one ``query`` into the four output arrays (one
     thread): the query prepared once, so its planes shrunk into a candidate's frame are made
     once per cut, not once per candidate."""
     if query[0] != SIGNATURE_VERSION:
         preserved[:] = -1.0
         chroma[:] = np.inf
         gap[:] = -1.0
+        thin[:] = 0.0
         return
     side = prepare(query)
     for p in range(candidates.shape[0]):
         if candidates[p, 0] != SIGNATURE_VERSION:
-            preserved[p], chroma[p], gap[p] = -1.0, np.inf, -1.0
+            preserved[p], chroma[p], gap[p], thin[p] = -1.0, np.inf, -1.0, 0.0
             continue
-        preserved[p], chroma[p], gap[p] = score_prepared(
+        preserved[p], chroma[p], gap[p], thin[p] = score_prepared(
             side, _prepare(candidates[p]), tolerance, luma_tables, chroma_tables, alignments
         )
 
@@ -720,10 +793,10 @@ def _score_against(
 def _score_pair(
     sa, sb, tolerance, luma_tables, chroma_tables, alignments
 ):  # pragma: no cover - compiled
-    """One pair's (share of content preserved, chroma difference, blank gap), as in
-    ``scores_pairs``."""
+    """One pair's (share of content preserved, chroma difference, blank gap, share differing
+    thinly), as in ``scores_pairs``."""
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
-        return -1.0, np.inf, -1.0
+        return -1.0, np.inf, -1.0, 0.0
     return score_prepared(
         prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments
     )
@@ -742,8 +815,9 @@ def score_prepared(
     gray = gray_a or gray_b
     if not content_a and not content_b:
         colour = 0.0 if gray else _trimmed_mean(_cell_chroma_differences(ha, hb))
-        return 0.0, colour, float(abs(mean_a - mean_b))
+        return 0.0, colour, float(abs(mean_a - mean_b)), 0.0
     preserved = -1.0
+    thin = 0.0
     best = 0
     best_gain, best_offset = 1.0, 0.0
     best_a, best_a_content, best_b, best_b_content = sa_small, ca, sb_small, cb
@@ -790,7 +864,7 @@ def score_prepared(
     else:
         gap = -1.0
         if best == 0:
-            fine = _fine_preserved(
+            fine, thin = _fine_preserved(
                 la, lb, ta, tb, best_gain, best_offset, tolerance, _FINE_MASKS[0]
             )
             preserved = min(preserved, fine)
@@ -803,7 +877,7 @@ def score_prepared(
                 a, b = la, _shrink(lb, query_cut, first, weights)
             else:
                 a, b = _shrink(la, candidate_cut, first, weights), lb
-            fine = _fine_preserved(
+            fine, thin = _fine_preserved(
                 _softened(a),
                 _softened(b),
                 ta,
@@ -815,7 +889,7 @@ def score_prepared(
             )
             preserved = min(preserved, fine)
     if gray_a and gray_b:
-        return preserved, 0.0, gap
+        return preserved, 0.0, gap, thin
     query_cut, candidate_cut = alignments[best]
     pasted = _pasted_cells(
         best_a,
@@ -831,7 +905,7 @@ def score_prepared(
     )
     content = _content_cells(best_a_content, best_b_content, best_mask & ~pasted)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
-        return preserved, 0.0, gap
+        return preserved, 0.0, gap, thin
     first, weights, _ = chroma_tables
     colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
     colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
@@ -840,27 +914,40 @@ def score_prepared(
         colour_b[plane] = _shrink(hb[plane], query_cut, first, weights)
     differences = _cell_chroma_differences(colour_a, colour_b)
     colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
-    return preserved, colour, gap
+    return preserved, colour, gap, thin
 
 
 @njit(cache=True, nogil=True)
-def verdict(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  # pragma: no cover
+def verdict(
+    preserved, chroma, gap, thin, min_preserved, max_chroma, blank_tone, max_thin
+):  # pragma: no cover - compiled
     """Whether one pair's scores (as ``scores_pairs`` stores them, float32) pass the
-    verifier's thresholds: two blank pictures by their tones, others by the content preserved;
-    both by colour; never a pair with a missing signature."""
+    verifier's thresholds: two blank pictures by their tones, others by the content preserved
+    and the content differing thinly; both by colour; never a pair with a missing signature."""
     p = np.float32(preserved)
     if p < 0 or np.float32(chroma) > max_chroma:
         return False
     if np.float32(gap) >= 0:
         return np.float32(gap) <= blank_tone
-    return p >= min_preserved
+    return p >= min_preserved and np.float32(thin) <= max_thin
 
 
 @njit(cache=True, nogil=True)
-def _verdicts(preserved, chroma, gap, min_preserved, max_chroma, blank_tone):  # pragma: no cover
+def _verdicts(
+    preserved, chroma, gap, thin, min_preserved, max_chroma, blank_tone, max_thin
+):  # pragma: no cover - compiled
     out = np.empty(preserved.size, np.bool_)
     for k in range(preserved.size):
-        out[k] = verdict(preserved[k], chroma[k], gap[k], min_preserved, max_chroma, blank_tone)
+        out[k] = verdict(
+            preserved[k],
+            chroma[k],
+            gap[k],
+            thin[k],
+            min_preserved,
+            max_chroma,
+            blank_tone,
+            max_thin,
+        )
     return out
 
 
@@ -882,15 +969,22 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
     """Whether the ``candidate`` signature shows the same picture as a present signature
     already ``prepare``d: ``verify_pairs`` for one pair, the prepared side first.
     ``verifier`` is the tuple of ``verifier_arguments``."""
-    tolerance, luma_tables, chroma_tables, alignments, min_preserved, max_chroma, blank_tone = (
-        verifier
-    )
+    (
+        tolerance,
+        luma_tables,
+        chroma_tables,
+        alignments,
+        min_preserved,
+        max_chroma,
+        blank_tone,
+        max_thin,
+    ) = verifier
     if candidate[0] != SIGNATURE_VERSION:
         return False
-    preserved, chroma, gap = score_prepared(
+    preserved, chroma, gap, thin = score_prepared(
         prepared, _prepare(candidate), tolerance, luma_tables, chroma_tables, alignments
     )
-    return verdict(preserved, chroma, gap, min_preserved, max_chroma, blank_tone)
+    return verdict(preserved, chroma, gap, thin, min_preserved, max_chroma, blank_tone, max_thin)
 
 
 # The kernels compile the signature's layout (its sides and version) in as constants.
