@@ -23,9 +23,10 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   a cut, both planes are softened first (one of them was resampled into the other's frame, and
   its cells lie a fraction of a cell off).
 - **Thin differences**: of the content that differs at 32 × 32 (what was forgiven as pasted
-  included), what lies in no ``THICKNESS`` × ``THICKNESS`` square of differing cells differs
-  *thinly*, and at most ``max_thin`` of either picture's content may. Everything pasted by an
-  everyday edit is a blob at least that thick (a sticker, shapes, a caption); one template's
+  included), what lies in no ``THICKNESS`` × ``THICKNESS`` square of differing cells
+  (``SOFTENED_THICKNESS`` at a cut, where both planes were softened) differs *thinly*, and at
+  most ``max_thin`` of either picture's content may. Everything pasted by an everyday edit is a
+  blob at least that thick (a sticker, shapes, a caption); one template's
   other labels, a page's other words or a shape's other outline differ in lines and specks all
   over the picture. This lets the share that must agree stay low enough for shapes pasted over
   a picture while diagrams of one template are told apart.
@@ -113,6 +114,10 @@ THICKNESS = 3
 eighth of the picture's side (4 cells), shapes a quarter of it (8) and a caption a tenth of its
 height (3). Content that differs in no ``THICKNESS`` × ``THICKNESS`` square of differing cells
 differs *thinly*: the other words of a label or a page, not something laid over the picture."""
+
+SOFTENED_THICKNESS = THICKNESS + 2
+"""``THICKNESS`` where both planes were softened (at a cut): the [1, 2, 1] kernel spreads a
+line's difference over a cell on either side, so a 1-cell line differs over 3 cells there."""
 
 PASTE_DELTA = 40.0
 """Luma difference (0-255) left by the tone fit above which a cell of one picture's content, on
@@ -535,12 +540,14 @@ def _agrees(x, y, residual, tone_a, tone_b, tolerance):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True)
-def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pragma: no cover
+def _fine_preserved(
+    a, b, tone_a, tone_b, gain, offset, tolerance, mask, thickness
+):  # pragma: no cover
     """``_preserved`` of two aligned 32 × 32 luma planes cell by cell over the ``mask`` cells
     (flat), with the tone fit found on the grid: the share of either picture's content the
     other keeps at the signature's full resolution, where template siblings' different labels
     still show; and the larger share of either picture's content that differs thinly
-    (``_thin_share``)."""
+    (``_thin_share``, blobs at least ``thickness`` cells thick)."""
     counts = _NO_COUNTS
     cells = 0
     in_a = np.zeros((LUMA_SIDE, LUMA_SIDE), np.bool_)
@@ -563,13 +570,16 @@ def _fine_preserved(a, b, tone_a, tone_b, gain, offset, tolerance, mask):  # pra
     forgive_a, forgive_b = _forgiven(counts, cells)
     differs = (in_a | in_b) & ~agrees
     forgiven = ((added == 1) & forgive_a) | ((added == 2) & forgive_b)
-    return _forgiving_share(counts, cells), _thin_share(differs, forgiven, in_a, in_b, counts)
+    return _forgiving_share(counts, cells), _thin_share(
+        differs, forgiven, in_a, in_b, counts, thickness
+    )
 
 
 @njit(cache=True, nogil=True)
-def _thin_share(differs, forgiven, in_a, in_b, counts):  # pragma: no cover - compiled
+def _thin_share(differs, forgiven, in_a, in_b, counts, thickness):  # pragma: no cover - compiled
     """The larger of the two pictures' shares of content cells (``_tally``'s ``counts``) that
-    differ thinly: ``differs`` in no ``THICKNESS`` × ``THICKNESS`` square of differing cells.
+    differ thinly: ``differs`` in no ``thickness`` × ``thickness`` square of differing cells
+    (``forgiven`` ones count as differing there, but not in the share).
     A sticker, shapes or a caption differ in a blob; one template's other labels, a page's
     other words or a drawing's other details differ in lines and specks spread over the
     picture, and an edit that keeps the picture (JPEG, resizing) leaves few of them."""
@@ -584,13 +594,17 @@ def _thin_share(differs, forgiven, in_a, in_b, counts):  # pragma: no cover - co
     for x in range(side):
         length = 0
         for y in range(side):
-            length = length + 1 if run[y, x] >= THICKNESS else 0
-            corner[y, x] = length >= THICKNESS
+            length = length + 1 if run[y, x] >= thickness else 0
+            corner[y, x] = length >= thickness
     thin_a = 0
     thin_b = 0
     for y in range(side):
         for x in range(side):
-            if differs[y, x] and not forgiven[y, x] and not _in_full_square(corner, y, x):
+            if (
+                differs[y, x]
+                and not forgiven[y, x]
+                and not _in_full_square(corner, y, x, thickness)
+            ):
                 thin_a += in_a[y, x]
                 thin_b += in_b[y, x]
     na, nb = counts[0], counts[1]
@@ -598,12 +612,12 @@ def _thin_share(differs, forgiven, in_a, in_b, counts):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True)
-def _in_full_square(corner, y, x):  # pragma: no cover - compiled
-    """Whether cell (y, x) lies in a ``THICKNESS`` square whose bottom-right cell is marked in
+def _in_full_square(corner, y, x, thickness):  # pragma: no cover - compiled
+    """Whether cell (y, x) lies in a ``thickness`` square whose bottom-right cell is marked in
     ``corner``."""
     side = corner.shape[0]
-    for dy in range(THICKNESS):
-        for dx in range(THICKNESS):
+    for dy in range(thickness):
+        for dx in range(thickness):
             if y + dy < side and x + dx < side and corner[y + dy, x + dx]:
                 return True
     return False
@@ -865,7 +879,7 @@ def score_prepared(
         gap = -1.0
         if best == 0:
             fine, thin = _fine_preserved(
-                la, lb, ta, tb, best_gain, best_offset, tolerance, _FINE_MASKS[0]
+                la, lb, ta, tb, best_gain, best_offset, tolerance, _FINE_MASKS[0], THICKNESS
             )
             preserved = min(preserved, fine)
         else:
@@ -886,6 +900,7 @@ def score_prepared(
                 best_offset,
                 tolerance,
                 _FINE_MASKS[query_cut + candidate_cut],
+                SOFTENED_THICKNESS,
             )
             preserved = min(preserved, fine)
     if gray_a and gray_b:
