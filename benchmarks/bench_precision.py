@@ -184,8 +184,8 @@ def main() -> None:
             f"{base['edits', None][1]:.2f} others per query",
             flush=True,
         )
-    # Preserved shares from two thirds up (``Verifier.min_preserved``: a copy keeps most of its
-    # picture), chroma, and the thin share (1.0: no such check).
+    # Preserved shares from 0.65, about two thirds, up (``Verifier.min_preserved``: a copy keeps
+    # most of its picture), chroma, and the thin share (1.0: no such check).
     grid = [
         (p, c, t)
         for p in (0.65, 0.7, 0.74, 0.77, 0.8, 0.85, 0.9)

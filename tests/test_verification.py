@@ -207,6 +207,7 @@ def test_diagrams_of_one_template_differ_thinly_and_copies_do_not(tmp_path: Path
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="known limit (BENCHMARKS.md): at a cut both planes are softened before the 32 x 32 "
     "comparison, which blurs one template's other labels into the same grey",
 )
@@ -214,8 +215,7 @@ def test_diagrams_of_one_template_differ_thinly_and_copies_do_not(tmp_path: Path
 def test_a_bordered_or_cropped_sibling_of_a_template_is_another_picture(
     tmp_path: Path, edit: str
 ) -> None:
-    # Uncut, none of forty siblings is taken for the original (the test above); bordered or
-    # cropped, nearly all are, while the original's own copy is taken either way.
-    assert agree(tmp_path, apply_edit(edit, class_diagram(0), seed=3), class_diagram(0))
+    # Uncut, none of forty siblings is taken for the original; bordered or cropped, nearly all
+    # are, while the original's own bordered and cropped copies are taken (the test above).
     siblings = [apply_edit(edit, class_diagram(seed), seed=3) for seed in range(1, 11)]
     assert not any(agree(tmp_path, sibling, class_diagram(0)) for sibling in siblings)

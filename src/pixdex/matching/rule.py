@@ -30,7 +30,8 @@ class Verifier:
     ``verification.CONTRAST_SHARE``)."""
     min_preserved: float = 0.65
     """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too).
-    Not below two thirds: a copy keeps most of its picture, whatever covers the rest."""
+    Not searched below 0.65, about two thirds: a copy keeps most of its picture, whatever covers
+    the rest."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0

@@ -457,9 +457,10 @@ agree (a, b), and its content cells that may be pasted on the other's background
 @njit(cache=True, nogil=True)
 def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pragma: no cover
     """``counts`` (as ``_NO_COUNTS``) with one cell of values ``x`` and ``y`` (content of either
-    picture or not) counted in, and whether that cell may be something pasted: 1 when it is
+    picture or not) counted in; whether that cell may be something pasted: 1 when it is
     ``a``'s content on ``b``'s background and not within ``PASTE_DELTA`` of the fit, 2 the
-    other way round, 0 otherwise (it agrees, or is content on both sides or neither)."""
+    other way round, 0 otherwise (it agrees, or is content on both sides or neither); and
+    whether it agrees (``_agrees``)."""
     na, nb, agree_a, agree_b, from_a, from_b = counts
     agrees = _agrees(x, y, residual, tone_a, tone_b, tolerance)
     added = 0
@@ -473,7 +474,7 @@ def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pr
         from_a + (added == 1),
         from_b + (added == 2),
     )
-    return counted, added
+    return counted, added, agrees
 
 
 @njit(cache=True, nogil=True)
@@ -510,7 +511,7 @@ def _pasted_cells(
     added = np.zeros(chosen.size, np.int64)
     for k in range(chosen.size):
         residual = abs(y[k] - (gain * x[k] + offset))
-        counts, added[k] = _tally(
+        counts, added[k], _ = _tally(
             counts, x[k], y[k], residual, ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
         )
     forgive_a, forgive_b = _forgiven(counts, chosen.size)
@@ -563,8 +564,7 @@ def _fine_preserved(
                 residual = abs(vb - (gain * va + offset))
                 in_a[y, x] = _is_content(va, tone_a)
                 in_b[y, x] = _is_content(vb, tone_b)
-                agrees[y, x] = _agrees(va, vb, residual, tone_a, tone_b, tolerance)
-                counts, added[y, x] = _tally(
+                counts, added[y, x], agrees[y, x] = _tally(
                     counts, va, vb, residual, in_a[y, x], in_b[y, x], tone_a, tone_b, tolerance
                 )
     forgive_a, forgive_b = _forgiven(counts, cells)
