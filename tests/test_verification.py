@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
-from pixdex.matching import Verifier, verify, verify_pairs
+from pixdex.matching import Verifier, scores_pairs, verify, verify_pairs
+from pixdex.matching.verification import verdict
 from pixdex.signature import signature
 
 
@@ -146,6 +147,33 @@ def test_a_search_verifies_as_the_pairs_do(tmp_path: Path, photo_paths: list[Pat
         by_search = verify(table[query], table, Verifier())
         assert by_search.tolist() == verify_pairs(table, pairs, Verifier()).tolist()
         assert by_search[query] and not by_search[-1]
+
+
+def test_pairs_cut_short_below_the_share_get_the_verdicts_of_full_scores(tmp_path: Path) -> None:
+    # Verifying stops at the grid when the best share is already below min_preserved (the
+    # full-resolution comparison can only lower it); the evaluation scores every pair in full.
+    # The verdicts must be the same, for look-alikes rejected early and copies taken.
+    pictures = [class_diagram(seed) for seed in range(6)]
+    pictures += [star(5), star(6, outline=True), page(8, 60), page(4, 60)]
+    pictures += [tricolour(("#0055a4", "#ffffff", "#ef4135")), on_canvas(star(5), (100, 100))]
+    signatures = [signed(p, tmp_path, f"{k}") for k, p in enumerate(pictures)]
+    signatures += [
+        signed(apply_edit(edit, p, seed=k), tmp_path, f"{k}-{edit}")
+        for k, p in enumerate(pictures)
+        for edit in ("border", "crop-10", "red-square", "shapes-text")
+    ]
+    table = np.stack(signatures)
+    pairs = np.array([(a, b) for a in range(len(table)) for b in range(len(table))])
+    verifier = Verifier()
+    full = scores_pairs(table, pairs, verifier.luma_tolerance)
+    thresholds = (verifier.min_preserved, verifier.max_chroma, verifier.blank_tone)
+    expected = [
+        verdict(*scores, *thresholds, verifier.max_thin) for scores in zip(*full, strict=True)
+    ]
+    below = (full[0] >= 0) & (full[0] < verifier.min_preserved) & (full[2] < 0)
+    assert below.sum() > len(pairs) // 4  # many pairs take the short way
+    assert sum(expected) > len(pictures)  # and copies are taken
+    assert verify_pairs(table, pairs, verifier).tolist() == expected
 
 
 @pytest.mark.parametrize("points", [5, 8])

@@ -163,6 +163,7 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
         np.ascontiguousarray(query, dtype=np.uint8),
         np.ascontiguousarray(candidates, dtype=np.uint8),
         verifier.luma_tolerance,
+        verifier.min_preserved,
     )
     return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
@@ -170,7 +171,13 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
 def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
     """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
     ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
-    scores = scores_pairs(signatures, pairs, verifier.luma_tolerance)
+    scores = _scores(
+        _score_pairs,
+        np.ascontiguousarray(signatures, dtype=np.uint8),
+        np.ascontiguousarray(pairs, dtype=np.int64),
+        verifier.luma_tolerance,
+        verifier.min_preserved,
+    )
     return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
 
@@ -202,15 +209,21 @@ def scores_pairs(
         np.ascontiguousarray(signatures, dtype=np.uint8),
         np.ascontiguousarray(pairs, dtype=np.int64),
         luma_tolerance,
+        NO_FLOOR,
     )
 
 
+NO_FLOOR = -1.0
+"""A ``floor`` no share is below: every pair scored in full (``score_prepared``)."""
+
+
 def _scores(
-    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, luma_tolerance: float
+    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, luma_tolerance: float, floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
-    ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query): on the
-    calling thread below ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
+    ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query), pairs whose
+    share falls below ``floor`` cut short (``score_prepared``): on the calling thread below
+    ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
     count = rows.shape[0]
     preserved = np.empty(count, np.float32)
     chroma = np.empty(count, np.float32)
@@ -225,6 +238,7 @@ def _scores(
             _LUMA_TABLES,
             _CHROMA_TABLES,
             _ALIGNMENTS,
+            np.float32(floor),
             preserved[part],
             chroma[part],
             blank_gap[part],
@@ -753,6 +767,7 @@ def _score_pairs(
     luma_tables,
     chroma_tables,
     alignments,
+    floor,
     preserved,
     chroma,
     gap,
@@ -768,6 +783,7 @@ def _score_pairs(
             luma_tables,
             chroma_tables,
             alignments,
+            floor,
         )
 
 
@@ -779,6 +795,7 @@ def _score_against(
     luma_tables,
     chroma_tables,
     alignments,
+    floor,
     preserved,
     chroma,
     gap,
@@ -799,30 +816,43 @@ def _score_against(
             preserved[p], chroma[p], gap[p], thin[p] = -1.0, np.inf, -1.0, 0.0
             continue
         preserved[p], chroma[p], gap[p], thin[p] = score_prepared(
-            side, _prepare(candidates[p]), tolerance, luma_tables, chroma_tables, alignments
+            side,
+            _prepare(candidates[p]),
+            tolerance,
+            luma_tables,
+            chroma_tables,
+            alignments,
+            floor,
         )
 
 
 @njit(cache=True, nogil=True)
 def _score_pair(
-    sa, sb, tolerance, luma_tables, chroma_tables, alignments
+    sa, sb, tolerance, luma_tables, chroma_tables, alignments, floor
 ):  # pragma: no cover - compiled
     """One pair's (share of content preserved, chroma difference, blank gap, share differing
-    thinly), as in ``scores_pairs``."""
+    thinly), as in ``scores_pairs`` (``floor`` as in ``score_prepared``)."""
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
         return -1.0, np.inf, -1.0, 0.0
     return score_prepared(
-        prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments
+        prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments, floor
     )
 
 
 @njit(cache=True, nogil=True)
 def score_prepared(
-    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments
+    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor
 ):  # pragma: no cover - compiled
     """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its
     shrunk planes kept as they are made, so a keeper verified against many candidates shrinks
-    itself once per cut), ``prepared_b`` by ``_prepare``."""
+    itself once per cut), ``prepared_b`` by ``_prepare``.
+
+    A pair whose best share on the grid is below ``floor`` (and that is not two blank
+    windows) is rejected there: the full-resolution comparison can only lower the share, so
+    its scores are that share, no colour (infinite), no blank gap and all content differing
+    thinly, and no verdict changes. Duplicate finding and search pass the verifier's
+    ``min_preserved`` (most of their candidates are look-alikes, rejected here); scoring for
+    measurement passes ``NO_FLOOR``."""
     prepared_a, cut_planes, cut_content, ready = side_a
     la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
     lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
@@ -872,6 +902,8 @@ def score_prepared(
             best_gain, best_offset = gain, offset
         if score >= 1.0:
             break  # no alignment does better
+    if preserved < floor and not (preserved <= 0.0 and blank >= 0):
+        return preserved, np.inf, -1.0, 1.0
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
         best_a, best_b, best_mask = blank_a, blank_b, blank_mask
@@ -997,7 +1029,13 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
     if candidate[0] != SIGNATURE_VERSION:
         return False
     preserved, chroma, gap, thin = score_prepared(
-        prepared, _prepare(candidate), tolerance, luma_tables, chroma_tables, alignments
+        prepared,
+        _prepare(candidate),
+        tolerance,
+        luma_tables,
+        chroma_tables,
+        alignments,
+        min_preserved,
     )
     return verdict(preserved, chroma, gap, thin, min_preserved, max_chroma, blank_tone, max_thin)
 
