@@ -847,12 +847,12 @@ def score_prepared(
     shrunk planes kept as they are made, so a keeper verified against many candidates shrinks
     itself once per cut), ``prepared_b`` by ``_prepare``.
 
-    A pair whose best share on the grid is below ``floor`` (and that is not two blank
-    windows) is rejected there: the full-resolution comparison can only lower the share, so
-    its scores are that share, no colour (infinite), no blank gap and all content differing
-    thinly, and no verdict changes. Duplicate finding and search pass the verifier's
-    ``min_preserved`` (most of their candidates are look-alikes, rejected here); scoring for
-    measurement passes ``NO_FLOOR``."""
+    A pair whose best share on the grid is below ``floor`` (in float32, as ``verdict``
+    compares it; and that is not two blank windows) is rejected there: the full-resolution
+    comparison can only lower the share, so its scores are that share, no colour (infinite),
+    no blank gap and all content differing thinly, and no verdict changes. Duplicate finding
+    and search pass the verifier's ``min_preserved`` (most of their candidates are
+    look-alikes, rejected here); scoring for measurement passes ``NO_FLOOR``."""
     prepared_a, cut_planes, cut_content, ready = side_a
     la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
     lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
@@ -902,7 +902,7 @@ def score_prepared(
             best_gain, best_offset = gain, offset
         if score >= 1.0:
             break  # no alignment does better
-    if preserved < floor and not (preserved <= 0.0 and blank >= 0):
+    if np.float32(preserved) < floor and not (preserved <= 0.0 and blank >= 0):
         return preserved, np.inf, -1.0, 1.0
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
