@@ -158,27 +158,32 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
     accepted. The answer is ``verify_pairs``' for the pairs (query, candidate); the query is
     prepared once per thread, its shrunk planes kept for every candidate.
     """
-    scores = _scores(
-        _score_against,
-        np.ascontiguousarray(query, dtype=np.uint8),
-        np.ascontiguousarray(candidates, dtype=np.uint8),
-        verifier.luma_tolerance,
-        verifier.min_preserved,
-    )
-    return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
+    fixed = np.ascontiguousarray(query, dtype=np.uint8)
+    rows = np.ascontiguousarray(candidates, dtype=np.uint8)
+    return _verdicts_of(_score_against, fixed, rows, verifier)
 
 
 def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
     """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
     ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
-    scores = _scores(
-        _score_pairs,
+    return _verdicts_of(_score_pairs, *_pair_arrays(signatures, pairs), verifier)
+
+
+def _verdicts_of(
+    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, verifier: Verifier
+) -> np.ndarray:
+    """The verifier's verdicts on ``_scores`` of ``kernel``, pairs below its share cut short."""
+    scores = _scores(kernel, fixed, rows, verifier.luma_tolerance, verifier.min_preserved)
+    return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
+
+
+def _pair_arrays(signatures: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``signatures`` and ``pairs`` as the contiguous uint8 and int64 arrays ``_score_pairs``
+    reads."""
+    return (
         np.ascontiguousarray(signatures, dtype=np.uint8),
         np.ascontiguousarray(pairs, dtype=np.int64),
-        verifier.luma_tolerance,
-        verifier.min_preserved,
     )
-    return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
 
 def verifier_arguments(verifier: Verifier) -> tuple:
@@ -204,13 +209,7 @@ def scores_pairs(
     both sides are grayscale, or one is a grayscale copy of the other), for two blank
     pictures their difference of mean luma (-1 otherwise), and the share of content that
     differs thinly (0-1, ``_thin_share``). ``luma_tolerance`` as in ``Verifier``."""
-    return _scores(
-        _score_pairs,
-        np.ascontiguousarray(signatures, dtype=np.uint8),
-        np.ascontiguousarray(pairs, dtype=np.int64),
-        luma_tolerance,
-        NO_FLOOR,
-    )
+    return _scores(_score_pairs, *_pair_arrays(signatures, pairs), luma_tolerance, NO_FLOOR)
 
 
 NO_FLOOR = -1.0
