@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import SKIMAGE_DATA
 from fastapi.testclient import TestClient
 from folders import photo_folder
 from PIL import Image, ImageOps
@@ -16,7 +18,7 @@ from PIL import Image, ImageOps
 from pixdex import hash_image
 from pixdex.catalog import Catalog, CatalogError
 from pixdex.evaluation.edits import load_rgb, write_edited_copies
-from pixdex.framing import centre, margin_box, trim_margins
+from pixdex.framing import TRIM_MIN_KEPT, TRIM_TOLERANCE, centre, margin_box, trim_margins
 from pixdex.hashing import get_algorithm
 from pixdex.server import create_app
 
@@ -31,6 +33,48 @@ def test_trimming_a_bordered_photo_gives_back_the_photo(photo_paths):
     assert abs(left - 60) <= 2 and abs(top - 60) <= 2
     assert abs(right - 60 - photo.width) <= 2 and abs(bottom - 60 - photo.height) <= 2
     assert hash_image(trim_margins(framed), "pdq") - hash_image(photo, "pdq") <= 16
+
+
+def reference_margin_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """``margin_box`` as its docstring says, with numpy: the majority corner colour of the
+    reduced copy, content where a channel differs from it by more than the tolerance."""
+    factor = max(1, max(image.size) // 256)
+    small = image.convert("RGB").reduce(factor) if factor > 1 else image.convert("RGB")
+    rgb = np.asarray(small, dtype=np.int16)
+    height, width = rgb.shape[:2]
+    full = (0, 0, *image.size)
+    corners = [tuple(int(v) for v in rgb[y, x]) for y in (0, height - 1) for x in (0, width - 1)]
+    background = max(set(corners), key=corners.count)
+    near = [np.abs(np.subtract(c, background)).max() <= TRIM_TOLERANCE for c in corners]
+    if sum(near) < 3:
+        return full
+    content = np.abs(rgb - np.array(background, np.int16)).max(axis=-1) > TRIM_TOLERANCE
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if rows.size == 0:
+        return full
+    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    if right - left < TRIM_MIN_KEPT * width or bottom - top < TRIM_MIN_KEPT * height:
+        return full
+    box = (left * factor, top * factor, right * factor, bottom * factor)
+    return box[0], box[1], min(image.width, box[2]), min(image.height, box[3])
+
+
+def test_the_margin_box_is_the_content_of_every_framed_photo_and_drawing(photo_paths, tmp_path):
+    """Photos and a drawing, framed in several colours and widths, saved as JPEG (noisy
+    margins) and as PNG, whole and cut to their centre: the box Pillow's operations find is
+    the one the definition gives, pixel for pixel."""
+    pictures = [load_rgb(path) for path in photo_paths] + [load_rgb(SKIMAGE_DATA / "logo.png")]
+    boxes = set()
+    for number, picture in enumerate(pictures):
+        for fill, border in [((255, 255, 255), 40), ((0, 0, 0), 7), ((30, 120, 200), 90)]:
+            framed = ImageOps.expand(picture, border=border, fill=fill)
+            saved = tmp_path / f"{number}-{border}.jpg"
+            framed.save(saved, quality=60)
+            for image in (framed, Image.open(saved), centre(framed, 0.1), framed.convert("L")):
+                box = margin_box(image)
+                assert box == reference_margin_box(image)
+                boxes.add(box == (0, 0, *image.size))
+    assert boxes == {True, False}  # some pictures are trimmed, some are kept whole
 
 
 def test_a_blank_page_is_not_trimmed_to_nothing():

@@ -161,3 +161,31 @@ def test_command_line_flips_and_confirm(
     assert any(m["path"].endswith(name) for m in json.loads(flipped.output)["matches"])
     missing = runner.invoke(app, [*base, "--confirm", "whash"])
     assert missing.exit_code == 2 and "no whash hashes" in missing.output
+
+
+def test_a_large_query_is_hashed_on_every_core_to_the_same_values(
+    photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixdex.catalog import orientations as module
+
+    views = ["dhash", "dhash:trim", "dhash:centre", "pdq"]
+    started: list[int] = []
+    threads = module.ThreadPoolExecutor
+
+    def counted(workers: int) -> object:
+        started.append(workers)
+        return threads(workers)
+
+    monkeypatch.setattr(module, "worker_count", lambda: 2)
+    monkeypatch.setattr(module, "ThreadPoolExecutor", counted)
+    for path in photo_paths:
+        size = Image.open(path).size
+        assert size[0] * size[1] >= module.PARALLEL_PIXELS  # every photo is hashed in threads
+        parallel = query_pictures(path, views, flips=True, signatures=True)
+        monkeypatch.setattr(module, "PARALLEL_PIXELS", 10**12)
+        serial = query_pictures(path, views, flips=True, signatures=True)
+        monkeypatch.undo()
+        monkeypatch.setattr(module, "worker_count", lambda: 2)
+        monkeypatch.setattr(module, "ThreadPoolExecutor", counted)
+        assert parallel == serial
+    assert started == [2] * len(photo_paths)

@@ -9,8 +9,7 @@ are the pixels-to-pixels steps; ``pixdex.hashing.views`` turns them into hash al
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 TRIM_TOLERANCE = 24
 """Largest difference (0-255, any channel) from the background colour still counted as margin:
@@ -25,24 +24,30 @@ def margin_box(image: Image.Image) -> tuple[int, int, int, int]:
 
     The background is the colour of the majority of the four corners (a frame colours them all;
     a picture rarely has three equal corners). Without such a majority, nothing is trimmed.
+    Content is every pixel that differs from the background by more than ``TRIM_TOLERANCE`` in
+    some channel; the box is computed by Pillow's own operations (difference, channel maximum,
+    threshold, bounding box), since every query image is trimmed twice (the trimmed and the
+    centre views) and numpy's reduction over three channels cost a search about 2 ms.
     """
     # Look at a copy of at most ~256 pixels per side: margins are wide, and the box is then
     # scaled back, accurate to ``factor`` pixels.
     factor = max(1, max(image.size) // 256)
-    small = image.convert("RGB").reduce(factor) if factor > 1 else image.convert("RGB")
-    rgb = np.asarray(small, dtype=np.int16)
-    height, width = rgb.shape[:2]
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # read only: no copy
+    small = rgb.reduce(factor) if factor > 1 else rgb
+    width, height = small.size
     full = (0, 0, *image.size)
-    corners = [tuple(rgb[y, x]) for y in (0, height - 1) for x in (0, width - 1)]
+    corners = [small.getpixel((x, y)) for y in (0, height - 1) for x in (0, width - 1)]
     background = max(set(corners), key=corners.count)
-    close = [np.abs(np.subtract(c, background)).max() <= TRIM_TOLERANCE for c in corners]
-    if sum(close) < 3:
+    distances = [max(abs(a - b) for a, b in zip(c, background, strict=True)) for c in corners]
+    if sum(distance <= TRIM_TOLERANCE for distance in distances) < 3:
         return full
-    content = np.abs(rgb - np.array(background, dtype=np.int16)).max(axis=-1) > TRIM_TOLERANCE
-    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
-    if rows.size == 0:
+    solid = Image.new("RGB", small.size, background)
+    red, green, blue = ImageChops.difference(small, solid).split()
+    largest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    box = largest.point(_CONTENT_LEVELS).getbbox()
+    if box is None:
         return full
-    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    left, top, right, bottom = box
     if right - left < TRIM_MIN_KEPT * width or bottom - top < TRIM_MIN_KEPT * height:
         return full
     return (
@@ -51,6 +56,10 @@ def margin_box(image: Image.Image) -> tuple[int, int, int, int]:
         min(image.width, right * factor),
         min(image.height, bottom * factor),
     )
+
+
+_CONTENT_LEVELS = [255 if level > TRIM_TOLERANCE else 0 for level in range(256)]
+"""``Image.point``'s table: a channel difference above ``TRIM_TOLERANCE`` marks content."""
 
 
 def trim_margins(image: Image.Image) -> Image.Image:
