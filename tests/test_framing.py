@@ -20,6 +20,7 @@ from pixdex.catalog import Catalog, CatalogError
 from pixdex.evaluation.edits import load_rgb, write_edited_copies
 from pixdex.framing import TRIM_MIN_KEPT, TRIM_TOLERANCE, centre, margin_box, trim_margins
 from pixdex.hashing import get_algorithm
+from pixdex.hashing.views import compute_hashes, hash_plan
 from pixdex.server import create_app
 
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"]
@@ -184,3 +185,18 @@ def test_flips_through_the_api(framed_catalog, tmp_path):
         flipped = client.post("/api/search", params={"flips": "true"}, files=files).json()
         assert Path(flipped["matches"][0]["path"]).name == "coffee.png"
         assert flipped["matches"][0]["distance"] == 0
+
+
+def test_a_view_showing_the_whole_picture_is_hashed_once(photo_paths):
+    """The trimmed view of a photo without margins is the photo: the plan computes its hash
+    once, and every hash is the one its algorithm computes alone; a framed photo's trimmed
+    view is its own job."""
+    requests = [(get_algorithm(name), 8) for name in ("dhash", "dhash:trim", "dhash:centre")]
+    photo = load_rgb(photo_paths[0])
+    framed = ImageOps.expand(photo, border=60, fill=(255, 255, 255))
+    for image, jobs in [(photo, 2), (framed, 3)]:
+        plan = hash_plan(image, requests)
+        assert len(plan.jobs) == jobs
+        hashes = compute_hashes(image, requests)
+        assert hashes == {a.name: a.compute(image, size) for a, size in requests}
+        assert [h.algorithm for h in hashes.values()] == ["dhash", "dhash:trim", "dhash:centre"]

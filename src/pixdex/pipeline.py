@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pixdex.decode import DEFAULT_LIMITS, Limits, Source, decode_image
 from pixdex.errors import ImageError
 from pixdex.hashing import Hash, get_algorithm
+from pixdex.hashing.views import compute_hashes
 from pixdex.signature import signature
 
 if TYPE_CHECKING:
@@ -228,9 +229,7 @@ class _Job:
                 name=path,
                 gray=gray,
             )
-            hashes = {
-                a.name: a.compute(decoded.image, n) for a, n in zip(algos, sizes, strict=True)
-            }
+            hashes = compute_hashes(decoded.image, list(zip(algos, sizes, strict=True)))
             content = signature(decoded.image) if self.signature else None
         except ImageError as exc:
             return FileHashes(path, size=size, digest=digest, error=exc.reason)

@@ -9,6 +9,7 @@ each up: the index stays as it is, and the cost is eight lookups per query inste
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from PIL import Image
 from pixdex.catalog.query_picture import QueryPicture
 from pixdex.decode import decode_image
 from pixdex.hashing import get_algorithm
+from pixdex.hashing.views import hash_plan
 from pixdex.index.base import worker_count
 from pixdex.signature import signature
 
@@ -60,17 +62,20 @@ def query_pictures(
     gray = all(a.gray for a in chosen) and not signatures
     image = decode_image(source, min_side=min_side, gray=gray).image
     pictures = orientations(image) if flips else [image]
-    jobs = [partial(a.compute, p, a.default_size) for p in pictures for a in chosen]
+    requests = [(a, a.default_size) for a in chosen]
+    plans = [hash_plan(p, requests) for p in pictures]
+    jobs = [job for plan in plans for job in plan.jobs]
     if signatures:
         jobs += [partial(signature, p) for p in pictures]
     done = _run(jobs, parallel=image.width * image.height >= PARALLEL_PIXELS)
-    per_picture = len(chosen)
+    starts = list(itertools.accumulate((len(plan.jobs) for plan in plans), initial=0))
+    signed = done[starts[-1] :]  # the signatures, after every orientation's hashes
     return [
         QueryPicture(
-            {a.name: done[k * per_picture + i] for i, a in enumerate(chosen)},
-            done[len(pictures) * per_picture + k] if signatures else None,
+            plan.hashes(done[start : start + len(plan.jobs)]),
+            signed[k] if signatures else None,
         )
-        for k in range(len(pictures))
+        for k, (plan, start) in enumerate(zip(plans, starts, strict=False))
     ]
 
 

@@ -27,3 +27,7 @@ class Algorithm:
     min_side: Callable[[int], int]
     compute: Callable[[Image.Image, int], Hash]
     gray: bool = True
+    view: Callable[[Image.Image], Image.Image] | None = None
+    """For a view of the picture (``pixdex.hashing.views``): the pixels it hashes."""
+    base: Algorithm | None = None
+    """For a view of the picture: the algorithm it computes on those pixels."""

@@ -10,8 +10,9 @@ name in the catalog and on every ``Hash`` it makes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 
 from PIL import Image
 
@@ -48,4 +49,54 @@ def view_algorithm(base: Algorithm, view: str) -> Algorithm:
         value = base.compute(crop(image), hash_size)
         return replace(value, algorithm=name)
 
-    return replace(base, name=name, compute=compute)
+    return replace(base, name=name, compute=compute, view=crop, base=base)
+
+
+@dataclass(frozen=True)
+class HashPlan:
+    """The distinct hash computations some requested algorithms make of one image: ``jobs``
+    (each returns a ``Hash``), and for each requested name the job that answers it."""
+
+    jobs: list[Callable[[], Hash]]
+    answers: dict[str, int]
+
+    def hashes(self, done: Sequence[Hash]) -> dict[str, Hash]:
+        """The requested hashes by name, from the jobs' results in order."""
+        return {name: replace(done[job], algorithm=name) for name, job in self.answers.items()}
+
+
+def hash_plan(image: Image.Image, requests: Sequence[tuple[Algorithm, int]]) -> HashPlan:
+    """What hashing ``image`` with each ``(algorithm, hash_size)`` of ``requests`` takes.
+
+    A view whose pixels are the whole image (``trim`` of a picture without uniform margins:
+    most photos) is answered by the whole image's hash of its base algorithm when that is
+    requested too, instead of computing the same hash twice: the views are cut here, and each
+    distinct (base, pixels, size) is one job.
+    """
+    computed: list[tuple[str, Image.Image, int]] = []
+    jobs: list[Callable[[], Hash]] = []
+    answers: dict[str, int] = {}
+    for algorithm, size in requests:
+        base = algorithm.base or algorithm
+        pixels = image if algorithm.view is None else algorithm.view(image)
+        same = (
+            k
+            for k, (name, seen, seen_size) in enumerate(computed)
+            if name == base.name and seen is pixels and seen_size == size
+        )
+        job = next(same, None)
+        if job is None:
+            job = len(jobs)
+            computed.append((base.name, pixels, size))
+            jobs.append(partial(base.compute, pixels, size))
+        answers[algorithm.name] = job
+    return HashPlan(jobs, answers)
+
+
+def compute_hashes(
+    image: Image.Image, requests: Sequence[tuple[Algorithm, int]]
+) -> dict[str, Hash]:
+    """``image``'s hash for each ``(algorithm, hash_size)`` of ``requests``, by name
+    (``hash_plan``'s jobs run in turn)."""
+    plan = hash_plan(image, requests)
+    return plan.hashes([job() for job in plan.jobs])
