@@ -166,26 +166,27 @@ def test_command_line_flips_and_confirm(
 def test_a_large_query_is_hashed_on_every_core_to_the_same_values(
     photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import threading
+
     from pixdex.catalog import orientations as module
 
     views = ["dhash", "dhash:trim", "dhash:centre", "pdq"]
-    started: list[int] = []
-    threads = module.ThreadPoolExecutor
+    signed_on: set[str] = set()
+    sign = module.signature
 
-    def counted(workers: int) -> object:
-        started.append(workers)
-        return threads(workers)
+    def recorded(picture: Image.Image) -> bytes:
+        signed_on.add(threading.current_thread().name.split("_")[0])
+        return sign(picture)
 
     monkeypatch.setattr(module, "worker_count", lambda: 2)
-    monkeypatch.setattr(module, "ThreadPoolExecutor", counted)
+    monkeypatch.setattr(module, "_HELPERS", {})
+    monkeypatch.setattr(module, "signature", recorded)
     for path in photo_paths:
         size = Image.open(path).size
         assert size[0] * size[1] >= module.PARALLEL_PIXELS  # every photo is hashed in threads
         parallel = query_pictures(path, views, flips=True, signatures=True)
+        serial = module.PARALLEL_PIXELS
         monkeypatch.setattr(module, "PARALLEL_PIXELS", 10**12)
-        serial = query_pictures(path, views, flips=True, signatures=True)
-        monkeypatch.undo()
-        monkeypatch.setattr(module, "worker_count", lambda: 2)
-        monkeypatch.setattr(module, "ThreadPoolExecutor", counted)
-        assert parallel == serial
-    assert started == [2] * len(photo_paths)
+        assert query_pictures(path, views, flips=True, signatures=True) == parallel
+        monkeypatch.setattr(module, "PARALLEL_PIXELS", serial)
+    assert signed_on == {"MainThread", "pixdex-query"}

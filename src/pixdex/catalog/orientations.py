@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -81,16 +82,44 @@ def query_pictures(
 
 PARALLEL_PIXELS = 1 << 16
 """Decoded pixels from which a query's hashes and signature are computed on every core: each
-is a resize of the whole decoded picture, and Pillow releases the GIL while it resizes. A
-1024 × 427 JPEG's three dHash views and signature take about 6 ms on one core and 4 ms on two;
-below this size starting the threads costs more than it saves."""
+is a resize of the whole decoded picture, and Pillow releases the GIL while it resizes. The
+three dHash views and the signature of a 1024 × 427 JPEG take about 8 ms on one core and 6.5 ms
+on two; below this size handing jobs to another thread costs more than it saves."""
 
 
 def _run(jobs: list[Callable[[], object]], *, parallel: bool) -> list:
-    """Each job's result, in order: on every core when ``parallel`` (threads started for this
-    query only: a pool kept across calls would be left without threads in a forked child)."""
-    workers = min(worker_count(), len(jobs))
-    if not parallel or workers < 2:
+    """Each job's result, in order: when ``parallel``, the calling thread runs every
+    ``worker_count()``-th job and the helper threads (``_helpers``) the others."""
+    helpers = _helpers() if parallel else None
+    if helpers is None:
         return [job() for job in jobs]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda job: job(), jobs))
+    share = worker_count()
+    handed = [helpers.submit(_each, jobs[k::share]) for k in range(1, share)]
+    done: list = [None] * len(jobs)
+    done[::share] = _each(jobs[::share])
+    for k, future in enumerate(handed, start=1):
+        done[k::share] = future.result()
+    return done
+
+
+def _each(jobs: list[Callable[[], object]]) -> list:
+    return [job() for job in jobs]
+
+
+_HELPERS: dict[int, ThreadPoolExecutor] = {}
+_HELPERS_LOCK = threading.Lock()
+
+
+def _helpers() -> ThreadPoolExecutor | None:
+    """The threads that help hash a large query (one less than the cores; None on one core),
+    started on first use and kept: starting threads for each query cost what they saved. Kept
+    per process, since a forked child has none of its parent's threads."""
+    if worker_count() < 2:
+        return None
+    with _HELPERS_LOCK:
+        pool = _HELPERS.get(os.getpid())
+        if pool is None:
+            pool = ThreadPoolExecutor(worker_count() - 1, thread_name_prefix="pixdex-query")
+            _HELPERS.clear()
+            _HELPERS[os.getpid()] = pool
+        return pool
