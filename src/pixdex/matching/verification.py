@@ -302,6 +302,13 @@ _WINDOW_MASKS = np.array(
 )
 """For each cut: the grid cells (flat) wholly inside its window, the ones an alignment compares
 (``CHROMA_SIDE`` = ``GRID``)."""
+_WINDOW_COUNTS = _WINDOW_MASKS.sum(axis=1)
+_WINDOW_CELLS = np.array(
+    [np.resize(np.flatnonzero(mask), _WINDOW_MASKS.shape[1]) for mask in _WINDOW_MASKS]
+)
+"""For each cut: the flat indexes of its window's cells (``_WINDOW_MASKS``), the first
+``_WINDOW_COUNTS[cut]`` of each row (the rest repeat them, unread): what ``_preserved``
+reads, without finding them again for every pair."""
 
 
 def _fine_masks() -> np.ndarray:
@@ -323,29 +330,36 @@ _FINE_MASKS = _fine_masks()
 
 @njit(cache=True, nogil=True)
 def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
-    """One signature as what the comparisons read: its 32 × 32 luma, background tone (-1: no
-    background), uncut luma and content share on the ``GRID``, chroma (2 × 16 × 16), whether it
-    is grayscale, its mean luma, and whether it has any content."""
+    """One signature as the grid comparison reads it: its 32 × 32 luma, background tone (-1:
+    no background), uncut luma and content share on the ``GRID``, whether it has any content,
+    and the signature itself (for ``_colour``, which most pairs, rejected on the grid, never
+    need)."""
     luma = sig[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE).astype(np.float32)
     counts = np.zeros(16, np.int64)
+    sums = np.zeros(16, np.int64)
     for v in sig[1 : 1 + LUMA_CELLS]:
         counts[v // 16] += 1
+        sums[v // 16] += v
     top = np.argmax(counts)
     tone = -1.0
     if counts[top] >= BACKGROUND_SHARE * LUMA_CELLS:
-        total = 0.0
-        for v in sig[1 : 1 + LUMA_CELLS]:
-            if v // 16 == top:
-                total += v
-        tone = total / counts[top]
+        tone = float(sums[top]) / counts[top]
     small, content = _pooled(luma, tone)
+    return luma, tone, small, content, content.max() > 0, sig
+
+
+@njit(cache=True, nogil=True)
+def _colour(prepared: tuple) -> tuple:  # pragma: no cover - compiled
+    """A ``_prepare``d signature's chroma (2 × 16 × 16), whether it is grayscale, and its mean
+    luma."""
+    luma, sig = prepared[0], prepared[5]
     chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
     gray = True
     for v in sig[1 + LUMA_CELLS :]:
         if abs(np.float32(v) - 128.0) > GRAY_CHROMA:
             gray = False
             break
-    return luma, tone, small, content, chroma, gray, luma.mean(), content.max() > 0
+    return chroma, gray, luma.mean()
 
 
 @njit(cache=True, nogil=True)
@@ -387,8 +401,7 @@ def _pooled(luma, tone):  # pragma: no cover - compiled
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
             small[y // 2, x // 2] += luma[y, x] * 0.25
-            if _is_content(luma[y, x], tone):
-                content[y // 2, x // 2] += 0.25
+            content[y // 2, x // 2] += 0.25 if _is_content(luma[y, x], tone) else 0.0
     return small, content
 
 
@@ -417,35 +430,36 @@ def _quantile_level(values, share):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _preserved(
-    a, b, content_a, content_b, tolerance, mask, tone_a, tone_b
+    a, b, content_a, content_b, tolerance, chosen, tone_a, tone_b
 ):  # pragma: no cover - compiled
-    """The smaller share of either plane's content cells (among the ``mask`` ones: the cells
-    both pictures show) that agree once ``b`` is fitted to ``a`` as gain × a + offset over the
-    best-fitting cells (two rounds of trimmed least squares), with the fit's gain and offset.
-    A cell agrees as ``_agrees`` says."""
-    chosen = np.flatnonzero(mask)
+    """The smaller share of either plane's content cells (among the ``chosen`` ones, flat
+    indexes: the cells both pictures show) that agree once ``b`` is fitted to ``a`` as
+    gain × a + offset over the best-fitting cells (two rounds of trimmed least squares), with
+    the fit's gain and offset. A cell agrees as ``_agrees`` says."""
     x = a.ravel()[chosen]
     y = b.ravel()[chosen]
     n = x.size
     residual = np.empty(n, np.float32)
     cut = 1e9
     for _ in range(2):
+        # Without branches (a cell left out weighs 0: the sums are the same to the bit), since
+        # which cells are left out is data, and mispredicted branches were half the fit's time.
         sw = 0.0
         mx = 0.0
         my = 0.0
         for k in range(n):
-            if residual[k] <= cut or cut > 1e8:
-                sw += 1.0
-                mx += x[k]
-                my += y[k]
+            w = 1.0 if residual[k] <= cut or cut > 1e8 else 0.0
+            sw += w
+            mx += w * x[k]
+            my += w * y[k]
         mx /= sw
         my /= sw
         vx = 0.0
         cov = 0.0
         for k in range(n):
-            if residual[k] <= cut or cut > 1e8:
-                vx += (x[k] - mx) ** 2
-                cov += (x[k] - mx) * (y[k] - my)
+            w = 1.0 if residual[k] <= cut or cut > 1e8 else 0.0
+            vx += w * (x[k] - mx) ** 2
+            cov += w * ((x[k] - mx) * (y[k] - my))
         gain = cov / vx if vx > 25.0 * sw else 1.0
         gain = min(max(gain, 1.0 / MAX_GAIN), MAX_GAIN)
         offset = my - gain * mx
@@ -852,11 +866,13 @@ def score_prepared(
     no blank gap and all content differing thinly, and no verdict changes. Duplicate finding
     and search pass the verifier's ``min_preserved`` (most of their candidates are
     look-alikes, rejected here); scoring for measurement passes ``NO_FLOOR``."""
-    prepared_a, cut_planes, cut_content, ready = side_a
-    la, ta, sa_small, ca, ha, gray_a, mean_a, content_a = prepared_a
-    lb, tb, sb_small, cb, hb, gray_b, mean_b, content_b = prepared_b
-    gray = gray_a or gray_b
+    prepared_a, colour_of_a, cut_planes, cut_content, ready = side_a
+    la, ta, sa_small, ca, content_a, _ = prepared_a
+    ha, gray_a, mean_a = colour_of_a
+    lb, tb, sb_small, cb, content_b, _ = prepared_b
     if not content_a and not content_b:
+        hb, gray_b, mean_b = _colour(prepared_b)
+        gray = gray_a or gray_b
         colour = 0.0 if gray else _trimmed_mean(_cell_chroma_differences(ha, hb))
         return 0.0, colour, float(abs(mean_a - mean_b)), 0.0
     preserved = -1.0
@@ -892,7 +908,9 @@ def score_prepared(
                 blank, gap = row, window_gap
                 blank_a, blank_b, blank_mask = a, b, mask
             continue
-        score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, mask, ta, tb)
+        cut = query_cut + candidate_cut  # one of them is 0
+        cells = _WINDOW_CELLS[cut, : _WINDOW_COUNTS[cut]]
+        score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, cells, ta, tb)
         if score > preserved:
             preserved = score
             best = row
@@ -903,6 +921,8 @@ def score_prepared(
             break  # no alignment does better
     if np.float32(preserved) < floor and not (preserved <= 0.0 and blank >= 0):
         return preserved, np.inf, -1.0, 1.0
+    hb, gray_b, _ = _colour(prepared_b)
+    gray = gray_a or gray_b
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
         best_a, best_b, best_mask = blank_a, blank_b, blank_mask
@@ -1000,10 +1020,13 @@ def _verdicts(
 @njit(cache=True, nogil=True)
 def prepare(signature):  # pragma: no cover - compiled
     """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
-    and room for its planes shrunk into the other's frame on the grid (values and content share
-    per cut, made when an alignment first needs them: a copy accepted uncut never shrinks)."""
+    its ``_colour``, and room for its planes shrunk into the other's frame on the grid (values
+    and content share per cut, made when an alignment first needs them: a copy accepted uncut
+    never shrinks)."""
+    prepared = _prepare(signature)
     return (
-        _prepare(signature),
+        prepared,
+        _colour(prepared),
         np.empty((_CUTS, GRID, GRID), np.float32),
         np.empty((_CUTS, GRID, GRID), np.float32),
         np.zeros(_CUTS, np.bool_),
