@@ -76,7 +76,7 @@ def query_pictures(
             plan.hashes(done[start : start + len(plan.jobs)]),
             signed[k] if signatures else None,
         )
-        for k, (plan, start) in enumerate(zip(plans, starts, strict=False))
+        for k, (plan, start) in enumerate(zip(plans, starts[:-1], strict=True))
     ]
 
 
@@ -103,6 +103,7 @@ def _run(jobs: list[Callable[[], object]], *, parallel: bool) -> list:
 
 
 def _each(jobs: list[Callable[[], object]]) -> list:
+    """Each job's result, in order, on the thread that calls it."""
     return [job() for job in jobs]
 
 
