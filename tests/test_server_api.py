@@ -542,3 +542,34 @@ def test_pixdex_serve_command(library, location):
     )
     assert missing.returncode == 2
     assert "no catalog here" in missing.stderr
+
+
+WARM_UP_CHECK = """
+import sys
+from fastapi.testclient import TestClient
+from pixdex.server import create_app
+with TestClient(create_app(sys.argv[1])):
+    from pixdex.catalog import keeper_groups
+    from pixdex.matching import verification
+    compiled = [keeper_groups._speculate, verification._score_against]
+    print(" ".join(str(len(kernel.signatures)) for kernel in compiled))
+"""
+
+
+def test_the_server_compiles_search_and_duplicate_finding_before_its_first_request(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    """In a fresh process, a started server has its verification and keeper loop compiled
+    before any request: a first duplicate listing compiling them would hold the interpreter for
+    tens of seconds on a fresh install, and every other request would be shed meanwhile."""
+    folder = tmp_path / "photos"
+    photo_folder(folder, photo_paths[:3])
+    with Catalog(tmp_path / "pixdex.db") as catalog:
+        catalog.index([folder], workers=1)
+    started = subprocess.run(
+        [sys.executable, "-c", WARM_UP_CHECK, str(tmp_path / "pixdex.db")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert started.stdout.split() == ["1", "1"]

@@ -152,6 +152,19 @@ def verified_around_keepers(
     return KeeperGroups(labels, verifications)
 
 
+def load_kernels() -> None:
+    """Compile (or load from numba's cache) the keeper loop and the neighbour lookups on two
+    blank nodes. The first duplicate finding of a fresh install otherwise compiles them for tens
+    of seconds while holding the interpreter: a server would answer nothing meanwhile."""
+    codes = np.zeros((2, 1), np.uint64)
+    signatures = np.zeros((2, signature.SIGNATURE_BYTES), np.uint8)
+    nothing = np.zeros(0, np.int64)
+    tables = neighbours.neighbour_tables(codes, 8)
+    neighbours.has_neighbour(tables)
+    listed = listed_pairs(2, nothing, nothing, np.zeros(0, np.int8), signatures)
+    verified_around_keepers(np.arange(2), tables, listed, signatures, Verifier())
+
+
 BATCH = 32
 """Free nodes per core verified as keepers at once: large enough to keep the cores busy
 between commits, small enough that few are absorbed by a batch-mate (work wasted)."""

@@ -456,19 +456,23 @@ def _hash_upload(query: SearchQuery, algorithm: str, limits: Limits) -> Hash:
 
 
 def _warm_up(catalog: Catalog) -> None:
-    """Load (or build) each algorithm's search index and compile the search kernels and the
-    matching rule's verification before the first request, so that request does not wait
-    seconds for them (the first compilation in a fresh install takes tens of seconds)."""
+    """Load (or build) each algorithm's search index and compile the search kernels, the
+    matching rule's verification and the duplicate finder's keeper loop before the first
+    request, so that no request waits for them (the first compilation in a fresh install takes
+    tens of seconds, and holds the interpreter: every other request would be shed meanwhile)."""
+    from pixdex.catalog.keeper_groups import load_kernels
     from pixdex.matching import Verifier, verify
     from pixdex.signature import SIGNATURE_BYTES
 
     for name, bits in catalog.algorithms().items():
         try:
             catalog.search(Hash(0, bits, name), algorithm=name, k=1)
+            catalog.search(Hash(0, bits, name), algorithm=name)  # the range search's kernels
         except CatalogError:
             continue  # no searchable hash of this algorithm yet
     blank = np.zeros(SIGNATURE_BYTES, np.uint8)
     verify(blank, blank[np.newaxis, :], Verifier())
+    load_kernels()
 
 
 def _describe(stored: StoredFile, **extra: Any) -> dict[str, Any]:
