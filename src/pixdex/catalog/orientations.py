@@ -63,12 +63,14 @@ def query_pictures(
     gray = all(a.gray for a in chosen) and not signatures
     image = decode_image(source, min_side=min_side, gray=gray).image
     pictures = orientations(image) if flips else [image]
+    large = image.width * image.height >= PARALLEL_PIXELS
     requests = [(a, a.default_size) for a in chosen]
-    plans = [hash_plan(p, requests) for p in pictures]
+    # The plans cut each orientation's views (its margins found): shared out too with flips.
+    plans = _run([partial(hash_plan, p, requests) for p in pictures], parallel=large and flips)
     jobs = [job for plan in plans for job in plan.jobs]
     if signatures:
         jobs += [partial(signature, p) for p in pictures]
-    done = _run(jobs, parallel=image.width * image.height >= PARALLEL_PIXELS)
+    done = _run(jobs, parallel=large)
     starts = list(itertools.accumulate((len(plan.jobs) for plan in plans), initial=0))
     signed = done[starts[-1] :]  # the signatures, after every orientation's hashes
     return [

@@ -352,7 +352,7 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
 def _colour(prepared: tuple) -> tuple:  # pragma: no cover - compiled
     """A ``_prepare``d signature's chroma (2 × 16 × 16), whether it is grayscale, and its mean
     luma."""
-    luma, sig = prepared[0], prepared[5]
+    luma, _, _, _, _, sig = prepared
     chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
     gray = True
     for v in sig[1 + LUMA_CELLS :]:
