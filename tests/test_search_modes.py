@@ -190,3 +190,25 @@ def test_a_large_query_is_hashed_on_every_core_to_the_same_values(
         assert query_pictures(path, views, flips=True, signatures=True) == parallel
         monkeypatch.setattr(module, "PARALLEL_PIXELS", serial)
     assert signed_on == {"MainThread", "pixdex-query"}
+
+
+def test_a_query_does_not_wait_for_a_helper_busy_with_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under load the one helper thread is busy with other queries' jobs: a query runs the
+    jobs it handed over itself instead of queueing behind them."""
+    import threading
+
+    from pixdex.catalog import orientations as module
+
+    monkeypatch.setattr(module, "worker_count", lambda: 2)
+    monkeypatch.setattr(module, "_HELPERS", {})
+    release = threading.Event()
+    busy = module._helpers().submit(release.wait, 10)  # another query's job, still running
+    try:
+        done = module._run([lambda value=value: value for value in range(6)], parallel=True)
+        assert done == list(range(6))
+        assert not busy.done()  # answered while the helper was still busy
+    finally:
+        release.set()
+        busy.result()

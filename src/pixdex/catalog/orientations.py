@@ -91,7 +91,8 @@ on two; below this size handing jobs to another thread costs more than it saves.
 
 def _run(jobs: list[Callable[[], object]], *, parallel: bool) -> list:
     """Each job's result, in order: when ``parallel``, the calling thread runs every
-    ``worker_count()``-th job and the helper threads (``_helpers``) the others."""
+    ``worker_count()``-th job and the helper threads (``_helpers``) the others, those a helper
+    has not started by the time the calling thread is done included."""
     helpers = _helpers() if parallel else None
     if helpers is None:
         return [job() for job in jobs]
@@ -100,7 +101,9 @@ def _run(jobs: list[Callable[[], object]], *, parallel: bool) -> list:
     done: list = [None] * len(jobs)
     done[::share] = _each(jobs[::share])
     for k, future in enumerate(handed, start=1):
-        done[k::share] = future.result()
+        # A helper still busy with another query's jobs has not started these: run them here
+        # rather than queue behind it (under load, every query would wait for one thread).
+        done[k::share] = _each(jobs[k::share]) if future.cancel() else future.result()
     return done
 
 
