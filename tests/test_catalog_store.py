@@ -209,14 +209,15 @@ def test_indexing_stores_each_pictures_signature(
         paths = sorted(str(p) for p in folder.iterdir())
         ids = [catalog.files_at(paths)[p].file_id for p in paths]
     with open_store(location) as reopened:
-        stored = reopened.signatures([*ids, 10**9])
+        stored = reopened.signatures([*ids, 10**9, ids[0]])
         records = reopened.records(ids)
     for row, (path, file_id) in enumerate(zip(paths, ids, strict=True)):
         with Image.open(path) as image:
             expected = signature(decode_image(image, min_side=288).image)
         assert stored[row].tobytes() == expected == records[file_id].signature
-    assert stored.shape == (len(ids) + 1, SIGNATURE_BYTES)
-    assert not stored[-1].any()  # an unknown id: a row of zeros
+    assert stored.shape == (len(ids) + 2, SIGNATURE_BYTES)
+    assert not stored[-2].any()  # an unknown id: a row of zeros
+    assert stored[-1].tobytes() == records[ids[0]].signature  # an id asked for twice
 
 
 # -- SQLite only -----------------------------------------------------------------------------------

@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 from folders import photo_folder
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
 from pixdex.catalog import Catalog, CatalogError, FileRecord
 from pixdex.catalog.actions import journal_path
+from pixdex.catalog.duplicates import KEEP_POLICIES, _keep_rank, _keeper_order
 from pixdex.catalog.location import open_store
+from pixdex.catalog.store import StoredFile
 from pixdex.cli import app
 from pixdex.evaluation.edits import write_edited_copies
 from pixdex.hashing import Hash
@@ -335,3 +339,29 @@ def test_cli_dupes_flips(tmp_path, location, photo_paths):
     assert [sorted(m["path"] for m in g["members"]) for g in groups] == [
         sorted([str(root / photo_paths[0].name), str(mirrored)])
     ]
+
+
+stored_files = st.builds(
+    StoredFile,
+    file_id=st.integers(1, 10**6),
+    path=st.text(st.sampled_from("/ab-é\udcff0"), max_size=6),
+    size=st.integers(0, 3),
+    mtime_ns=st.integers(0, 2**62).map(lambda t: t - t % 2**60),  # ties likely
+    digest=st.none(),
+    width=st.none() | st.integers(0, 3),
+    height=st.none() | st.integers(0, 3),
+    format=st.none(),
+    error=st.none(),
+)
+
+
+@given(files=st.lists(st.none() | stored_files, max_size=30), keep=st.sampled_from(KEEP_POLICIES))
+def test_keepers_are_ranked_in_the_order_the_keep_policy_ranks_them(files, keep):
+    # The duplicate finder ranks its files as arrays; a group's keeper is then chosen by the
+    # policy's key: the two orders must agree, ties and file names outside ASCII included.
+    # A file gone from the catalog meanwhile (None) ranks last.
+    expected = sorted(
+        range(len(files)),
+        key=lambda i: (files[i] is None, () if files[i] is None else _keep_rank(files[i], keep)),
+    )
+    assert _keeper_order(files, keep).tolist() == expected

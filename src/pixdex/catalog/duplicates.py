@@ -32,11 +32,10 @@ import numpy as np
 
 from pixdex.catalog.engine import PairFinder
 from pixdex.catalog.errors import CatalogError
-from pixdex.catalog.store import FileRecord, Store
+from pixdex.catalog.store import Store, StoredFile
 from pixdex.catalog.turned_pairs import turned_pairs
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.matching import MatchRule
-from pixdex.signature import signature_array
 
 KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
 """How a group's keeper is chosen: most pixels (then most bytes), latest or earliest
@@ -156,7 +155,7 @@ def find_duplicates(
         extra = turned_pairs(store.records(ids.tolist()), ids, codes, algorithm, max_distance)
         extra_left, extra_right, turned = extra.left, extra.right, extra.turned
     if rule is None:
-        nodes, labels, records = _hash_groups(
+        nodes, labels, files = _hash_groups(
             store,
             ids,
             codes,
@@ -169,7 +168,7 @@ def find_duplicates(
             exact_right,
         )
     else:
-        nodes, labels, records = _verified_groups(
+        nodes, labels, files = _verified_groups(
             store,
             ids,
             codes,
@@ -187,8 +186,9 @@ def find_duplicates(
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
+    values = _hash_values(ids, codes, np.concatenate([np.zeros(0, np.int64), *clusters]))
 
-    groups = [_group(records, cluster.tolist(), algorithm, keep, turned) for cluster in clusters]
+    groups = [_group(files, cluster.tolist(), values, keep, turned) for cluster in clusters]
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
     return groups
@@ -205,10 +205,10 @@ def _hash_groups(
     turned_right: np.ndarray,
     exact_left: np.ndarray,
     exact_right: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+) -> tuple[np.ndarray, np.ndarray, dict[int, StoredFile]]:
     """Without a rule: every pair within the distance (one self-join: ``pairs``, or
     ``pairs_within`` here), the turned pairs and the byte-identical ones, grouped by hash
-    distance alone. Returns the node ids, their group labels and their records."""
+    distance alone. Returns the node ids, their group labels and their files."""
     if pairs is None:
         from pixdex.index.selfjoin import pairs_within as pairs
 
@@ -220,7 +220,7 @@ def _hash_groups(
     nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
     a, b = inverse[: left.size], inverse[left.size :]
     labels = (_components if chain else _around_representatives)(nodes.size, a, b)
-    return nodes, labels, store.records(nodes.tolist())
+    return nodes, labels, store.files_by_id(nodes.tolist())
 
 
 def _verified_groups(
@@ -235,11 +235,13 @@ def _verified_groups(
     turned_right: np.ndarray,
     exact_left: np.ndarray,
     exact_right: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, dict[int, FileRecord]]:
+) -> tuple[np.ndarray, np.ndarray, dict[int, StoredFile]]:
     """With a rule: groups around verified keepers (``keeper_groups``), the near hashes of each
     keeper looked up as it is chosen rather than every pair listed first. Only files with a
-    candidate are ranked, read and verified: the others stay alone whatever the order.
-    Returns the node ids, their group labels and their records."""
+    candidate are ranked, read and verified: the others stay alone whatever the order. Their
+    files and signatures are read apart (not as full records, signature bytes and hash objects
+    for each: 3 GiB at a million dense files). Returns the node ids, their group labels and
+    their files."""
     from pixdex.catalog.keeper_groups import (  # numba: when used
         EXACT,
         PLAIN,
@@ -264,8 +266,8 @@ def _verified_groups(
         tables = neighbour_tables(codes[:0], max_distance)
     if nodes.size == 0:
         return nodes, np.zeros(0, np.int64), {}
-    records = store.records(nodes.tolist())
-    signatures = signature_array([records[n].signature for n in nodes.tolist()])
+    files = store.files_by_id(nodes.tolist())
+    signatures = store.signatures(nodes.tolist())
     position = {node: row for row, node in enumerate(nodes.tolist())}
     left = np.concatenate([plain_left, turned_left, exact_left])
     right = np.concatenate([plain_right, turned_right, exact_right])
@@ -279,11 +281,9 @@ def _verified_groups(
         ]
     )
     listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
-    ranked = sorted(range(nodes.size), key=lambda n: _keep_rank(records[nodes[n]], keep))
-    grouped = verified_around_keepers(
-        np.asarray(ranked, np.int64), tables, listed, signatures, rule.verifier
-    )
-    return nodes, grouped.labels, records
+    ranked = _keeper_order([files.get(n) for n in nodes.tolist()], keep)
+    grouped = verified_around_keepers(ranked, tables, listed, signatures, rule.verifier)
+    return nodes, grouped.labels, files
 
 
 def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -321,55 +321,97 @@ def _around_representatives(count: int, a: np.ndarray, b: np.ndarray) -> np.ndar
     return labels
 
 
+def _hash_values(ids: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> dict[int, int]:
+    """The hash (as an integer) of each file of ``wanted`` that has one among ``ids`` /
+    ``codes`` (the store's ``codes``: uint64 words, most significant first)."""
+    if ids.size == 0:
+        return {}
+    order = np.argsort(ids, kind="stable")
+    rows = order[np.searchsorted(ids, wanted, sorter=order).clip(0, ids.size - 1)]
+    found = ids[rows] == wanted
+    rows = rows[found]
+    if codes.shape[1] == 1:
+        values = codes[rows, 0].tolist()
+    else:
+        values = [int.from_bytes(codes[row].astype(">u8").tobytes(), "big") for row in rows]
+    return dict(zip(wanted[found].tolist(), values, strict=True))
+
+
 def _group(
-    records: dict[int, FileRecord],
+    files: dict[int, StoredFile],
     ids: list[int],
-    algorithm: str,
+    values: dict[int, int],
     keep: str,
     turned: dict[int, list[Hash]],
 ) -> DuplicateGroup:
-    present = [(i, records[i]) for i in ids if i in records]  # a file removed meanwhile
+    """The group of files ``ids`` (those still catalogued), keeper first; ``values`` holds
+    their hashes (``_hash_values``), ``turned`` the turned orientations' hashes of the files
+    grouped through one."""
+    present = [(i, files[i]) for i in ids if i in files]  # a file removed meanwhile
     if len(present) < 2:
         return DuplicateGroup(())
     keeper_id, keeper = min(present, key=lambda item: _keep_rank(item[1], keep))
     # A file catalogued without this algorithm's hash (indexed with other algorithms) is only
     # here as a byte-identical copy: it borrows the hash of its twin.
-    by_digest = {r.digest: r.hashes[algorithm] for _, r in present if algorithm in r.hashes}
-    keeper_hash = keeper.hashes.get(algorithm, by_digest.get(keeper.digest))
+    by_digest = {f.digest: values[i] for i, f in present if i in values}
+    keeper_value = values.get(keeper_id, by_digest.get(keeper.digest))
     members = []
-    for file_id, record in present:
-        exact = record.digest is not None and record.digest == keeper.digest
-        own_hash = record.hashes.get(algorithm, by_digest.get(record.digest))
+    for file_id, file in present:
+        exact = file.digest is not None and file.digest == keeper.digest
+        own_value = values.get(file_id, by_digest.get(file.digest))
         # Without any hash in the group, its only links are equal digests: all exact.
-        distance = 0 if exact or own_hash is None or keeper_hash is None else keeper_hash - own_hash
-        if not exact and keeper_hash is not None and file_id in turned:
-            distance = min(keeper_hash - h for h in turned[file_id])  # its nearest orientation
+        distance = (
+            0
+            if exact or own_value is None or keeper_value is None
+            else (keeper_value ^ own_value).bit_count()
+        )
+        if not exact and keeper_value is not None and file_id in turned:
+            # its nearest orientation
+            distance = min((keeper_value ^ h.value).bit_count() for h in turned[file_id])
         members.append(
             DuplicateMember(
                 file_id=file_id,
-                path=record.path,
+                path=file.path,
                 distance=distance,
                 exact=exact,
-                size=record.size,
-                width=record.width or 0,
-                height=record.height or 0,
-                format=record.format,
-                mtime_ns=record.mtime_ns,
-                digest=record.digest,
+                size=file.size,
+                width=file.width or 0,
+                height=file.height or 0,
+                format=file.format,
+                mtime_ns=file.mtime_ns,
+                digest=file.digest,
             )
         )
     members.sort(key=lambda m: (m.file_id != keeper_id, m.distance, m.path))
     return DuplicateGroup(tuple(members))
 
 
-def _keep_rank(record: FileRecord, keep: str) -> tuple:
+def _keep_rank(file: StoredFile, keep: str) -> tuple:
     """Sort key whose minimum is the keeper under policy ``keep``."""
     if keep == "largest":
-        primary: tuple = (-(record.width or 0) * (record.height or 0), -record.size)
+        primary: tuple = (-(file.width or 0) * (file.height or 0), -file.size)
     elif keep == "newest":
-        primary = (-record.mtime_ns,)
+        primary = (-file.mtime_ns,)
     elif keep == "oldest":
-        primary = (record.mtime_ns,)
+        primary = (file.mtime_ns,)
     else:
-        primary = (len(record.path),)
-    return (*primary, record.path)
+        primary = (len(file.path),)
+    return (*primary, file.path)
+
+
+def _keeper_order(files: list[StoredFile | None], keep: str) -> np.ndarray:
+    """Positions in ``files``, best keeper first: ``_keep_rank``'s order, sorted as arrays (a
+    Python key per file took seconds at a million). A file removed meanwhile (None) ranks last."""
+    known = [f for f in files if f is not None]
+    missing = np.array([f is None for f in files], bool)
+    paths = np.array([f.path for f in known], str)
+    if keep == "largest":
+        pixels = np.array([(f.width or 0) * (f.height or 0) for f in known], np.int64)
+        keys: tuple[np.ndarray, ...] = (-pixels, -np.array([f.size for f in known], np.int64))
+    elif keep in ("newest", "oldest"):
+        mtimes = np.array([f.mtime_ns for f in known], np.int64)
+        keys = (-mtimes if keep == "newest" else mtimes,)
+    else:
+        keys = (np.array([len(f.path) for f in known], np.int64),)
+    order = np.lexsort((paths, *reversed(keys)))
+    return np.concatenate([np.flatnonzero(~missing)[order], np.flatnonzero(missing)])

@@ -59,7 +59,7 @@ from pixdex.catalog.store import (
 from pixdex.catalog.uri import redact, scrub
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.names import from_bytes, to_bytes
-from pixdex.signature import signature_array
+from pixdex.signature import signatures_in_order
 
 T = TypeVar("T")
 
@@ -76,6 +76,9 @@ RETRIES = 5
 
 PAGES_PER_READ = 4096
 """Table pages (8 KiB each) per read in ``codes``: about 600,000 64-bit hashes, 10 MB."""
+
+SIGNATURES_PER_READ = 16_384
+"""Ids per query in ``signatures``: 25 MB of signatures an answer."""
 
 CHANNEL = "pixdex_changes"
 """The channel every write transaction NOTIFYs on and a ``ChangeFeed`` LISTENs to."""
@@ -570,15 +573,18 @@ class PostgresStore:
 
     def signatures(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
-        found = dict(
-            self._rows_for(
-                ids,
+        return signatures_in_order(ids, self._signature_rows(ids))
+
+    def _signature_rows(self, ids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(id, signature) of the files of ``ids`` that have one, ``SIGNATURES_PER_READ`` ids
+        a query: each answer is a list, and one for every id would hold them all as bytes."""
+        for start in range(0, len(ids), SIGNATURES_PER_READ):
+            chunk = ids[start : start + SIGNATURES_PER_READ]
+            yield from self._rows(
                 "SELECT file_id, signature FROM pixdex.signatures "
                 "WHERE file_id = ANY(%s::bigint[])",
-                (_id_array(ids),),
+                (_id_array(chunk),),
             )
-        )
-        return signature_array([found.get(i) for i in ids])
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
         ids = [int(i) for i in ids]

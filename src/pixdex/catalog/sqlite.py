@@ -31,7 +31,7 @@ from pixdex.catalog.store import (
 )
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.names import to_bytes
-from pixdex.signature import signature_array
+from pixdex.signature import signatures_in_order
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
 _ID_CHUNK = 500
@@ -291,17 +291,17 @@ class SQLiteStore:
 
     def signatures(self, ids: Sequence[int]) -> np.ndarray:
         ids = [int(i) for i in ids]
-        found: dict[int, bytes] = {}
+        return signatures_in_order(ids, self._signature_rows(ids))
+
+    def _signature_rows(self, ids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(id, signature) of the files of ``ids`` that have one, read ``_ID_CHUNK`` at a time."""
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
-            found.update(
-                self._db.execute(
-                    "SELECT id, signature FROM files WHERE signature IS NOT NULL "
-                    f"AND id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
+            yield from self._db.execute(
+                "SELECT id, signature FROM files WHERE signature IS NOT NULL "
+                f"AND id IN ({','.join('?' * len(chunk))})",
+                chunk,
             )
-        return signature_array([found.get(i) for i in ids])
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:
         found = self._files_where("id", [int(i) for i in ids])
