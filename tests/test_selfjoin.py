@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pixdex.index import pairs_within
+from pixdex.index.neighbours import has_neighbour, neighbour_tables
 from pixdex.index.selfjoin import blocking_plan
 
 
@@ -54,6 +55,18 @@ def test_pairs_match_brute_force(data, radius, blocking):
     found = pairs_within(codes, ids, radius, blocking=blocking)
     assert as_set(found) == reference_pairs(codes, expected_ids, radius)
     assert found[0].dtype == np.int64 and found[2].dtype == np.int32
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=code_sets(max_size=400), radius=st.integers(0, 40))
+def test_codes_with_a_neighbour_are_those_the_brute_force_pairs_hold(data, radius):
+    # The duplicate finder reads and verifies only the files ``has_neighbour`` marks: a code
+    # equal to another (distance 0) has one, a code alone in a crowded bucket has none.
+    codes, _ = data
+    rows = np.arange(codes.shape[0])
+    marked = {row for pair in reference_pairs(codes, rows, radius) for row in pair[:2]}
+    found = has_neighbour(neighbour_tables(codes, radius))
+    assert set(np.flatnonzero(found).tolist()) == marked
 
 
 @settings(max_examples=25, deadline=None)
