@@ -335,11 +335,17 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     and the signature itself (for ``_colour``, which most pairs, rejected on the grid, never
     need)."""
     luma = sig[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE).astype(np.float32)
-    counts = np.zeros(16, np.int64)
-    sums = np.zeros(16, np.int64)
-    for v in sig[1 : 1 + LUMA_CELLS]:
-        counts[v // 16] += 1
-        sums[v // 16] += v
+    # Four histograms filled in turn, then added: a picture's background puts most cells in
+    # one bin, and one histogram made each cell wait for the previous cell's count.
+    lanes = np.zeros((2, 16, 4), np.int64)
+    values = sig[1 : 1 + LUMA_CELLS]
+    for k in range(0, LUMA_CELLS, 4):
+        for lane in range(4):
+            v = values[k + lane]
+            lanes[0, v >> 4, lane] += 1
+            lanes[1, v >> 4, lane] += v
+    counts = lanes[0].sum(axis=1)
+    sums = lanes[1].sum(axis=1)
     top = np.argmax(counts)
     tone = -1.0
     if counts[top] >= BACKGROUND_SHARE * LUMA_CELLS:
@@ -396,12 +402,20 @@ def _pooled(luma, tone):  # pragma: no cover - compiled
     """A 32 × 32 luma plane averaged 2 × 2 onto the ``GRID``, and the share of each grid cell
     that is content (differs from the background ``tone`` by more than ``CONTENT_DELTA``; every
     cell when ``tone`` < 0)."""
-    small = np.zeros((GRID, GRID), np.float32)
-    content = np.zeros((GRID, GRID), np.float32)
-    for y in range(LUMA_SIDE):
-        for x in range(LUMA_SIDE):
-            small[y // 2, x // 2] += luma[y, x] * 0.25
-            content[y // 2, x // 2] += 0.25 if _is_content(luma[y, x], tone) else 0.0
+    small = np.empty((GRID, GRID), np.float32)
+    content = np.empty((GRID, GRID), np.float32)
+    for gy in range(GRID):
+        for gx in range(GRID):
+            # A cell's four values added in row order in float32: the sums a plane-wide
+            # accumulation made, to the bit (scores do not move).
+            value = np.float32(0.0)
+            share = 0.0
+            for y in range(2 * gy, 2 * gy + 2):
+                for x in range(2 * gx, 2 * gx + 2):
+                    value += luma[y, x] * np.float32(0.25)
+                    share += 0.25 * _is_content(luma[y, x], tone)
+            small[gy, gx] = value
+            content[gy, gx] = share
     return small, content
 
 
