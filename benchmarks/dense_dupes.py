@@ -233,9 +233,9 @@ def _precision(rule: MatchRule) -> dict:
 
 def bench_command(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]) -> dict:
     """The command itself: ``pixdex dupes -d 8 --json`` on a real SQLite catalog of the largest
-    dense size, in a process of its own. Its wall time and peak RSS (``os.wait4``: that process
-    alone) are the issue's target as a user meets it: reading the store, ranking, grouping and
-    writing the groups included, which ``bench_density`` leaves out."""
+    dense size, in a process of its own. Its wall time and peak RSS (that process's alone:
+    ``_PEAK_OF_CHILD``) are the issue's target as a user meets it: reading the store, ranking,
+    grouping and writing the groups included, which ``bench_density`` leaves out."""
     n = max(DENSE_SIZES)
     folder = CACHE / "bench_dupes"
     folder.mkdir(parents=True, exist_ok=True)
@@ -252,11 +252,14 @@ def bench_command(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]
     command = [str(Path(sys.executable).parent / "pixdex"), "dupes", "--db", str(database)]
     command += ["-d", str(DISTANCE)]
     started = time.perf_counter()
-    with subprocess.Popen([*command, "--json"], stdout=subprocess.PIPE, text=True) as child:
-        output = child.stdout.read() if child.stdout else ""
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+    measured = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_CHILD, *command, "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - started
+    output, exit_code, peak = _measured(measured)
     for stale in folder.glob(f"{database.name}*"):
         stale.unlink()
     truth = _groups_of(pictures)[picture]
@@ -266,22 +269,41 @@ def bench_command(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]
     mixed = sum(truth[entry[a]] != truth[entry[b]] for a, b in members)
     result = {
         "entries": n,
-        "exit_code": child.returncode,
+        "exit_code": exit_code,
         "groups": len(groups),
         "members": len(members),
         "members_of_another_picture": int(mixed),
         "seconds": seconds,
-        "peak_rss": usage.ru_maxrss * 1024,
+        "peak_rss": peak,
         "catalog_written_s": written,
     }
     print(
         f"\n`{' '.join(['pixdex', *command[1:]])} --json` on a {n:,}-entry dense SQLite catalog"
-        f" (written in {written:.0f} s): exit {child.returncode}, {len(groups):,} groups,"
+        f" (written in {written:.0f} s): exit {exit_code}, {len(groups):,} groups,"
         f" {len(members):,} members ({mixed:,} of another picture); {seconds:.1f} s,"
         f" peak RSS {result['peak_rss'] / 2**30:.2f} GiB (the command's process)",
         flush=True,
     )
     return result
+
+
+_PEAK_OF_CHILD = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, file=sys.stderr)
+"""
+"""Runs a command and prints its exit code and peak RSS (KiB) on the last line of stderr. Run
+from the benchmark's own process, the command's ``ru_maxrss`` would start from the benchmark's:
+Linux keeps the high-water mark of the memory a process had before ``exec``, and a spawned child
+had the benchmark's (gigabytes of grown catalog) until then. This small process's is tens of
+megabytes."""
+
+
+def _measured(run: subprocess.CompletedProcess) -> tuple[str, int, int]:
+    """The command's output, exit code and peak RSS in bytes, from a ``_PEAK_OF_CHILD`` run."""
+    code, peak_kib = run.stderr.strip().splitlines()[-1].split()
+    return run.stdout, int(code), int(peak_kib) * 1024
 
 
 def dense_store(
