@@ -30,7 +30,13 @@ from pixdex.catalog.store import hash_to_blob
 from pixdex.decode import decode_image
 from pixdex.hashing import ALGORITHMS, LOW_QUALITY, Hash
 from pixdex.pipeline import file_digest, hash_image
-from pixdex.signature import SIGNATURE_BYTES, signature
+from pixdex.signature import (
+    SIGNATURE_BYTES,
+    SIGNATURE_VERSION,
+    signature,
+    signature_array,
+    signatures_in_order,
+)
 
 
 def dhash_of(path: Path) -> Hash:
@@ -209,14 +215,17 @@ def test_indexing_stores_each_pictures_signature(
         paths = sorted(str(p) for p in folder.iterdir())
         ids = [catalog.files_at(paths)[p].file_id for p in paths]
     with open_store(location) as reopened:
-        stored = reopened.signatures([*ids, 10**9, ids[0]])
+        # Unknown ids first: the files' rows then come in a later read of the stores' chunks.
+        unknown = list(range(10**9, 10**9 + 20_000))
+        read = reopened.signatures([*unknown, *ids, ids[0]])
         records = reopened.records(ids)
+    assert not read[: len(unknown)].any()  # unknown ids: rows of zeros
+    stored = read[len(unknown) :]
     for row, (path, file_id) in enumerate(zip(paths, ids, strict=True)):
         with Image.open(path) as image:
             expected = signature(decode_image(image, min_side=288).image)
         assert stored[row].tobytes() == expected == records[file_id].signature
-    assert stored.shape == (len(ids) + 2, SIGNATURE_BYTES)
-    assert not stored[-2].any()  # an unknown id: a row of zeros
+    assert stored.shape == (len(ids) + 1, SIGNATURE_BYTES)
     assert stored[-1].tobytes() == records[ids[0]].signature  # an id asked for twice
 
 
@@ -362,3 +371,18 @@ def test_a_new_catalog_has_large_pages_and_an_older_one_keeps_its_own(
         assert report.new == 1
         assert len(catalog.search(folder / photo_paths[3].name).matches) >= 1
     assert page_size(old) == 4096
+
+
+def test_signatures_read_in_any_order_land_in_their_rows(photo_paths: list[Path]) -> None:
+    # What both stores do with the rows they read: thousands of signatures arrive in the store's
+    # order, in several copies at once, and each must land in the row of its id as asked.
+    own = [signature(decode_image(path, min_side=288).image) for path in photo_paths[:4]]
+    other_version = bytes([SIGNATURE_VERSION + 1]) + own[0][1:]
+    stored = {file_id: own[file_id % 4] for file_id in range(10_000)}
+    stored[7] = other_version  # read as no signature
+    stored[8] = None
+    asked = [int(i) for i in np.random.default_rng(3).permutation(12_000)[:9_000]] + [5, 5]
+    rows = sorted(stored.items(), reverse=True)  # not the order asked
+    expected = signature_array([stored.get(i) for i in asked])
+    assert np.array_equal(signatures_in_order(asked, rows), expected)
+    assert expected[asked.index(5)].tobytes() == own[1] and expected[-1].tobytes() == own[1]
