@@ -186,7 +186,8 @@ def find_duplicates(
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
-    values = _hash_values(ids, codes, np.concatenate([np.zeros(0, np.int64), *clusters]))
+    grouped = np.concatenate(clusters) if clusters else np.zeros(0, np.int64)
+    values = _hash_values(ids, codes, grouped)
 
     groups = [_group(files, cluster.tolist(), values, keep, turned) for cluster in clusters]
     groups = [g for g in groups if len(g.members) > 1]
