@@ -3,7 +3,8 @@
 The server runs on 127.0.0.1 with small bounds (6 requests at once, 2 decodes running and 2
 waiting, 2 MiB uploads) and takes 24 users who wait at most 0.1 s between requests, so it must
 shed load; ``tests/locustfile.py`` mixes searches by upload and by hash, record, thumbnail and
-file fetches, duplicate listings and bad uploads. The run is bounded by locust's own ``-t``;
+file fetches, duplicate listings and bad uploads. Afterwards the server must answer again, to a
+client that waits as its ``Retry-After`` says. The run is bounded by locust's own ``-t``;
 ``python -m benchmarks soak`` is the ten-minute run with an indexer writing meanwhile.
 """
 
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -79,7 +81,7 @@ def test_the_server_sheds_load_with_413_429_503_and_no_other_error(
             text=True,
             check=False,
         )
-        assert httpx.get(f"{url}/healthz").status_code == 200  # alive after the storm
+        assert answers_when_the_storm_is_over(f"{url}/healthz")
 
     statuses = json.loads(report.read_text())
     by_status: dict[int, int] = {}
@@ -93,3 +95,17 @@ def test_the_server_sheds_load_with_413_429_503_and_no_other_error(
     assert by_status.get(200, 0) > 100, statuses
     assert by_status.get(413, 0) > 0, statuses  # the oversized uploads
     assert by_status.get(429, 0) + by_status.get(503, 0) > 0, statuses  # load was shed
+
+
+def answers_when_the_storm_is_over(url: str, attempts: int = 10) -> bool:
+    """Whether ``url`` answers 200 to a client that honours the server's ``Retry-After``.
+
+    Right after the storm the requests it left in flight may still hold every slot (on a busy
+    host they finish a second or two after locust stops), and a shed request is answered 503
+    with ``Retry-After``; a server that collapsed never answers 200 again."""
+    for _ in range(attempts):
+        response = httpx.get(url)
+        if response.status_code != 503:
+            return response.status_code == 200
+        time.sleep(float(response.headers["Retry-After"]))
+    return False
