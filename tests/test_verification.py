@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
-from pixdex.matching import Verifier, scores_pairs, verify, verify_pairs
+from pixdex.matching import Verifier, scores_pairs, verification, verify, verify_pairs
 from pixdex.matching.verification import verdict
 from pixdex.signature import signature
 
@@ -250,3 +250,18 @@ def test_a_bordered_or_cropped_sibling_of_a_template_is_another_picture(
     # are, while the original's own bordered and cropped copies are taken (the test above).
     siblings = [apply_edit(edit, class_diagram(seed), seed=3) for seed in range(1, 11)]
     assert not any(agree(tmp_path, sibling, class_diagram(0)) for sibling in siblings)
+
+
+def test_a_read_only_query_is_verified_by_the_kernel_already_compiled(
+    photo_paths: list[Path],
+) -> None:
+    # A search passes its query signature as read from bytes (read-only): numba would compile
+    # the kernel again for that type, and a server whose warm-up verified a writable array
+    # then compiled during its first searches, shedding every request meanwhile.
+    own = np.frombuffer(signature(decode_image(photo_paths[0], min_side=288).image), np.uint8)
+    writable = own.copy()
+    assert verify(writable, writable[np.newaxis, :], Verifier()).tolist() == [True]
+    compiled = len(verification._score_against.signatures)
+    assert not own.flags.writeable
+    assert verify(own, own[np.newaxis, :], Verifier()).tolist() == [True]
+    assert len(verification._score_against.signatures) == compiled
