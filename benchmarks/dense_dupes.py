@@ -264,9 +264,12 @@ def bench_command(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]
         stale.unlink()
     truth = _groups_of(pictures)[picture]
     groups = [json.loads(line) for line in output.splitlines()]
-    entry = {path: int(Path(path).stem.removeprefix("img")) for path in _paths(n)}
+
+    def entry(path: str) -> int:
+        return int(Path(path).stem.removeprefix("img"))  # ``_paths``' names
+
     members = [(g["keeper"], m["path"]) for g in groups for m in g["members"][1:]]
-    mixed = sum(truth[entry[a]] != truth[entry[b]] for a, b in members)
+    mixed = sum(truth[entry(a)] != truth[entry(b)] for a, b in members)
     result = {
         "entries": n,
         "exit_code": exit_code,

@@ -36,7 +36,12 @@ from pixdex.index import kernels, neighbours, selfjoin
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
 from pixdex.matching import Verifier, verification
-from pixdex.matching.verification import prepare, verifier_arguments, verifies_prepared
+from pixdex.matching.verification import (
+    kernel_input,
+    prepare,
+    verifier_arguments,
+    verifies_prepared,
+)
 from pixdex.signature import SIGNATURE_VERSION, turned
 
 PLAIN, EXACT, TURNED = 1, 2, 3
@@ -129,7 +134,7 @@ def verified_around_keepers(
     """
     count = ranked.size
     ranked = np.ascontiguousarray(ranked, np.int64)
-    signatures = np.ascontiguousarray(signatures, np.uint8)
+    signatures = kernel_input(signatures, np.uint8)  # the type load_kernels compiled
     labels = np.full(count, -1, np.int64)
     workers = worker_count()
     shared = (

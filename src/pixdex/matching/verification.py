@@ -158,8 +158,8 @@ def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.
     accepted. The answer is ``verify_pairs``' for the pairs (query, candidate); the query is
     prepared once per thread, its shrunk planes kept for every candidate.
     """
-    fixed = _kernel_input(query, np.uint8)
-    rows = _kernel_input(candidates, np.uint8)
+    fixed = kernel_input(query, np.uint8)
+    rows = kernel_input(candidates, np.uint8)
     return _verdicts_of(_score_against, fixed, rows, verifier)
 
 
@@ -180,10 +180,10 @@ def _verdicts_of(
 def _pair_arrays(signatures: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``signatures`` and ``pairs`` as the contiguous uint8 and int64 arrays ``_score_pairs``
     reads."""
-    return _kernel_input(signatures, np.uint8), _kernel_input(pairs, np.int64)
+    return kernel_input(signatures, np.uint8), kernel_input(pairs, np.int64)
 
 
-def _kernel_input(array: np.ndarray, dtype: type) -> np.ndarray:
+def kernel_input(array: np.ndarray, dtype: type) -> np.ndarray:
     """``array`` as the kernels are compiled for: contiguous and writable (copied when it is
     not). A read-only array (a signature read with ``np.frombuffer``, as a search's query is)
     is another type to numba: the kernel would be compiled again for it, tens of seconds on a
