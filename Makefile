@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean browser postgres
+.PHONY: demo test bench lint format clean browser postgres graphviz
 
 # The end-to-end tests drive Debian's chromium (never a browser downloaded by playwright); a fresh
 # machine (CI, as root) gets it from apt the first time.
@@ -13,6 +13,10 @@ CHROMIUM := /usr/bin/chromium
 # The PostgreSQL backend's tests and benchmark start a private throw-away server from Debian's
 # PostgreSQL 15 binaries (benchmarks/postgres_cluster.py); apt installs them the first time.
 INITDB := /usr/lib/postgresql/15/bin/initdb
+
+# The hard corpus (benchmarks/hard_corpus.py) renders its template diagrams with graphviz's `dot`:
+# its tests and the precision benchmark need it, and apt installs it the first time.
+DOT := /usr/bin/dot
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,14 +33,17 @@ browser:
 postgres:
 	test -x $(INITDB) || (apt-get update -qq && apt-get install -y -qq postgresql)
 
-test: $(STAMP) browser postgres
+graphviz:
+	test -x $(DOT) || (apt-get update -qq && apt-get install -y -qq graphviz)
+
+test: $(STAMP) browser postgres graphviz
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
 # imagededup (the duplicate finder's peer) is installed for the benchmarks only, without its declared
 # dependencies: they include torch and torchvision, which its hash-based finder never imports.
-bench: $(STAMP) postgres
+bench: $(STAMP) postgres graphviz
 	$(PY) -m pip install -q --no-deps imagededup tqdm PyWavelets
 	$(PY) -m benchmarks
 

@@ -48,7 +48,7 @@ def skipped(corpus_dir: Path) -> dict[str, str]:
 def test_every_family_is_built_with_a_second_copy(
     family: str, corpus: list[HardImage], skipped: dict[str, str]
 ) -> None:
-    if family in skipped:
+    if family == "flags" and family in skipped:
         pytest.skip(f"{family} not built on this machine: {skipped[family]}")
     files: dict[str, list[Path]] = defaultdict(list)
     for image in corpus:
@@ -62,7 +62,9 @@ def test_every_family_is_built_with_a_second_copy(
 
 
 def test_only_families_without_a_source_are_skipped(skipped: dict[str, str]) -> None:
-    assert set(skipped) <= {"flags", "graphviz-class", "graphviz-call", "graphviz-collab"}
+    # graphviz is installed by `make test` (the Makefile's graphviz target): its families are
+    # the hardest look-alikes and are always built; the flags need apt to reach its mirror.
+    assert set(skipped) <= {"flags"}
 
 
 def test_every_file_decodes(corpus: list[HardImage]) -> None:
@@ -119,7 +121,7 @@ def test_diagrams_of_one_template_differ_only_in_labels() -> None:
     try:
         require_dot()
     except SourceUnavailable as error:
-        pytest.skip(str(error))
+        pytest.fail(f"{error}: `make test` installs it")
     planned = plan_diagrams("graphviz-class", 8, seed=0)
     layouts = defaultdict(set)
     labels = set()
@@ -155,7 +157,7 @@ def test_a_numbered_group_is_the_same_picture_at_every_size(family: str) -> None
         try:
             require_dot()
         except SourceUnavailable as error:
-            pytest.skip(str(error))
+            pytest.fail(f"{error}: `make test` installs it")
 
     def pictures(count: int) -> dict[str, str]:
         return {p.group: repr(p.draw.keywords) for p in PLANNERS[family](count, 0)}
