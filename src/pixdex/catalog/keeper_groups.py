@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from queue import SimpleQueue
 
 import numpy as np
-from numba import njit
 
 from pixdex import signature
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index import kernels, neighbours, selfjoin
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
+from pixdex.jit import njit
 from pixdex.matching import Verifier, verification
 from pixdex.matching.verification import (
     kernel_input,

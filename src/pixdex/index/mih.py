@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index import kernels
 from pixdex.index.base import HammingIndex, Hits, as_columns
 from pixdex.index.kernels import code_distance, grow, popcount, scan_one, sort_hits
+from pixdex.jit import njit
 
 MAX_SUBSTRING_BITS = 24
 """Longest substring: a table of 2^24 + 1 uint32 offsets is 64 MiB."""

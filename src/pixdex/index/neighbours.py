@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index import kernels, selfjoin
@@ -36,6 +35,7 @@ from pixdex.index.selfjoin import (
     flip_masks,
     substring_keys,
 )
+from pixdex.jit import njit
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index import kernels
 from pixdex.index.base import as_codes, as_ids, worker_count
 from pixdex.index.kernels import popcount
+from pixdex.jit import njit
 
 MAX_KEY_BITS = 22
 """Widest substring, in bits: its direct-address bucket table has ``2**22 + 1`` int64 offsets

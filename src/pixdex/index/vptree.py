@@ -19,12 +19,12 @@ Build: one counting sort per level, O(n log n) distance computations in all.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index import kernels
 from pixdex.index.base import HammingIndex, Hits
 from pixdex.index.kernels import code_distance, grow, sort_hits
+from pixdex.jit import njit
 
 LEAF_SIZE = 24
 """Rows a leaf bucket holds at most: below this, scanning beats the tree's bookkeeping."""

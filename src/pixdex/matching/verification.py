@@ -63,11 +63,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
 
 from pixdex import signature
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
+from pixdex.jit import njit
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
