@@ -179,6 +179,44 @@ def test_pairs_cut_short_below_the_share_get_the_verdicts_of_full_scores(tmp_pat
         assert verify_pairs(table, pairs, verifier).tolist() == expected, share
 
 
+def test_pairs_cut_short_on_colour_get_the_verdicts_of_full_scores(tmp_path: Path) -> None:
+    # Verifying stops before the grid when two colour pictures differ in colour over the window
+    # of every alignment by more than max_chroma (the colour score can only be larger). The
+    # verdicts must be those of the full scores: for flags and stars of other colours, their
+    # bordered, cropped, stickered, brightened and grayscale copies, at the shipped ceiling and
+    # at ceilings some pairs score exactly (the boundary, in float32).
+    flags = [("#0055a4", "#ffffff", "#ef4135"), ("#009246", "#ffffff", "#ce2b37")]
+    flags += [("#000000", "#dd0000", "#ffce00"), ("#ef3340", "#ffffff", "#ef3340")]
+    pictures = [tricolour(colours) for colours in flags]
+    pictures += [star(5, fill) for fill in ("#1e3cc8", "#c81e1e", "#1ec83c", "#e6b400")]
+    pictures += [on_canvas(star(5, "#c81e1e"), (100, 100)), class_diagram(0)]
+    signatures = [signed(p, tmp_path, f"{k}") for k, p in enumerate(pictures)]
+    signatures += [
+        signed(apply_edit(edit, p, seed=k), tmp_path, f"{k}-{edit}")
+        for k, p in enumerate(pictures)
+        for edit in ("border", "crop-10", "red-square", "brightness", "grayscale")
+    ]
+    table = np.stack(signatures)
+    pairs = np.array([(a, b) for a in range(len(table)) for b in range(len(table))])
+    full = scores_pairs(table, pairs, Verifier().luma_tolerance)
+    colours = np.unique(full[1][(full[1] > 1.0) & (full[1] < 40.0)])
+    for ceiling in [Verifier().max_chroma, *colours[:: max(1, colours.size // 8)].tolist()]:
+        verifier = Verifier(max_chroma=ceiling)
+        thresholds = (verifier.min_preserved, verifier.max_chroma, verifier.blank_tone)
+        expected = [
+            verdict(*scores, *thresholds, verifier.max_thin) for scores in zip(*full, strict=True)
+        ]
+        above = (full[0] >= verifier.min_preserved) & (full[1] > ceiling)
+        assert above.sum() > 0 or ceiling > 30  # some pairs are rejected by colour alone
+        assert sum(expected) > len(pictures)  # and copies are taken
+        assert verify_pairs(table, pairs, verifier).tolist() == expected, ceiling
+        for query in range(len(pictures)):
+            by_search = verify(table[query], table, verifier)
+            assert by_search.tolist() == [
+                expected[query * len(table) + k] for k in range(len(table))
+            ]
+
+
 @pytest.mark.parametrize("points", [5, 8])
 def test_an_outline_in_another_colour_is_another_picture(tmp_path: Path, points: int) -> None:
     # A black outline and a green one: a tone fit free to fade contrast to 0.6 turned the black

@@ -173,7 +173,9 @@ def _verdicts_of(
     kernel: Callable, fixed: np.ndarray, rows: np.ndarray, verifier: Verifier
 ) -> np.ndarray:
     """The verifier's verdicts on ``_scores`` of ``kernel``, pairs below its share cut short."""
-    scores = _scores(kernel, fixed, rows, verifier.luma_tolerance, verifier.min_preserved)
+    scores = _scores(
+        kernel, fixed, rows, verifier.luma_tolerance, verifier.min_preserved, verifier.max_chroma
+    )
     return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
 
@@ -214,19 +216,30 @@ def scores_pairs(
     both sides are grayscale, or one is a grayscale copy of the other), for two blank
     pictures their difference of mean luma (-1 otherwise), and the share of content that
     differs thinly (0-1, ``_thin_share``). ``luma_tolerance`` as in ``Verifier``."""
-    return _scores(_score_pairs, *_pair_arrays(signatures, pairs), luma_tolerance, NO_FLOOR)
+    return _scores(
+        _score_pairs, *_pair_arrays(signatures, pairs), luma_tolerance, NO_FLOOR, NO_CEILING
+    )
 
 
 NO_FLOOR = -1.0
 """A ``floor`` no share is below: every pair scored in full (``score_prepared``)."""
 
+NO_CEILING = np.inf
+"""A chroma ``ceiling`` no colour is above: every pair scored in full (``score_prepared``)."""
+
 
 def _scores(
-    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, luma_tolerance: float, floor: float
+    kernel: Callable,
+    fixed: np.ndarray,
+    rows: np.ndarray,
+    luma_tolerance: float,
+    floor: float,
+    ceiling: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
     ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query), pairs whose
-    share falls below ``floor`` cut short (``score_prepared``): on the calling thread below
+    share falls below ``floor`` or whose colour lies above ``ceiling`` cut short
+    (``score_prepared``): on the calling thread below
     ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
     count = rows.shape[0]
     preserved = np.empty(count, np.float32)
@@ -243,6 +256,7 @@ def _scores(
             _CHROMA_TABLES,
             _ALIGNMENTS,
             np.float32(floor),
+            np.float32(ceiling),
             preserved[part],
             chroma[part],
             blank_gap[part],
@@ -792,6 +806,44 @@ def _shrunk_side(luma, tone, cut, tables):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _shrunk_colour(chroma, cut, tables):  # pragma: no cover - compiled
+    """Both chroma planes of a picture shrunk into the window of a cut of the other's frame;
+    uncut, the planes themselves (the uncut table's weights are 1 and 0: the same values)."""
+    if cut == 0:
+        return chroma
+    first, weights, _ = tables
+    out = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
+    for plane in range(2):
+        out[plane] = _shrink(chroma[plane], cut, first, weights)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _closest_window_colour(
+    ha, hb, cut_colour, colour_ready, chroma_tables, alignments, ceiling
+):  # pragma: no cover - compiled
+    """The smallest, over the alignments, of the trimmed mean chroma difference over the
+    alignment's window (the first term of the colour score, ``score_prepared``, which needs no
+    tone fit); or the first that is within ``ceiling`` (uncut first: a copy stops there). The
+    first side's planes shrunk for a cut are kept in ``cut_colour`` (made once per keeper or
+    query, as its luma planes are)."""
+    closest = np.inf
+    for row in range(alignments.shape[0]):
+        query_cut, candidate_cut = alignments[row]
+        if not colour_ready[candidate_cut]:
+            cut_colour[candidate_cut] = _shrunk_colour(ha, candidate_cut, chroma_tables)
+            colour_ready[candidate_cut] = True
+        differences = _cell_chroma_differences(
+            cut_colour[candidate_cut], _shrunk_colour(hb, query_cut, chroma_tables)
+        )
+        colour = _trimmed_mean(differences[_WINDOW_MASKS[query_cut + candidate_cut]])
+        if np.float32(colour) <= ceiling:
+            return colour
+        closest = min(closest, colour)
+    return closest
+
+
+@njit(cache=True, nogil=True)
 def _score_pairs(
     signatures,
     pairs,
@@ -800,6 +852,7 @@ def _score_pairs(
     chroma_tables,
     alignments,
     floor,
+    ceiling,
     preserved,
     chroma,
     gap,
@@ -816,6 +869,7 @@ def _score_pairs(
             chroma_tables,
             alignments,
             floor,
+            ceiling,
         )
 
 
@@ -828,6 +882,7 @@ def _score_against(
     chroma_tables,
     alignments,
     floor,
+    ceiling,
     preserved,
     chroma,
     gap,
@@ -855,25 +910,33 @@ def _score_against(
             chroma_tables,
             alignments,
             floor,
+            ceiling,
         )
 
 
 @njit(cache=True, nogil=True)
 def _score_pair(
-    sa, sb, tolerance, luma_tables, chroma_tables, alignments, floor
+    sa, sb, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
 ):  # pragma: no cover - compiled
     """One pair's (share of content preserved, chroma difference, blank gap, share differing
-    thinly), as in ``scores_pairs`` (``floor`` as in ``score_prepared``)."""
+    thinly), as in ``scores_pairs`` (``floor`` and ``ceiling`` as in ``score_prepared``)."""
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
         return -1.0, np.inf, -1.0, 0.0
     return score_prepared(
-        prepare(sa), _prepare(sb), tolerance, luma_tables, chroma_tables, alignments, floor
+        prepare(sa),
+        _prepare(sb),
+        tolerance,
+        luma_tables,
+        chroma_tables,
+        alignments,
+        floor,
+        ceiling,
     )
 
 
 @njit(cache=True, nogil=True)
 def score_prepared(
-    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor
+    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
 ):  # pragma: no cover - compiled
     """``_score_pair`` on two signatures already prepared: ``side_a`` by ``prepare`` (its
     shrunk planes kept as they are made, so a keeper verified against many candidates shrinks
@@ -884,16 +947,31 @@ def score_prepared(
     comparison can only lower the share, so its scores are that share, no colour (infinite),
     no blank gap and all content differing thinly, and no verdict changes. Duplicate finding
     and search pass the verifier's ``min_preserved`` (most of their candidates are
-    look-alikes, rejected here); scoring for measurement passes ``NO_FLOOR``."""
-    prepared_a, colour_of_a, cut_planes, cut_content, ready = side_a
+    look-alikes, rejected here); scoring for measurement passes ``NO_FLOOR``.
+
+    Likewise a pair of colour pictures (neither grayscale) whose colour differs by more than
+    ``ceiling`` over the window of every alignment (``_closest_window_colour``) is rejected
+    before the grid: the colour score is the larger of that and the colour over the content,
+    at the alignment chosen, so no alignment could pass. Its scores are no share (0), the
+    smallest of those colours, no blank gap and all content differing thinly. Duplicate finding
+    and search pass the verifier's ``max_chroma`` (flags, stars and polygons of other colours
+    are most of their look-alikes of colour pictures); scoring for measurement passes
+    ``NO_CEILING``."""
+    prepared_a, colour_of_a, cut_planes, cut_content, ready, cut_colour, colour_ready = side_a
     la, ta, sa_small, ca, content_a, _ = prepared_a
     ha, gray_a, mean_a = colour_of_a
     lb, tb, sb_small, cb, content_b, _ = prepared_b
+    hb, gray_b, mean_b = _colour(prepared_b)
+    gray = gray_a or gray_b
     if not content_a and not content_b:
-        hb, gray_b, mean_b = _colour(prepared_b)
-        gray = gray_a or gray_b
         colour = 0.0 if gray else _trimmed_mean(_cell_chroma_differences(ha, hb))
         return 0.0, colour, float(abs(mean_a - mean_b)), 0.0
+    if not gray and ceiling < NO_CEILING:
+        closest = _closest_window_colour(
+            ha, hb, cut_colour, colour_ready, chroma_tables, alignments, ceiling
+        )
+        if np.float32(closest) > ceiling:
+            return 0.0, closest, -1.0, 1.0
     preserved = -1.0
     thin = 0.0
     best = 0
@@ -940,8 +1018,6 @@ def score_prepared(
             break  # no alignment does better
     if np.float32(preserved) < floor and not (preserved <= 0.0 and blank >= 0):
         return preserved, np.inf, -1.0, 1.0
-    hb, gray_b, _ = _colour(prepared_b)
-    gray = gray_a or gray_b
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
         best_a, best_b, best_mask = blank_a, blank_b, blank_mask
@@ -991,13 +1067,10 @@ def score_prepared(
     content = _content_cells(best_a_content, best_b_content, best_mask & ~pasted)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, gap, thin
-    first, weights, _ = chroma_tables
-    colour_a = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
-    colour_b = np.empty((2, CHROMA_SIDE, CHROMA_SIDE), np.float32)
-    for plane in range(2):
-        colour_a[plane] = _shrink(ha[plane], candidate_cut, first, weights)
-        colour_b[plane] = _shrink(hb[plane], query_cut, first, weights)
-    differences = _cell_chroma_differences(colour_a, colour_b)
+    differences = _cell_chroma_differences(
+        _shrunk_colour(ha, candidate_cut, chroma_tables),
+        _shrunk_colour(hb, query_cut, chroma_tables),
+    )
     colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
     return preserved, colour, gap, thin
 
@@ -1041,13 +1114,15 @@ def prepare(signature):  # pragma: no cover - compiled
     """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
     its ``_colour``, and room for its planes shrunk into the other's frame on the grid (values
     and content share per cut, made when an alignment first needs them: a copy accepted uncut
-    never shrinks)."""
+    never shrinks), and the same for its chroma planes (``_closest_window_colour``)."""
     prepared = _prepare(signature)
     return (
         prepared,
         _colour(prepared),
         np.empty((_CUTS, GRID, GRID), np.float32),
         np.empty((_CUTS, GRID, GRID), np.float32),
+        np.zeros(_CUTS, np.bool_),
+        np.empty((_CUTS, 2, CHROMA_SIDE, CHROMA_SIDE), np.float32),
         np.zeros(_CUTS, np.bool_),
     )
 
@@ -1077,6 +1152,7 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
         chroma_tables,
         alignments,
         min_preserved,
+        max_chroma,
     )
     return verdict(preserved, chroma, gap, thin, min_preserved, max_chroma, blank_tone, max_thin)
 
