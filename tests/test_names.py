@@ -29,7 +29,7 @@ from pixdex.catalog import Catalog, FileRecord
 from pixdex.catalog.location import open_store
 from pixdex.catalog.uri import is_postgres
 from pixdex.cli import app
-from pixdex.names import from_bytes, printable, printable_data, to_bytes
+from pixdex.names import from_bytes, printable, printable_data, printable_json, to_bytes
 from pixdex.server.app import create_app
 
 CAFE = b"caf\xe9.png"  # Latin-1, not UTF-8
@@ -198,3 +198,23 @@ def test_printable_leaves_valid_names_alone_and_escapes_undecodable_bytes() -> N
     assert printable(from_bytes(b"/p/caf\xe9\xff.png")) == "/p/caf\\xe9\\xff.png"
     assert printable_data({"a": [from_bytes(CAFE), 1, None]}) == {"a": ["caf\\xe9.png", 1, None]}
     assert to_bytes(from_bytes(b"\xe9\xff")) == b"\xe9\xff"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/photos/plain.png",
+        "/photos/été/😀.png",
+        from_bytes(b"/p/caf\xe9.png"),
+        "/a/\udcff",
+        "/a/\\udcff.png",  # a backslash, then "udcff": reads like an escape, is none
+    ],
+)
+def test_json_text_is_that_of_the_printable_data(name: str) -> None:
+    # The fast path (no walk when nothing needs escaping) writes the same text as the walk, for
+    # plain names, names outside ASCII and outside the BMP, undecodable bytes and a name that
+    # reads like an escape, keys included.
+    value = {"keeper": name, "members": [{"path": name, "size": 1}, (name, None, 2.5)], name: True}
+    text = printable_json(value)
+    assert text == json.dumps(printable_data(value))
+    text.encode("utf-8")  # always valid UTF-8

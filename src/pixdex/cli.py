@@ -40,7 +40,7 @@ from pixdex.evaluation.defaults import (
     DEFAULT_SAMPLE,
     DEFAULT_TARGET,
 )
-from pixdex.names import ESCAPE_ERRORS, printable_data
+from pixdex.names import ESCAPE_ERRORS, printable_json
 from pixdex.wording import byte_size, count
 
 if TYPE_CHECKING:
@@ -396,7 +396,7 @@ def search(
             )
             results.append(result)
             if as_json:
-                typer.echo(json.dumps(printable_data(result.to_dict())))
+                typer.echo(printable_json(result.to_dict()))
             else:
                 _print_result(result)
         if report is not None:
@@ -693,7 +693,7 @@ def _write_groups(groups, as_json: bool, csv_file: Path | None, report: Path | N
 
     if as_json:
         for group in groups:
-            typer.echo(json.dumps(printable_data(group.to_dict())))
+            typer.echo(printable_json(group.to_dict()))
         return
     for path, write in ((csv_file, write_csv), (report, write_duplicates_report)):
         if path is not None:

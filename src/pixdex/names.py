@@ -13,6 +13,7 @@ Python's "backslashreplace" shows undecodable bytes.
 from __future__ import annotations
 
 import codecs
+import json
 from typing import Any
 
 ESCAPE_ERRORS = "pixdex.names"
@@ -67,3 +68,19 @@ def printable_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [printable_data(v) for v in value]
     return value
+
+
+def printable_json(value: Any) -> str:
+    """``json.dumps(printable_data(value))``, the same text, without walking ``value`` in Python
+    when none of its strings needs escaping (the usual case): a duplicate listing of a million
+    files holds millions of strings. JSON's ASCII text writes every surrogate as ``\\udXXX``,
+    so text without ``\\ud`` has none; with it (a character outside the BMP, a lone surrogate
+    or a name holding those three characters), encoding the strings decides."""
+    text = json.dumps(value)
+    if "\\ud" not in text:
+        return text
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(printable_data(value))
+    return text
