@@ -819,22 +819,32 @@ def _shrunk_colour(chroma, cut, tables):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _aligned_chroma_differences(
+    ha, hb, cut_colour, colour_ready, query_cut, candidate_cut, tables
+):  # pragma: no cover - compiled
+    """``_cell_chroma_differences`` of the two pictures' chroma at one alignment (each shrunk
+    by the other's cut). The first side's planes shrunk for a cut are kept in ``cut_colour``
+    (made once per keeper or query, as its luma planes are)."""
+    if not colour_ready[candidate_cut]:
+        cut_colour[candidate_cut] = _shrunk_colour(ha, candidate_cut, tables)
+        colour_ready[candidate_cut] = True
+    return _cell_chroma_differences(
+        cut_colour[candidate_cut], _shrunk_colour(hb, query_cut, tables)
+    )
+
+
+@njit(cache=True, nogil=True)
 def _closest_window_colour(
     ha, hb, cut_colour, colour_ready, chroma_tables, alignments, ceiling
 ):  # pragma: no cover - compiled
     """The smallest, over the alignments, of the trimmed mean chroma difference over the
     alignment's window (the first term of the colour score, ``score_prepared``, which needs no
-    tone fit); or the first that is within ``ceiling`` (uncut first: a copy stops there). The
-    first side's planes shrunk for a cut are kept in ``cut_colour`` (made once per keeper or
-    query, as its luma planes are)."""
+    tone fit); or the first that is within ``ceiling`` (uncut first: a copy stops there)."""
     closest = np.inf
     for row in range(alignments.shape[0]):
         query_cut, candidate_cut = alignments[row]
-        if not colour_ready[candidate_cut]:
-            cut_colour[candidate_cut] = _shrunk_colour(ha, candidate_cut, chroma_tables)
-            colour_ready[candidate_cut] = True
-        differences = _cell_chroma_differences(
-            cut_colour[candidate_cut], _shrunk_colour(hb, query_cut, chroma_tables)
+        differences = _aligned_chroma_differences(
+            ha, hb, cut_colour, colour_ready, query_cut, candidate_cut, chroma_tables
         )
         colour = _trimmed_mean(differences[_WINDOW_MASKS[query_cut + candidate_cut]])
         if np.float32(colour) <= ceiling:
@@ -961,17 +971,18 @@ def score_prepared(
     la, ta, sa_small, ca, content_a, _ = prepared_a
     ha, gray_a, mean_a = colour_of_a
     lb, tb, sb_small, cb, content_b, _ = prepared_b
-    hb, gray_b, mean_b = _colour(prepared_b)
-    gray = gray_a or gray_b
     if not content_a and not content_b:
-        colour = 0.0 if gray else _trimmed_mean(_cell_chroma_differences(ha, hb))
+        hb, gray_b, mean_b = _colour(prepared_b)
+        colour = 0.0 if gray_a or gray_b else _trimmed_mean(_cell_chroma_differences(ha, hb))
         return 0.0, colour, float(abs(mean_a - mean_b)), 0.0
-    if not gray and ceiling < NO_CEILING:
-        closest = _closest_window_colour(
-            ha, hb, cut_colour, colour_ready, chroma_tables, alignments, ceiling
-        )
-        if np.float32(closest) > ceiling:
-            return 0.0, closest, -1.0, 1.0
+    if not gray_a and ceiling < NO_CEILING:
+        hb, gray_b, _ = _colour(prepared_b)
+        if not gray_b:
+            closest = _closest_window_colour(
+                ha, hb, cut_colour, colour_ready, chroma_tables, alignments, ceiling
+            )
+            if np.float32(closest) > ceiling:
+                return 0.0, closest, -1.0, 1.0
     preserved = -1.0
     thin = 0.0
     best = 0
@@ -1018,6 +1029,8 @@ def score_prepared(
             break  # no alignment does better
     if np.float32(preserved) < floor and not (preserved <= 0.0 and blank >= 0):
         return preserved, np.inf, -1.0, 1.0
+    hb, gray_b, _ = _colour(prepared_b)  # only now: most pairs were rejected above
+    gray = gray_a or gray_b
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
         best_a, best_b, best_mask = blank_a, blank_b, blank_mask
@@ -1067,9 +1080,8 @@ def score_prepared(
     content = _content_cells(best_a_content, best_b_content, best_mask & ~pasted)
     if gray and _mean_difference(best_a, best_b, content) <= GRAYSCALE_LUMA:
         return preserved, 0.0, gap, thin
-    differences = _cell_chroma_differences(
-        _shrunk_colour(ha, candidate_cut, chroma_tables),
-        _shrunk_colour(hb, query_cut, chroma_tables),
+    differences = _aligned_chroma_differences(
+        ha, hb, cut_colour, colour_ready, query_cut, candidate_cut, chroma_tables
     )
     colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
     return preserved, colour, gap, thin
@@ -1114,7 +1126,7 @@ def prepare(signature):  # pragma: no cover - compiled
     """A signature prepared as the first side of ``score_prepared``: ``_prepare``'s planes,
     its ``_colour``, and room for its planes shrunk into the other's frame on the grid (values
     and content share per cut, made when an alignment first needs them: a copy accepted uncut
-    never shrinks), and the same for its chroma planes (``_closest_window_colour``)."""
+    never shrinks), and the same for its chroma planes (``_aligned_chroma_differences``)."""
     prepared = _prepare(signature)
     return (
         prepared,
