@@ -1,7 +1,9 @@
-"""numba starts without its BLAS probe (``pixdex.jit``), and numba's linear algebra still works.
+"""numba starts without its BLAS and cffi probes (``pixdex.jit``), and numba's linear algebra
+and cffi itself still work.
 
-Checked in fresh processes, by the modules they load: the probe is an import of ``scipy.linalg``
-(0.2-0.3 s of a fresh process's first search; BENCHMARKS.md has the times).
+Checked in fresh processes, by the modules they load: the probes are imports of ``scipy.linalg``
+and of ``cffi`` with its C parser (0.3 s together of a fresh process's first search;
+BENCHMARKS.md has the times).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def test_verifying_loads_the_compiled_kernels_without_scipy_linalg() -> None:
     assert report["verdicts"] == [True, False]  # the kernel ran: a ramp is not its mirror
     assert "numba.np.arraymath" in report["modules"]
     assert "scipy.linalg" not in report["modules"]
+    assert "numba.core.typing.cffi_utils" in report["modules"]
+    assert "cffi" not in report["modules"] and "pycparser" not in report["modules"]
 
 
 def test_a_kernel_of_the_users_own_still_has_numbas_linear_algebra() -> None:
@@ -59,3 +63,17 @@ def test_a_kernel_of_the_users_own_still_has_numbas_linear_algebra() -> None:
     assert dot == 3.0
     assert convolved == [0.0, 1.0, 3.0, 3.0, 2.0]
     assert abs(norm - 5.0**0.5) < 1e-12
+
+
+CFFI_AFTER_PIXDEX = """
+import json
+import pixdex.jit
+import cffi
+ffi = cffi.FFI()
+ffi.cdef("int abs(int);")
+print(json.dumps(ffi.dlopen(None).abs(-7)))
+"""
+
+
+def test_cffi_stays_importable_after_numba_started_without_it() -> None:
+    assert run(CFFI_AFTER_PIXDEX) == 7  # what pyvips needs of it

@@ -1,40 +1,52 @@
-"""numba's ``njit``, with numba started without its BLAS probe.
+"""numba's ``njit``, with numba started without two probes no pixdex kernel needs.
 
-The first compiled kernel a process loads sets up numba's CPU target, which imports
-``numba.np.arraymath``; that module checks at import whether BLAS is available for
-``np.convolve`` and ``np.correlate`` by importing ``scipy.linalg`` — 0.2-0.3 s, a fifth of
-opening a 1M-image catalog and answering one query in a fresh process (BENCHMARKS.md, "Cost").
-No pixdex kernel uses BLAS. Importing this module imports ``numba.np.arraymath`` while
-``scipy.linalg.cython_blas`` is marked as unavailable, so the probe fails at once and those two
-functions use numba's own loop; ``np.dot`` and ``np.linalg`` still import scipy when a kernel
-that uses them is compiled. Nothing is changed when the probe has already run, or when
-``scipy.linalg`` is already loaded (the probe then costs nothing).
+The first compiled kernel a process loads sets up numba's CPU target, which imports two modules
+that look for optional libraries at import:
+
+- ``numba.np.arraymath`` checks whether BLAS is available for ``np.convolve`` and
+  ``np.correlate`` by importing ``scipy.linalg``: 0.2-0.3 s;
+- ``numba.core.typing.cffi_utils`` imports ``cffi`` (installed for pyvips) and its C parser,
+  ``pycparser``, so that kernels can call cffi functions: about 0.07 s.
+
+Together about a quarter of opening a 1M-image catalog and answering one query in a fresh
+process (BENCHMARKS.md, "Cost"). Importing this module imports those two numba modules while the
+probed module is marked as unavailable, so each probe fails at once: ``np.convolve`` and
+``np.correlate`` use numba's own loop, and kernels of this process cannot call cffi functions
+(no pixdex kernel does). ``np.dot`` and ``np.linalg`` still import scipy when a kernel that uses
+them is compiled, and ``cffi`` itself stays importable (pyvips imports it as before). Nothing is
+changed for a probe that has already run, or whose module is already loaded (it then costs
+nothing).
 
 Every module of compiled kernels takes ``njit`` from here.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from numba import njit
 
-BLAS_PROBE = "scipy.linalg.cython_blas"
-"""The module ``numba.np.arraymath`` imports to see whether BLAS is available."""
+PROBES = {
+    "numba.np.arraymath": "scipy.linalg.cython_blas",
+    "numba.core.typing.cffi_utils": "cffi",
+}
+"""Each numba module that probes for an optional library at import → the module it imports."""
 
 
-def _start_numba_without_blas_probe() -> None:
-    """Import ``numba.np.arraymath`` with ``BLAS_PROBE`` marked unavailable (module docstring)."""
-    if "numba.np.arraymath" in sys.modules or BLAS_PROBE in sys.modules:
-        return
-    sys.modules[BLAS_PROBE] = None  # an import of it raises ImportError without loading scipy
-    try:
-        import numba.np.arraymath  # noqa: F401
-    finally:
-        if BLAS_PROBE in sys.modules and sys.modules[BLAS_PROBE] is None:
-            del sys.modules[BLAS_PROBE]
+def _start_numba_without_probes() -> None:
+    """Import each of ``PROBES``' numba modules with its probed module marked unavailable."""
+    for module, probed in PROBES.items():
+        if module in sys.modules or probed in sys.modules:
+            continue
+        sys.modules[probed] = None  # an import of it raises ImportError without loading it
+        try:
+            importlib.import_module(module)
+        finally:
+            if probed in sys.modules and sys.modules[probed] is None:
+                del sys.modules[probed]
 
 
-_start_numba_without_blas_probe()
+_start_numba_without_probes()
 
 __all__ = ["njit"]

@@ -216,7 +216,9 @@ class Catalog:
         self.close()
 
     def close(self) -> None:
-        """Close the store; the catalog is unusable afterwards."""
+        """Close the store and let go of the search indexes (their saved files are mapped into
+        memory: ``pixdex.index.storage``); the catalog is unusable afterwards."""
+        self._indexes.clear()
         self._store.close()
 
     # -- indexing --------------------------------------------------------------------------------
