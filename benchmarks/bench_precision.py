@@ -184,11 +184,12 @@ def main() -> None:
             f"{base['edits', None][1]:.2f} others per query",
             flush=True,
         )
-    # Preserved shares from 0.65, about two thirds, up (``Verifier.min_preserved``: a copy keeps
-    # most of its picture), chroma, and the thin share (1.0: no such check).
+    # Preserved shares from more than a half up (``Verifier.min_preserved``: a copy keeps most
+    # of its picture, and what differs must be a blob, which the thin share checks), chroma, and
+    # the thin share (1.0: no such check).
     grid = [
         (p, c, t)
-        for p in (0.65, 0.7, 0.74, 0.77, 0.8, 0.85, 0.9)
+        for p in (0.55, 0.6, 0.65, 0.7, 0.74, 0.77, 0.8, 0.85, 0.9)
         for c in (6, 8, 10)
         for t in (0.12, 0.14, 0.16, 0.18, 0.2, 1.0)
     ]

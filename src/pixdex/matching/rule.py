@@ -28,10 +28,13 @@ class Verifier:
     """Largest luma difference (0-255) left by the tone fit in an agreeing cell (faint content
     is held to half its contrast against the background, when that is less:
     ``verification.CONTRAST_SHARE``)."""
-    min_preserved: float = 0.65
+    min_preserved: float = 0.55
     """Smallest share of each picture's content cells that must agree (at the full 32 × 32 too).
-    Not searched below 0.65, about two thirds: a copy keeps most of its picture, whatever covers
-    the rest."""
+    More than half: shapes pasted over a picture can cover more than a quarter of its content
+    when the content is where they land, and what differs must then be a blob (``max_thin``),
+    which another picture of one template or another page is not. Searched from 0.55 since
+    session 29 (from 0.65 before, when the thin check did not yet exist to hold look-alikes
+    back); not at a half or below, where a page with half of another's lines would be it."""
     max_chroma: float = 10.0
     """Largest mean chroma difference (0-255) over the best-matching cells."""
     blank_tone: float = 12.0
