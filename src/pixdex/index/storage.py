@@ -104,7 +104,8 @@ def _mapped_members(path: str | Path) -> dict[str, np.ndarray]:
     """Every ``.npy`` member of the zip at ``path``, by name without its suffix, as an array over
     a copy-on-write mapping of the file (copied out when its data is not aligned)."""
     with open(path, "rb") as handle:
-        infos = zipfile.ZipFile(handle).infolist()
+        with zipfile.ZipFile(handle) as archive:
+            infos = archive.infolist()
         if not infos:
             return {}
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
