@@ -9,8 +9,8 @@ refuses anything executable.
 
 Each member's array data starts on a ``ALIGNMENT``-byte boundary of the file (the zip local
 header carries padding in an extra field, which zip readers skip), so ``load`` maps the file and
-hands out arrays over the mapping instead of reading it: a 1M-image index opens in about a
-millisecond instead of 0.1-0.2 s, and only the pages a search touches are read. The mapping is
+hands out arrays over the mapping instead of reading it: a 1M-image index opens in a few
+milliseconds instead of 0.1-0.2 s, and only the pages a search touches are read. The mapping is
 copy-on-write (the arrays are writable, as the compiled kernels are built for, and nothing ever
 writes to the file). A saved index is replaced by renaming a new file over it, never rewritten in
 place, so a mapping always sees a whole file. A member that does not start aligned (a file

@@ -1029,7 +1029,9 @@ def score_prepared(
             break  # no alignment does better
     if np.float32(preserved) < floor and not (preserved <= 0.0 and blank >= 0):
         return preserved, np.inf, -1.0, 1.0
-    hb, gray_b, _ = _colour(prepared_b)  # only now: most pairs were rejected above
+    # Read here, after the grid rejected most pairs (a colour keeper's check above read it too:
+    # a repeat of 512 values for the few pairs that get this far).
+    hb, gray_b, _ = _colour(prepared_b)
     gray = gray_a or gray_b
     if preserved <= 0.0 and blank >= 0:
         preserved, best, best_gain, best_offset = 0.0, blank, 1.0, 0.0
