@@ -185,12 +185,13 @@ def main() -> None:
             flush=True,
         )
     # Preserved shares from more than a half up (``Verifier.min_preserved``: a copy keeps most
-    # of its picture, and what differs must be a blob, which the thin share checks), chroma, and
-    # the thin share (1.0: no such check).
+    # of its picture, and what differs must be a blob, which the thin share checks), chroma
+    # (from 3 since session 30: fitted for saturation, a brighter copy's colour differs by a
+    # level or two), and the thin share (1.0: no such check).
     grid = [
         (p, c, t)
         for p in (0.55, 0.6, 0.65, 0.7, 0.74, 0.77, 0.8, 0.85, 0.9)
-        for c in (6, 8, 10)
+        for c in (3, 4, 5, 6, 8, 10)
         for t in (0.12, 0.14, 0.16, 0.18, 0.2, 1.0)
     ]
     blank = DEFAULT_RULE.verifier.blank_tone

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import random
 
-from PIL import Image, ImageDraw, ImageFont
+import numpy as np
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 
 def tricolour(colours: tuple[str, str, str]) -> Image.Image:
@@ -70,3 +71,13 @@ def class_diagram(seed: int) -> Image.Image:
                 draw.line((right, top + 52, right + 25, top + 52), fill="black")
             left = right + 25
     return picture
+
+
+def gradient(left: str, right: str) -> Image.Image:
+    """A horizontal gradient from ``left`` to ``right``: the smooth wallpapers whose look-alikes
+    differ only in their palette."""
+    start = np.array(ImageColor.getrgb(left), np.float64)
+    end = np.array(ImageColor.getrgb(right), np.float64)
+    share = np.linspace(0.0, 1.0, 480)[np.newaxis, :, np.newaxis]
+    row = np.rint(start + share * (end - start)).astype(np.uint8)
+    return Image.fromarray(np.repeat(row, 320, axis=0), "RGB")

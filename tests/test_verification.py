@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from drawings import class_diagram, on_canvas, star, tricolour
+from drawings import class_diagram, gradient, on_canvas, star, tricolour
 from PIL import Image, ImageDraw, ImageFont
 
 from pixdex.decode import decode_image
@@ -220,6 +220,26 @@ def test_pairs_cut_short_on_colour_get_the_verdicts_of_full_scores(tmp_path: Pat
             assert by_search.tolist() == [
                 expected[query * len(table) + k] for k in range(len(table))
             ]
+
+
+def test_a_brighter_copy_keeps_its_hues_and_another_palette_does_not(tmp_path: Path) -> None:
+    # Brightness and contrast scale a picture's colours' saturation with its luma, and the
+    # colour check fits that gain: a brighter or more contrasted gradient differs from its
+    # original by a fraction of a level (unfitted, 3-7 levels: under a limit of 10, which let
+    # gradients of a neighbouring palette through). Moved hues are not a gain.
+    original = gradient("#1f4e9c", "#2a9d8f")
+    copies = [apply_edit(edit, original, seed=3) for edit in ("brightness", "contrast")]
+    others = [gradient(*ends) for ends in (("#1f7a9c", "#2a9d8f"), ("#4e1f9c", "#2a9d8f"))]
+    others.append(gradient("#1f4e9c", "#3c9d2a"))
+    signatures = np.stack([signed(p, tmp_path, f"{k}") for k, p in enumerate([original, *copies])])
+    _, chroma, _, _ = scores_pairs(signatures, np.array([[0, 1], [0, 2], [1, 0], [2, 0]]), 12.0)
+    assert (chroma < 1.0).all()
+    for copy in copies:
+        assert agree(tmp_path, copy, original)
+        assert agree(tmp_path, original, copy)
+    for other in others:
+        assert not agree(tmp_path, other, original)
+        assert not agree(tmp_path, original, other)
 
 
 @pytest.mark.parametrize("points", [5, 8])

@@ -32,7 +32,11 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   a picture while diagrams of one template are told apart.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
-  colour), the larger of the two,
+  colour), the larger of the two, once the candidate's chroma is fitted to the query's as
+  ``gain × (query - neutral)`` (``_chroma_gain``: a brighter or more contrasted copy has its
+  colours' saturation scaled by about the luma's gain, the hue kept; the gain within
+  ``MAX_GAIN``, over the best-fitting ``1 - OCCLUSION`` of the cells). Another hue (a flag's
+  other colours, a gradient of another palette) is not a gain, so the limit can be tight,
   unless both pictures are grayscale, or one is and its luma is the other's (within
   ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its original's luma and has
   no colour to compare, while a black star against a red one, or a blue line against a green
@@ -144,6 +148,9 @@ PARALLEL_PAIRS = 64
 threads is not worth it). From it on, the rows are cut into one chunk per core, or up to four
 per core for long lists, and scored on every core (the kernel releases the GIL): a search with
 hundreds of candidates (a near-blank query, a template family) is answered on every core."""
+
+NEUTRAL = 128.0
+"""The chroma of no colour (Cb and Cr of a grey)."""
 
 GRAY_CHROMA = 6.0
 """Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
@@ -684,11 +691,40 @@ def _in_full_square(corner, y, x, thickness):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _cell_chroma_differences(a, b):  # pragma: no cover - compiled
-    """The chroma difference of each cell of two (2, 16, 16) chroma planes, flat: the mean of
-    its two channels' (a red line and a green one differ in one channel, which trimming the
-    channels' values apart would drop)."""
-    return 0.5 * (np.abs(a[0] - b[0]) + np.abs(a[1] - b[1])).ravel()
+def _cell_chroma_differences(a, b, gain):  # pragma: no cover - compiled
+    """The chroma difference of each cell of two (2, 16, 16) chroma planes, flat, once ``b``'s
+    saturation is fitted to ``a``'s as ``gain`` × (a - neutral): the mean of its two channels'
+    (a red line and a green one differ in one channel, which trimming the channels' values
+    apart would drop)."""
+    fitted = np.float32(gain) * (a - np.float32(NEUTRAL)) + np.float32(NEUTRAL)
+    return np.float32(0.5) * (np.abs(fitted[0] - b[0]) + np.abs(fitted[1] - b[1])).ravel()
+
+
+@njit(cache=True, nogil=True)
+def _chroma_gain(a, b, mask):  # pragma: no cover - compiled
+    """The gain that best fits ``b``'s chroma (2 × 16 × 16) to ``a``'s as gain × (a - neutral)
+    + neutral over the ``mask`` cells (flat), within ``MAX_GAIN`` either way: least squares,
+    then again over the ``1 - OCCLUSION`` of those cells it fits best (a sticker does not bend
+    it). 1 when ``a`` has no colour at all to scale."""
+    flat_a = a.reshape(2, -1)
+    flat_b = b.reshape(2, -1)
+    gain = 1.0
+    cut = np.inf
+    differences = np.zeros(flat_a.shape[1], np.float32)
+    for _ in range(2):
+        cross = 0.0
+        square = 0.0
+        for cell in range(flat_a.shape[1]):
+            if mask[cell] and differences[cell] <= cut:
+                for channel in range(2):
+                    da = flat_a[channel, cell] - NEUTRAL
+                    cross += da * (flat_b[channel, cell] - NEUTRAL)
+                    square += da * da
+        gain = cross / square if square > 0.0 else 1.0
+        gain = min(max(gain, 1.0 / MAX_GAIN), MAX_GAIN)
+        differences = _cell_chroma_differences(a, b, gain)
+        cut = _quantile_level(differences[mask], 1.0 - OCCLUSION)
+    return gain
 
 
 @njit(cache=True, nogil=True)
@@ -828,9 +864,18 @@ def _aligned_chroma_differences(
     if not colour_ready[candidate_cut]:
         cut_colour[candidate_cut] = _shrunk_colour(ha, candidate_cut, tables)
         colour_ready[candidate_cut] = True
-    return _cell_chroma_differences(
-        cut_colour[candidate_cut], _shrunk_colour(hb, query_cut, tables)
+    return _fitted_chroma_differences(
+        cut_colour[candidate_cut],
+        _shrunk_colour(hb, query_cut, tables),
+        _WINDOW_MASKS[query_cut + candidate_cut],
     )
+
+
+@njit(cache=True, nogil=True)
+def _fitted_chroma_differences(a, b, mask):  # pragma: no cover - compiled
+    """``_cell_chroma_differences`` of two chroma planes at the gain fitted over the ``mask``
+    cells (``_chroma_gain``)."""
+    return _cell_chroma_differences(a, b, _chroma_gain(a, b, mask))
 
 
 @njit(cache=True, nogil=True)
@@ -973,7 +1018,9 @@ def score_prepared(
     lb, tb, sb_small, cb, content_b, _ = prepared_b
     if not content_a and not content_b:
         hb, gray_b, mean_b = _colour(prepared_b)
-        colour = 0.0 if gray_a or gray_b else _trimmed_mean(_cell_chroma_differences(ha, hb))
+        colour = 0.0
+        if not (gray_a or gray_b):
+            colour = _trimmed_mean(_fitted_chroma_differences(ha, hb, _WINDOW_MASKS[0]))
         return 0.0, colour, float(abs(mean_a - mean_b)), 0.0
     if not gray_a and ceiling < NO_CEILING:
         hb, gray_b, _ = _colour(prepared_b)
