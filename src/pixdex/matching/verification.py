@@ -701,30 +701,22 @@ def _cell_chroma_differences(a, b, gain):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _chroma_gain(a, b, mask):  # pragma: no cover - compiled
+def _chroma_gain(a, b, cells):  # pragma: no cover - compiled
     """The gain that best fits ``b``'s chroma (2 × 16 × 16) to ``a``'s as gain × (a - neutral)
-    + neutral over the ``mask`` cells (flat), within ``MAX_GAIN`` either way: least squares,
-    then again over the ``1 - OCCLUSION`` of those cells it fits best (a sticker does not bend
-    it). 1 when ``a`` has no colour at all to scale."""
+    + neutral over the ``cells`` chosen (a flat mask), by least squares, within ``MAX_GAIN``
+    either way; 1 when ``a`` has no colour there to scale."""
     flat_a = a.reshape(2, -1)
     flat_b = b.reshape(2, -1)
-    gain = 1.0
-    cut = np.inf
-    differences = np.zeros(flat_a.shape[1], np.float32)
-    for _ in range(2):
-        cross = 0.0
-        square = 0.0
-        for cell in range(flat_a.shape[1]):
-            if mask[cell] and differences[cell] <= cut:
-                for channel in range(2):
-                    da = flat_a[channel, cell] - NEUTRAL
-                    cross += da * (flat_b[channel, cell] - NEUTRAL)
-                    square += da * da
-        gain = cross / square if square > 0.0 else 1.0
-        gain = min(max(gain, 1.0 / MAX_GAIN), MAX_GAIN)
-        differences = _cell_chroma_differences(a, b, gain)
-        cut = _quantile_level(differences[mask], 1.0 - OCCLUSION)
-    return gain
+    cross = 0.0
+    square = 0.0
+    for cell in range(cells.size):
+        if cells[cell]:
+            for channel in range(2):
+                deviation = flat_a[channel, cell] - NEUTRAL
+                cross += deviation * (flat_b[channel, cell] - NEUTRAL)
+                square += deviation * deviation
+    gain = cross / square if square > 0.0 else 1.0
+    return min(max(gain, 1.0 / MAX_GAIN), MAX_GAIN)
 
 
 @njit(cache=True, nogil=True)
@@ -874,8 +866,11 @@ def _aligned_chroma_differences(
 @njit(cache=True, nogil=True)
 def _fitted_chroma_differences(a, b, mask):  # pragma: no cover - compiled
     """``_cell_chroma_differences`` of two chroma planes at the gain fitted over the ``mask``
-    cells (``_chroma_gain``)."""
-    return _cell_chroma_differences(a, b, _chroma_gain(a, b, mask))
+    cells (``_chroma_gain``), then again over the ``1 - OCCLUSION`` of them it fits best: a
+    sticker does not bend the fit."""
+    differences = _cell_chroma_differences(a, b, _chroma_gain(a, b, mask))
+    best = mask & (differences <= _quantile_level(differences[mask], 1.0 - OCCLUSION))
+    return _cell_chroma_differences(a, b, _chroma_gain(a, b, best))
 
 
 @njit(cache=True, nogil=True)
