@@ -36,11 +36,11 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   ``gain × (query - neutral)`` (``_chroma_gain``: a brighter or more contrasted copy has its
   colours' saturation scaled by about the luma's gain, the hue kept; the gain within
   ``MAX_GAIN``, over the best-fitting ``1 - OCCLUSION`` of the cells). Another hue (a flag's
-  other colours, a gradient of another palette) is not a gain, so the limit can be tight,
-  unless both pictures are grayscale, or one is and its luma is the other's (within
-  ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its original's luma and has
-  no colour to compare, while a black star against a red one, or a blue line against a green
-  one, differs in luma as well, and is compared on colour.
+  other colours, a gradient of another palette) is not a gain, so the limit can be tight.
+  Colour is not compared when both pictures are grayscale, or one is and its luma is the
+  other's (within ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its
+  original's luma and has no colour to compare, while a black star against a red one, or a
+  blue line against a green one, differs in luma as well, and is compared on colour.
 - **Crops and borders**: the comparison is repeated with either picture shrunk into the centre
   of the other's frame (a window cut by one of ``CROP_FRACTIONS`` of its width and of its
   height), where a copy with a border holds its original, or an original the copy
