@@ -225,8 +225,9 @@ def test_pairs_cut_short_on_colour_get_the_verdicts_of_full_scores(tmp_path: Pat
 def test_a_brighter_copy_keeps_its_hues_and_another_palette_does_not(tmp_path: Path) -> None:
     # Brightness and contrast scale a picture's colours' saturation with its luma, and the
     # colour check fits that gain: a brighter or more contrasted gradient differs from its
-    # original by a fraction of a level (unfitted, 3-7 levels: under a limit of 10, which let
-    # gradients of a neighbouring palette through). Moved hues are not a gain.
+    # original by a fraction of a level. Unfitted, these two copies differed by 10.7 and 14.4
+    # levels, over the old limit of 10, while the first two other palettes, at 6.3 and 9.4,
+    # were under it. Moved hues are not a gain.
     original = gradient("#1f4e9c", "#2a9d8f")
     copies = [apply_edit(edit, original, seed=3) for edit in ("brightness", "contrast")]
     others = [gradient(*ends) for ends in (("#1f7a9c", "#2a9d8f"), ("#4e1f9c", "#2a9d8f"))]
