@@ -153,7 +153,7 @@ NEUTRAL = 128.0
 """The chroma of no colour (Cb and Cr of a grey)."""
 
 GRAY_CHROMA = 6.0
-"""Largest chroma deviation from neutral (128) of a grayscale picture: JPEG noise stays below,
+"""Largest chroma deviation from ``NEUTRAL`` of a grayscale picture: JPEG noise stays below,
 any real colour goes above."""
 
 
@@ -388,7 +388,7 @@ def _colour(prepared: tuple) -> tuple:  # pragma: no cover - compiled
     chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
     gray = True
     for v in sig[1 + LUMA_CELLS :]:
-        if abs(np.float32(v) - 128.0) > GRAY_CHROMA:
+        if abs(np.float32(v) - NEUTRAL) > GRAY_CHROMA:
             gray = False
             break
     return chroma, gray, luma.mean()
