@@ -30,6 +30,11 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   other labels, a page's other words or a shape's other outline differ in lines and specks all
   over the picture. This lets the share that must agree stay low enough for shapes pasted over
   a picture while diagrams of one template are told apart.
+- **Blur**: uncut, when content differs thinly, each plane is also blurred toward the other
+  (``pixdex.matching.blur``: a fitted [a, 1 - 2a, a] kernel across and down, used only when it
+  explains most of their difference) and compared again, and the comparison with less content
+  differing thinly counts: a blurred line drawing moves part of each line's ink into the next
+  cell, which one template's other labels do not imitate.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two, once the candidate's chroma is fitted to the query's as
@@ -72,6 +77,8 @@ from pixdex import signature
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
 from pixdex.jit import njit
+from pixdex.matching import blur
+from pixdex.matching.blur import blurred_like
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
@@ -643,6 +650,36 @@ def _fine_preserved(
 
 
 @njit(cache=True, nogil=True)
+def _fine_allowing_blur(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragma: no cover
+    """``_fine_preserved`` of two uncut 32 × 32 planes, and again with either blurred to look
+    like the other (``blur.blurred_like``, in the other's tones): the comparison in which less
+    content differs thinly counts. A blurred copy's lines differ thinly from its original's
+    until the original is blurred as much."""
+    fine, thin = _fine_preserved(
+        a, b, tone_a, tone_b, gain, offset, tolerance, _FINE_MASKS[0], THICKNESS
+    )
+    if thin <= 0.0:
+        return fine, thin
+    gain = np.float32(gain)
+    offset = np.float32(offset)
+    sharp_b, used = blurred_like(b, gain * a + offset)
+    if used:
+        share, differs = _fine_preserved(
+            a, sharp_b, tone_a, tone_b, gain, offset, tolerance, _FINE_MASKS[0], THICKNESS
+        )
+        if differs < thin:
+            fine, thin = share, differs
+    sharp_a, used = blurred_like(a, (b - offset) / gain)
+    if used:
+        share, differs = _fine_preserved(
+            sharp_a, b, tone_a, tone_b, gain, offset, tolerance, _FINE_MASKS[0], THICKNESS
+        )
+        if differs < thin:
+            fine, thin = share, differs
+    return fine, thin
+
+
+@njit(cache=True, nogil=True)
 def _thin_share(differs, forgiven, in_a, in_b, counts, thickness):  # pragma: no cover - compiled
     """The larger of the two pictures' shares of content cells (``_tally``'s ``counts``) that
     differ thinly: ``differs`` in no ``thickness`` × ``thickness`` square of differing cells
@@ -1081,9 +1118,7 @@ def score_prepared(
     else:
         gap = -1.0
         if best == 0:
-            fine, thin = _fine_preserved(
-                la, lb, ta, tb, best_gain, best_offset, tolerance, _FINE_MASKS[0], THICKNESS
-            )
+            fine, thin = _fine_allowing_blur(la, lb, ta, tb, best_gain, best_offset, tolerance)
             preserved = min(preserved, fine)
         else:
             # A cut's shrinking resamples one picture: at 32 × 32 its cells fall a fraction of
@@ -1214,4 +1249,4 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
 
 
 # The kernels compile the signature's layout (its sides and version) in as constants.
-refresh_on_change(cached_kernels(globals()), signature)
+refresh_on_change(cached_kernels(globals()), signature, blur)
