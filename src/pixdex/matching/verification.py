@@ -78,7 +78,7 @@ from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
 from pixdex.jit import njit
 from pixdex.matching import blur
-from pixdex.matching.blur import blurred_like
+from pixdex.matching.blur import blurred, blurred_like
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
@@ -669,6 +669,8 @@ def _fine_allowing_blur(a, b, tone_a, tone_b, gain, offset, tolerance):  # pragm
         )
         if differs < thin:
             fine, thin = share, differs
+        if thin <= 0.0:
+            return fine, thin
     sharp_a, used = blurred_like(a, (b - offset) / gain)
     if used:
         share, differs = _fine_preserved(
@@ -801,20 +803,7 @@ def _softened(plane):  # pragma: no cover - compiled
     """A square plane smoothed by a [1, 2, 1] / 4 kernel across and down (edges repeated): a
     fraction-of-a-cell misalignment moves a thin line's level a little, not from one cell to
     the next, while two different labels stay apart."""
-    side = plane.shape[0]
-    across = np.empty((side, side), np.float32)
-    for y in range(side):
-        for x in range(side):
-            left = plane[y, max(x - 1, 0)]
-            right = plane[y, min(x + 1, side - 1)]
-            across[y, x] = 0.25 * left + 0.5 * plane[y, x] + 0.25 * right
-    out = np.empty((side, side), np.float32)
-    for y in range(side):
-        for x in range(side):
-            up = across[max(y - 1, 0), x]
-            down = across[min(y + 1, side - 1), x]
-            out[y, x] = 0.25 * up + 0.5 * across[y, x] + 0.25 * down
-    return out
+    return blurred(plane, 0.25, 0.25)
 
 
 @njit(cache=True, nogil=True)
