@@ -16,7 +16,9 @@ chosen on the development half — the most sources found (ties within ``FOUND_T
 fewest others) with at most ``DEV_BUDGET`` other pictures per query (the issue's two, less a
 margin for the halves' gap), for the ten edits and for the flips alike — and the figures of
 both halves are printed, per kind of picture and per edit, beside plain dHash at the original
-design's distance 10. ``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
+design's distance 10. Last, the trade-off curve on the test half: the development half's
+frontier of thresholds, each measured there (``print_test_curve``).
+``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
 ``PIXDEX_BENCH_DEV_ONLY=1``: the development half alone (its copies are neither made nor
 searched for the test half), for trying a change to the rule without looking at the test half.
 
@@ -230,6 +232,46 @@ def main() -> None:
                     f"{half:4} {name:4} {label:5} {key or '':16} "
                     f"{100 * found:5.1f} % found  {others:6.2f} others"
                 )
+    if "test" in halves:
+        print_test_curve(curve, measured["test"], f, groups, halves["test"], blank)
+
+
+def frontier(curve: list[tuple]) -> list[tuple]:
+    """The points of ``curve`` (as ``main`` builds it) that no other point beats on the ten
+    edits — as many sources found or more with as few others or fewer, one of them strictly —
+    fewest others first: the development half's best trade-offs."""
+    edits = [point[0] for point in curve]
+    best = [
+        point
+        for point, (found, others) in zip(curve, edits, strict=True)
+        if not any(f >= found and o <= others and (f > found or o < others) for f, o in edits)
+    ]
+    unique: dict[tuple, tuple] = {}
+    for point in best:
+        unique.setdefault(point[0], point)  # equal points: the first of the grid
+    return sorted(unique.values(), key=lambda point: point[0][1])
+
+
+def print_test_curve(curve, test, f: Features, groups, rows, blank: float) -> None:
+    """The trade-off curve on the test half, as the issue asks where a target is missed: the
+    development half's best trade-offs (``frontier``, chosen there) each measured on the test
+    half once, found against others for the ten edits and for the flips; then what the
+    candidates alone would find, the ceiling no verification can pass."""
+    pairs, scores = test
+    print("trade-off curve: the development half's frontier, each point on both halves")
+    for (found, others), _, preserved, chroma, thin in frontier(curve):
+        t = tally(pairs, accept(scores, preserved, chroma, blank, thin), f, groups, rows)
+        (test_found, test_others), (flips_found, flips_others) = t["edits", None], t["flips", None]
+        print(
+            f"curve: preserved ≥ {preserved}, chroma ≤ {chroma}, thin ≤ {thin}: dev "
+            f"{100 * found:5.1f} % / {others:5.2f}; test {100 * test_found:5.1f} % / "
+            f"{test_others:5.2f}, flips {100 * flips_found:5.1f} % / {flips_others:5.2f}"
+        )
+    everything = tally(pairs, np.ones(len(pairs), bool), f, groups, rows)["edits", None]
+    print(
+        f"ceiling: every candidate accepted (no verification): test {100 * everything[0]:5.1f} % "
+        f"/ {everything[1]:6.2f} (the rest have no candidate within the radius)"
+    )
 
 
 if __name__ == "__main__":

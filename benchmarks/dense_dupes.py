@@ -14,7 +14,8 @@ Part 3 of ``python -m benchmarks dupes``:
   corpus (indexed once into ``.cache/hard-catalog.db``): the share of grouped (keeper, member)
   pairs showing one picture (same corpus group), and the share of planted second copies grouped
   with their source. Target: precision ≥ 99 %. Then the same at stricter shares of content
-  preserved (``TRADE_OFF``): the trade-off between precision and planted copies grouped.
+  preserved (``TRADE_OFF``): the trade-off between precision and planted copies grouped. Then
+  the same on each half of the corpus alone (its own catalog), the test half held out.
 
 Quick mode (``PIXDEX_BENCH_QUICK=1``) grows 20k entries; ``PIXDEX_BENCH_DENSE=100000,1000000``
 chooses the dense sizes.
@@ -171,24 +172,53 @@ default's): how much precision a stricter rule buys, and how many planted copies
 
 def bench_precision() -> dict:
     """Defaults on the hard corpus: pair precision and planted copies grouped; then the same at
-    the stricter ``TRADE_OFF`` shares (the curve, since the default misses its target)."""
-    result = _precision(DEFAULT_RULE)
+    the stricter ``TRADE_OFF`` shares (the curve, since the default misses its target). First on
+    the whole corpus, then on each half alone (its own catalog: the development half, where the
+    rule's thresholds were chosen, and the held-out test half)."""
+    result = _precision_curve(DATABASE, None)
+    for half in HALVES:
+        result[half] = _precision_curve(_half_catalog(half), half)
+    return result
+
+
+HALVES = ("dev", "test")
+"""The hard corpus's halves (split by source picture), each grouped alone as well."""
+
+
+def _half_catalog(half: str) -> Path:
+    """A catalog of the hard corpus's files in ``half`` (indexed once; later only what
+    changed, and files no longer in the half are pruned)."""
+    manifest = json.loads((HARD / "manifest.json").read_text())
+    files = [HARD / i["path"] for i in manifest["images"] if i["split"] == half]
+    database = CACHE / f"hard-catalog-{half}.db"
+    with Catalog(database) as catalog:
+        catalog.index(files, prune=True)
+    return database
+
+
+def _precision_curve(database: Path, half: str | None) -> dict:
+    """``_precision`` of the catalog at ``database`` (the whole corpus, or ``half`` of it) at
+    the default share, then at each of ``TRADE_OFF``."""
+    result = _precision(DEFAULT_RULE, database, half)
     curve = []
     for share in TRADE_OFF:
         verifier = dataclasses.replace(DEFAULT_RULE.verifier, min_preserved=share)
-        point = _precision(dataclasses.replace(DEFAULT_RULE, verifier=verifier))
+        point = _precision(dataclasses.replace(DEFAULT_RULE, verifier=verifier), database, half)
         curve.append({"min_preserved": share, **point})
     result["trade_off"] = curve
     return result
 
 
-def _precision(rule: MatchRule) -> dict:
-    """``Catalog.duplicates`` with ``rule`` on the hard corpus: its pair precision and the share
-    of planted copies grouped, printed and returned."""
+def _precision(rule: MatchRule, database: Path, half: str | None) -> dict:
+    """``Catalog.duplicates`` with ``rule`` on the catalog at ``database`` of the hard corpus
+    (or of its ``half``): its pair precision and the share of its planted copies grouped,
+    printed and returned."""
     manifest = json.loads((HARD / "manifest.json").read_text())
-    group_of = {str((HARD / i["path"]).resolve()): i["group"] for i in manifest["images"]}
+    images = [i for i in manifest["images"] if half is None or i["split"] == half]
+    group_of = {str((HARD / i["path"]).resolve()): i["group"] for i in images}
+    family = {str((HARD / i["path"]).resolve()): i["family"] for i in images}
     started = time.perf_counter()
-    with Catalog(DATABASE) as catalog:
+    with Catalog(database) as catalog:
         groups = catalog.duplicates(rule=rule)
     seconds = time.perf_counter() - started
     pairs = [(g.keeper.path, m.path) for g in groups for m in g.others]
@@ -201,7 +231,6 @@ def _precision(rule: MatchRule) -> dict:
     planted = [
         (a, b) for files in by_group.values() for a, b in itertools.combinations(sorted(files), 2)
     ]
-    family = {str((HARD / i["path"]).resolve()): i["family"] for i in manifest["images"]}
     wrong: dict[str, int] = {}
     for a, b in pairs:
         if group_of[str(Path(a).resolve())] != group_of[str(Path(b).resolve())]:
@@ -221,7 +250,7 @@ def _precision(rule: MatchRule) -> dict:
         "wrong_pairs_by_family": dict(sorted(wrong.items(), key=lambda item: -item[1])),
     }
     print(
-        f"\nhard corpus ({result['files']} files), `pixdex dupes`, preserved ≥"
+        f"\nhard corpus, {half or 'whole'} ({result['files']} files), `pixdex dupes`, preserved ≥"
         f" {rule.verifier.min_preserved}: {len(groups)} groups,"
         f" largest {result['largest']}; pair precision {result['precision']:.4f}"
         f" ({same}/{len(pairs)}); planted copies grouped {result['planted_grouped']:.3f}"
