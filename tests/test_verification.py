@@ -332,6 +332,42 @@ def test_a_blurred_line_drawing_is_its_original_and_not_a_sibling(tmp_path: Path
         assert not verify(sibling, originals[n][np.newaxis, :], Verifier())[0]
 
 
+TRICOLOURS = [
+    ("#0055a4", "#ffffff", "#ef4135"),
+    ("#009246", "#ffffff", "#ce2b37"),
+    ("#169b62", "#ffffff", "#ff883e"),
+    ("#000000", "#fae042", "#ed2939"),
+    ("#002b7f", "#fcd116", "#ce1126"),
+    ("#002664", "#fecb00", "#c60c30"),
+    ("#14b53a", "#fcd116", "#ce1126"),
+    ("#ce1126", "#fcd116", "#009460"),
+]
+"""Eight national tricolours: one layout, different colours (France, Italy, Ireland, Belgium,
+Romania, Chad, Mali, Guinea)."""
+
+
+def test_a_brightened_flag_whose_colours_clip_is_its_original_and_no_other(
+    tmp_path: Path,
+) -> None:
+    # 30 % brighter, a flag's red (206, 17, 38) clips at 255 in its red channel and its yellow
+    # (252, 209, 22) in two, while its blue band's channels all rise by 1.3: each band's luma
+    # changes by its own factor, which no tone fit undoes, and the clipped colours moved the
+    # chroma of Romania's, Chad's and Guinea's copies past the limit (and Ireland's one way).
+    # Brightening the original channel by channel predicts the copy; it never makes another
+    # flag of the layout.
+    flags = [tricolour(colours) for colours in TRICOLOURS]
+    originals = np.stack([signed(flag, tmp_path, f"flag-{n}") for n, flag in enumerate(flags)])
+    for n, flag in enumerate(flags):
+        brighter = signed(apply_edit("brightness", flag, seed=1), tmp_path, "brighter")
+        assert verify(brighter, originals, Verifier()).tolist() == [m == n for m in range(8)]
+        back = verify_pairs(
+            np.concatenate([originals, brighter[np.newaxis, :]]),
+            np.array([[m, 8] for m in range(8)]),
+            Verifier(),
+        )
+        assert back.tolist() == [m == n for m in range(8)]
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,

@@ -35,7 +35,7 @@ from pixdex.index import kernels, neighbours, selfjoin
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
 from pixdex.jit import njit
-from pixdex.matching import Verifier, blur, verification
+from pixdex.matching import Verifier, blur, brightness, verification
 from pixdex.matching.verification import (
     kernel_input,
     prepare,
@@ -333,5 +333,12 @@ def _speculate(
 
 # The speculation loop compiles the verification and the neighbour tables' lookups into itself.
 refresh_on_change(
-    cached_kernels(globals()), verification, blur, neighbours, selfjoin, kernels, signature
+    cached_kernels(globals()),
+    verification,
+    blur,
+    brightness,
+    neighbours,
+    selfjoin,
+    kernels,
+    signature,
 )

@@ -35,11 +35,14 @@ class Verifier:
     which another picture of one template or another page is not. Searched from 0.55 since
     session 29 (from 0.65 before, when the thin check did not yet exist to hold look-alikes
     back); not at a half or below, where a page with half of another's lines would be it."""
-    max_chroma: float = 5.0
+    max_chroma: float = 4.0
     """Largest mean chroma difference (0-255) over the best-matching cells, once the
     candidate's saturation is fitted to the query's (``verification._chroma_gain``). Was 10
     until session 30, when brighter copies' colours, compared unfitted, needed it (their 90th
-    percentile was 6.7 on the development half, 1.4 fitted)."""
+    percentile was 6.7 on the development half, 1.4 fitted); 5 until session 32, when copies
+    whose colours clip are compared with their original brightened the same way
+    (``pixdex.matching.brightness``) and the development half chose 4 (within its tie of 5,
+    with fewer others)."""
     blank_tone: float = 12.0
     """Largest difference of mean luma (0-255) between two blank pictures that match."""
     max_thin: float = 0.16

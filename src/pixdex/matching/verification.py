@@ -77,8 +77,9 @@ from pixdex import signature
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
 from pixdex.jit import njit
-from pixdex.matching import blur
+from pixdex.matching import blur, brightness
 from pixdex.matching.blur import blurred, blurred_like
+from pixdex.matching.brightness import brightened_like
 from pixdex.matching.rule import Verifier
 from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
 
@@ -978,7 +979,7 @@ def _score_against(
         if candidates[p, 0] != SIGNATURE_VERSION:
             preserved[p], chroma[p], gap[p], thin[p] = -1.0, np.inf, -1.0, 0.0
             continue
-        preserved[p], chroma[p], gap[p], thin[p] = score_prepared(
+        preserved[p], chroma[p], gap[p], thin[p] = _score_allowing_brightening(
             side,
             _prepare(candidates[p]),
             tolerance,
@@ -998,7 +999,7 @@ def _score_pair(
     thinly), as in ``scores_pairs`` (``floor`` and ``ceiling`` as in ``score_prepared``)."""
     if sa[0] != SIGNATURE_VERSION or sb[0] != SIGNATURE_VERSION:
         return -1.0, np.inf, -1.0, 0.0
-    return score_prepared(
+    return _score_allowing_brightening(
         prepare(sa),
         _prepare(sb),
         tolerance,
@@ -1007,6 +1008,33 @@ def _score_pair(
         alignments,
         floor,
         ceiling,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _score_allowing_brightening(
+    side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
+):  # pragma: no cover - compiled
+    """``score_prepared``, or, when the darker of the two (by mean luma) brightened channel by
+    channel as the other looks brightened predicts the other (``brightness.brightened_like``:
+    a brighter copy's clipped colours, which no tone fit undoes), the scores of the prediction
+    against the other instead. Which comparison counts depends on the two signatures alone,
+    never on the thresholds, so a pair cut short at the grid or on colour gets the verdict of
+    its full scores. Two pictures of which only one is grayscale are not compared brightened
+    (brightening keeps a colour picture in colour)."""
+    prepared_a, colour_of_a, _, _, _, _, _ = side_a
+    mean_a = colour_of_a[2]
+    mean_b = prepared_b[0].mean()
+    if mean_a < mean_b:
+        predicted, used = brightened_like(prepared_a[5], prepared_b[5])
+        if used and colour_of_a[1] == _colour(prepared_b)[1]:
+            side_a = prepare(predicted)
+    elif mean_b < mean_a:
+        predicted, used = brightened_like(prepared_b[5], prepared_a[5])
+        if used and colour_of_a[1] == _colour(prepared_b)[1]:
+            prepared_b = _prepare(predicted)
+    return score_prepared(
+        side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
     )
 
 
@@ -1224,7 +1252,7 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
     ) = verifier
     if candidate[0] != SIGNATURE_VERSION:
         return False
-    preserved, chroma, gap, thin = score_prepared(
+    preserved, chroma, gap, thin = _score_allowing_brightening(
         prepared,
         _prepare(candidate),
         tolerance,
@@ -1238,4 +1266,4 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
 
 
 # The kernels compile the signature's layout (its sides and version) in as constants.
-refresh_on_change(cached_kernels(globals()), signature, blur)
+refresh_on_change(cached_kernels(globals()), signature, blur, brightness)
