@@ -10,12 +10,13 @@ copy.
 So the darker of two signatures is brightened the way such a copy is made. Each 32 × 32 cell's
 red, green and blue are rebuilt from its luma and its chroma cell (the JPEG YCbCr equations the
 signature's planes come from), multiplied by a factor fitted to the brighter side, clipped, and
-turned back into a signature. The prediction is compared with the brighter side by the
-verification as a signature of its own. Only a prediction that clipped a channel somewhere (else
-the tone fit already covers the change) and that lies within ``MAX_LUMA_GAP`` of the brighter
-side on average is compared at all, so look-alikes rarely pay for it. A cell mixing two colours
-is brightened as its mean colour, which clips less than its pixels do: anti-aliased edges come
-out a little darker than in the copy.
+turned back into a signature. The verification then compares the prediction with the brighter
+side instead of the darker one — only when the prediction clipped a channel somewhere (else the
+tone fit already covers the change), lies within ``MAX_LUMA_GAP`` of the brighter side, and
+explains it clearly better than a tone change does (``MAX_TONE_SHARE``). A cell mixing two
+colours is brightened as its mean colour, which clips where its pixels, each brightened alone,
+may not: a line drawing's cells mix its lines with the white page, and there the tone fit is
+right and the prediction is not used.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ levels (5 would lose three); 12 found the same copies with one more look-alike p
 and no limit let 30 pairs of polygons of other colours through."""
 
 MAX_TONE_SHARE = 0.8
-"""Largest share of the tone fit's unexplained luma (``tone_gap``) the prediction may leave:
-it must explain the brighter picture clearly better than a tone change does. On the development
-half the brightened copies it found left 0.04-0.71 of it, and the four brightened call graphs
-it lost (found by the tone fit before) 0.93-0.97."""
+"""Largest share of what the best tone change leaves unexplained (``tone_gap``) the prediction
+may leave: it must explain the brighter picture clearly better. Chosen on the development half
+with the luma alone counted: the brightened copies found left 0.04-0.71 of it, and four
+brightened call graphs that the tone fit finds 0.93-0.97 (they were lost without this limit);
+counting the chroma as well found the same copies and lost none."""
 
 UNIFORM = 6.0
 """Largest luma range (0-255) of a chroma cell's four luma cells for its colour to be read as
