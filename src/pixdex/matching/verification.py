@@ -35,6 +35,10 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   explains most of their difference) and compared again, and the comparison with less content
   differing thinly counts: a blurred line drawing moves part of each line's ink into the next
   cell, which one template's other labels do not imitate.
+- **Brightening**: when the darker picture brightened channel by channel, its colours clipped
+  at white (``pixdex.matching.brightness``), predicts the brighter one clearly better than a
+  tone change does, the prediction is compared in its place: a brighter copy whose colours
+  clip changes each colour's luma and hue by its own amount, which no tone or chroma gain fits.
 - **Colour**: the mean chroma difference over the best-matching ``1 - OCCLUSION`` of the cells,
   and of the content cells of either picture (a white canvas says nothing about a drawing's
   colour), the larger of the two, once the candidate's chroma is fitted to the query's as
