@@ -36,8 +36,9 @@ MAX_LUMA_GAP = 8.0
 """Largest mean luma difference (0-255, over the 32 × 32 cells) between the prediction and the
 brighter picture for the two to be compared. Chosen on the development half of ``python -m
 benchmarks precision`` (BENCHMARKS.md, session 32): the brightened copies found there left 0.1-5.8
-levels (5 would lose three); 12 found the same copies with one more look-alike pair (polygons),
-and no limit let 30 pairs of polygons of other colours through."""
+levels (5 would lose three); with the luma alone compared to the tone fit, 12 found the same
+copies with one more look-alike pair (polygons), and no limit let 30 pairs of polygons of other
+colours through."""
 
 MAX_TONE_SHARE = 0.8
 """Largest share of what the best tone change leaves unexplained (``tone_gap``) the prediction
