@@ -79,37 +79,39 @@ def fitted_brightening(dark, bright):  # pragma: no cover - compiled
     four luma cells agree within ``UNIFORM`` in both (a chroma cell across an edge holds two
     colours, and channels rebuilt from their mean are neither), or, when fewer than
     ``MIN_SAMPLES`` are, those of every 32 × 32 cell (a small drawing has few such cells)."""
-    cross = 0.0
-    square = 0.0
-    samples = 0
+    cross, square, samples = 0.0, 0.0, 0
     for y in range(CHROMA_SIDE):
         for x in range(CHROMA_SIDE):
             before = _uniform_rgb(dark, y, x)
             after = _uniform_rgb(bright, y, x)
-            if before[0] < 0.0 or after[0] < 0.0:
-                continue
-            for channel in range(3):
-                if after[channel] < UNCLIPPED and before[channel] > DARK:
-                    cross += before[channel] * after[channel]
-                    square += before[channel] * before[channel]
-                    samples += 1
+            if before[0] >= 0.0 and after[0] >= 0.0:
+                cross, square, samples = _fitted_in(before, after, cross, square, samples)
     if samples < MIN_SAMPLES:
-        cross = 0.0
-        square = 0.0
+        cross, square, samples = 0.0, 0.0, 0
         for y in range(LUMA_SIDE):
             for x in range(LUMA_SIDE):
                 before = _rgb(dark, y, x)
-                after = _rgb(bright, y, x)
-                for channel in range(3):
-                    if after[channel] < UNCLIPPED and before[channel] > DARK:
-                        cross += before[channel] * after[channel]
-                        square += before[channel] * before[channel]
+                cross, square, samples = _fitted_in(
+                    before, _rgb(bright, y, x), cross, square, samples
+                )
     if square <= 0.0:
         return 0.0
     factor = cross / square
     if factor < MIN_BRIGHTENING or factor > MAX_BRIGHTENING:
         return 0.0
     return factor
+
+
+@njit(cache=True, nogil=True)
+def _fitted_in(before, after, cross, square, samples):  # pragma: no cover - compiled
+    """The factor's least-squares sums (and count) with one cell's channels added: those
+    neither black ``before`` nor possibly clipped ``after``."""
+    for channel in range(3):
+        if after[channel] < UNCLIPPED and before[channel] > DARK:
+            cross += before[channel] * after[channel]
+            square += before[channel] * before[channel]
+            samples += 1
+    return cross, square, samples
 
 
 @njit(cache=True, nogil=True)
@@ -143,52 +145,48 @@ def _channels(signature, value, cell):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _brightened_cell(signature, y, x, factor):  # pragma: no cover - compiled
+    """Red, green and blue of 32 × 32 cell (``y``, ``x``) of ``signature`` multiplied by
+    ``factor`` and clipped at 255, and whether any of them clipped."""
+    r, g, b = _rgb(signature, y, x)
+    r *= factor
+    g *= factor
+    b *= factor
+    clipped = r > 255.0 or g > 255.0 or b > 255.0
+    return min(255.0, r), min(255.0, g), min(255.0, b), clipped
+
+
+@njit(cache=True, nogil=True)
+def _luma(r, g, b):  # pragma: no cover - compiled
+    """The luma (0-255) of red, green and blue, as the signature's grey plane has it."""
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+@njit(cache=True, nogil=True)
 def brightened(signature, factor):  # pragma: no cover - compiled
     """Signature ``signature`` with every cell's red, green and blue multiplied by ``factor``
-    and clipped to 0-255, and whether any channel clipped at white (uint8 signature, bool)."""
+    and clipped to 0-255 (a uint8 signature)."""
     out = signature.copy()
-    luma = np.empty((LUMA_SIDE, LUMA_SIDE), np.float64)
     blue = np.zeros((CHROMA_SIDE, CHROMA_SIDE), np.float64)
     red = np.zeros((CHROMA_SIDE, CHROMA_SIDE), np.float64)
-    clipped = False
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
-            r, g, b = _rgb(signature, y, x)
-            r *= factor
-            g *= factor
-            b *= factor
-            if r > 255.0 or g > 255.0 or b > 255.0:
-                clipped = True
-            r = min(255.0, r)
-            g = min(255.0, g)
-            b = min(255.0, b)
-            luma[y, x] = 0.299 * r + 0.587 * g + 0.114 * b
+            r, g, b, _ = _brightened_cell(signature, y, x, factor)
+            out[1 + y * LUMA_SIDE + x] = _byte(_luma(r, g, b))
             blue[y // 2, x // 2] += 0.25 * (128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b)
             red[y // 2, x // 2] += 0.25 * (128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b)
     chroma = 1 + LUMA_CELLS
-    for y in range(LUMA_SIDE):
-        for x in range(LUMA_SIDE):
-            out[1 + y * LUMA_SIDE + x] = _byte(luma[y, x])
     for y in range(CHROMA_SIDE):
         for x in range(CHROMA_SIDE):
             out[chroma + y * CHROMA_SIDE + x] = _byte(blue[y, x])
             out[chroma + CHROMA_SIDE * CHROMA_SIDE + y * CHROMA_SIDE + x] = _byte(red[y, x])
-    return out, clipped
+    return out
 
 
 @njit(cache=True, nogil=True)
 def _byte(value):  # pragma: no cover - compiled
     """``value`` rounded to the nearest whole level and kept within 0-255, as a byte."""
     return np.uint8(min(255.0, max(0.0, np.floor(value + 0.5))))
-
-
-@njit(cache=True, nogil=True)
-def luma_gap(a, b):  # pragma: no cover - compiled
-    """The mean absolute luma difference (0-255) of two signatures' 32 × 32 cells."""
-    total = 0.0
-    for k in range(1, 1 + LUMA_CELLS):
-        total += abs(float(a[k]) - float(b[k]))
-    return total / LUMA_CELLS
 
 
 @njit(cache=True, nogil=True)
@@ -235,9 +233,10 @@ def tone_gap(dark, bright):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _brightened_gap(dark, bright, factor):  # pragma: no cover - compiled
-    """``luma_gap`` between ``dark`` brightened by ``factor`` (``brightened``, its luma only:
-    nothing is made) and ``bright``, and whether any channel clipped at white; as soon as the
-    gap is sure to exceed ``MAX_LUMA_GAP``, that (a look-alike's prediction stops early)."""
+    """The mean absolute luma difference (0-255) between ``dark`` brightened by ``factor``
+    (``brightened``, its luma only: nothing is made) and ``bright``, and whether any channel
+    clipped at white; as soon as the gap is sure to exceed ``MAX_LUMA_GAP``, that (a
+    look-alike's prediction stops early)."""
     total = 0.0
     clipped = False
     beyond = MAX_LUMA_GAP * LUMA_CELLS
@@ -245,14 +244,9 @@ def _brightened_gap(dark, bright, factor):  # pragma: no cover - compiled
         if total > beyond:
             return total / LUMA_CELLS, clipped
         for x in range(LUMA_SIDE):
-            r, g, b = _rgb(dark, y, x)
-            r *= factor
-            g *= factor
-            b *= factor
-            if r > 255.0 or g > 255.0 or b > 255.0:
-                clipped = True
-            luma = 0.299 * min(255.0, r) + 0.587 * min(255.0, g) + 0.114 * min(255.0, b)
-            total += abs(float(_byte(luma)) - float(bright[1 + y * LUMA_SIDE + x]))
+            r, g, b, clipped_here = _brightened_cell(dark, y, x, factor)
+            clipped = clipped or clipped_here
+            total += abs(float(_byte(_luma(r, g, b))) - float(bright[1 + y * LUMA_SIDE + x]))
     return total / LUMA_CELLS, clipped
 
 
@@ -271,8 +265,9 @@ def brightened_like(dark, bright):  # pragma: no cover - compiled
     gap, clipped = _brightened_gap(dark, bright, factor)
     if not clipped or gap > MAX_LUMA_GAP:
         return dark, False
-    predicted = brightened(dark, factor)[0]
-    unexplained = luma_gap(predicted, bright) + chroma_gap(predicted, bright, 1.0)
+    predicted = brightened(dark, factor)
+    # The prediction's luma is the one the gap was measured on: its chroma is added to it.
+    unexplained = gap + chroma_gap(predicted, bright, 1.0)
     if unexplained > MAX_TONE_SHARE * tone_gap(dark, bright):
         return dark, False
     return predicted, True

@@ -1029,14 +1029,15 @@ def _score_allowing_brightening(
     prepared_a, colour_of_a, _, _, _, _, _ = side_a
     mean_a = colour_of_a[2]
     mean_b = prepared_b[0].mean()
-    if mean_a < mean_b:
-        predicted, used = brightened_like(prepared_a[5], prepared_b[5])
+    if mean_a != mean_b:
+        darker_a = mean_a < mean_b
+        sa, sb = prepared_a[5], prepared_b[5]
+        predicted, used = brightened_like(sa, sb) if darker_a else brightened_like(sb, sa)
         if used and colour_of_a[1] == _colour(prepared_b)[1]:
-            side_a = prepare(predicted)
-    elif mean_b < mean_a:
-        predicted, used = brightened_like(prepared_b[5], prepared_a[5])
-        if used and colour_of_a[1] == _colour(prepared_b)[1]:
-            prepared_b = _prepare(predicted)
+            if darker_a:
+                side_a = prepare(predicted)
+            else:
+                prepared_b = _prepare(predicted)
     return score_prepared(
         side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
     )
