@@ -739,9 +739,17 @@ def _cell_chroma_differences(a, b, gain):  # pragma: no cover - compiled
     """The chroma difference of each cell of two (2, 16, 16) chroma planes, flat, once ``b``'s
     saturation is fitted to ``a``'s as ``gain`` × (a - neutral): the mean of its two channels'
     (a red line and a green one differ in one channel, which trimming the channels' values
-    apart would drop)."""
-    fitted = np.float32(gain) * (a - np.float32(NEUTRAL)) + np.float32(NEUTRAL)
-    return np.float32(0.5) * (np.abs(fitted[0] - b[0]) + np.abs(fitted[1] - b[1])).ravel()
+    apart would drop). One loop in float32, with no array made on the way."""
+    flat_a = a.reshape(2, -1)
+    flat_b = b.reshape(2, -1)
+    scale = np.float32(gain)
+    neutral = np.float32(NEUTRAL)
+    out = np.empty(flat_a.shape[1], np.float32)
+    for cell in range(out.size):
+        blue = scale * (flat_a[0, cell] - neutral) + neutral
+        red = scale * (flat_a[1, cell] - neutral) + neutral
+        out[cell] = np.float32(0.5) * (abs(blue - flat_b[0, cell]) + abs(red - flat_b[1, cell]))
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -765,10 +773,11 @@ def _chroma_gain(a, b, cells):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _trimmed_mean(values):  # pragma: no cover - compiled
-    """The mean of the smallest ``1 - OCCLUSION`` of ``values`` (left as they are): what a
-    sticker or shapes over a quarter of the picture cannot move."""
+    """The mean of the smallest ``1 - OCCLUSION`` of ``values`` (reordered in place: callers
+    pass an array of their own, ``_masked``): what a sticker or shapes over a quarter of the
+    picture cannot move."""
     kept = max(1, int((1.0 - OCCLUSION) * values.size))
-    return _smallest_sum(values.copy(), kept) / kept
+    return _smallest_sum(values, kept) / kept
 
 
 @njit(cache=True, nogil=True)
@@ -900,8 +909,23 @@ def _fitted_chroma_differences(a, b, mask):  # pragma: no cover - compiled
     cells (``_chroma_gain``), then again over the ``1 - OCCLUSION`` of them it fits best: a
     sticker does not bend the fit."""
     differences = _cell_chroma_differences(a, b, _chroma_gain(a, b, mask))
-    best = mask & (differences <= _quantile_level(differences[mask], 1.0 - OCCLUSION))
+    level = _quantile_level(_masked(differences, mask), 1.0 - OCCLUSION)
+    best = np.empty(mask.size, np.bool_)
+    for cell in range(mask.size):
+        best[cell] = mask[cell] and differences[cell] <= level
     return _cell_chroma_differences(a, b, _chroma_gain(a, b, best))
+
+
+@njit(cache=True, nogil=True)
+def _masked(values, mask):  # pragma: no cover - compiled
+    """The ``values`` whose ``mask`` cell is set, in order (``values[mask]`` in one loop)."""
+    out = np.empty(mask.size, values.dtype)
+    count = 0
+    for cell in range(mask.size):
+        if mask[cell]:
+            out[count] = values[cell]
+            count += 1
+    return out[:count]
 
 
 @njit(cache=True, nogil=True)
@@ -917,7 +941,7 @@ def _closest_window_colour(
         differences = _aligned_chroma_differences(
             ha, hb, cut_colour, colour_ready, query_cut, candidate_cut, chroma_tables
         )
-        colour = _trimmed_mean(differences[_WINDOW_MASKS[query_cut + candidate_cut]])
+        colour = _trimmed_mean(_masked(differences, _WINDOW_MASKS[query_cut + candidate_cut]))
         if np.float32(colour) <= ceiling:
             return colour
         closest = min(closest, colour)
@@ -1184,7 +1208,10 @@ def score_prepared(
     differences = _aligned_chroma_differences(
         ha, hb, cut_colour, colour_ready, query_cut, candidate_cut, chroma_tables
     )
-    colour = max(_trimmed_mean(differences[best_mask]), _trimmed_mean(differences[content]))
+    colour = max(
+        _trimmed_mean(_masked(differences, best_mask)),
+        _trimmed_mean(_masked(differences, content)),
+    )
     return preserved, colour, gap, thin
 
 
