@@ -3,6 +3,7 @@
     python -m benchmarks dupes                      # full run (minutes)
     PIXDEX_BENCH_QUICK=1 python -m benchmarks dupes # smoke test in seconds
     PIXDEX_BENCH_DUPES_PARTS=density python -m benchmarks dupes   # only part 3
+    PIXDEX_BENCH_DUPES_PARTS=edited python -m benchmarks dupes    # only part 4
 
 Part 1, self-join: ``pairs_within`` over 1M and 10M clustered 64-bit codes at D = 4 and 8. The
 codes grow from real dHash values (the corpus's): each cluster centre is a real hash or one with
@@ -18,6 +19,10 @@ same files at the same distance (10 bits): wall time to hash and to find the gro
 of the planted (source, copy) pairs. Target: faster than imagededup with at least its recall.
 
 Part 3, at real density (issue 13): ``benchmarks.dense_dupes``.
+
+Part 4, edited copies (issue 13): ``benchmarks.edited_dupes``, the duplicate finder's trade-off
+with the quality bar's edited copies in each half of the hard corpus
+(``PIXDEX_BENCH_DUPES_PARTS=edited``).
 
 imagededup is a benchmark-only extra (``make bench`` installs it without dependencies); its
 package import pulls in torch for the CNN method, so its hashing module is loaded on its own.
@@ -37,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import dense_dupes
+from benchmarks import dense_dupes, edited_dupes
 from benchmarks.corpus import CACHE, build_corpus
 from pixdex.catalog import Catalog, SQLiteStore
 from pixdex.evaluation.edits import apply_edit, load_rgb
@@ -310,7 +315,8 @@ def real_seeds() -> np.ndarray:
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"{'quick' if QUICK else 'full'} run, {os.cpu_count()} cores, load {os.getloadavg()}")
-    parts = os.environ.get("PIXDEX_BENCH_DUPES_PARTS", "selfjoin,catalog,density").split(",")
+    parts = os.environ.get("PIXDEX_BENCH_DUPES_PARTS", "selfjoin,catalog,density,edited")
+    parts = parts.split(",")
     results = {}
     if "selfjoin" in parts:
         results["selfjoin"] = bench_selfjoin(real_seeds())
@@ -318,6 +324,8 @@ def main() -> None:
         results["catalog"] = bench_catalog()
     if "density" in parts:
         results["density"] = dense_dupes.main()
+    if "edited" in parts:
+        results["edited"] = edited_dupes.bench_edited()
     if not QUICK:
         RESULTS.write_text(json.dumps(results, indent=1))
         print(f"→ {RESULTS}")

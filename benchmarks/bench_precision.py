@@ -83,6 +83,20 @@ class Features:
     edits: np.ndarray
 
 
+def drawn_sources(groups: np.ndarray, split: np.ndarray) -> dict[str, list[int]]:
+    """The corpus rows whose edited copies are searched, per half: ``QUERIES_PER_HALF`` source
+    pictures drawn at random (``SEED``), each by the first of its files. Drawn for both halves
+    in turn, so the development half's draw is the same whichever halves are measured."""
+    rng = np.random.default_rng(SEED)
+    drawn = {}
+    for half in ("dev", "test"):
+        first: dict[str, int] = {}
+        for row in np.flatnonzero(split == half).tolist():
+            first.setdefault(groups[row], row)
+        drawn[half] = sorted(rng.permutation(sorted(first.values()))[:QUERIES_PER_HALF].tolist())
+    return drawn
+
+
 def measure_features(paths: list, query_rows: list[int]) -> Features:
     """Features made as the catalog makes them (``rule_pairs.rule_scheme``): each file decoded
     from disk, each edited copy from the edited picture."""
@@ -156,17 +170,8 @@ def main() -> None:
     groups = np.array([im.group for im in corpus])
     kinds = np.array([im.kind for im in corpus])
     split = np.array([im.split for im in corpus])
-    rng = np.random.default_rng(SEED)
-    query_rows = []
-    for half in ("dev", "test"):
-        first = {}
-        for row in np.flatnonzero(split == half).tolist():
-            first.setdefault(groups[row], row)
-        chosen = sorted(first.values())
-        # Drawn for both halves, so the development half's queries are the same either way.
-        picked = sorted(rng.permutation(chosen)[:QUERIES_PER_HALF].tolist())
-        query_rows += picked if half in HALVES else []
-    f = measure_features(paths, query_rows)
+    drawn = drawn_sources(groups, split)
+    f = measure_features(paths, [row for half in HALVES for row in drawn[half]])
     print(
         f"features of {len(paths)} files and {len(f.sources)} copies in "
         f"{time.perf_counter() - started:.0f} s",

@@ -177,7 +177,7 @@ def bench_precision() -> dict:
     rule's thresholds were chosen, and the held-out test half)."""
     result = _precision_curve(DATABASE, None)
     for half in HALVES:
-        result[half] = _precision_curve(_half_catalog(half), half)
+        result[half] = _precision_curve(half_catalog(half), half)
     return result
 
 
@@ -185,7 +185,7 @@ HALVES = ("dev", "test")
 """The hard corpus's halves (split by source picture), each grouped alone as well."""
 
 
-def _half_catalog(half: str) -> Path:
+def half_catalog(half: str) -> Path:
     """A catalog of the hard corpus's files in ``half`` (indexed once; later only what
     changed, and files no longer in the half are pruned)."""
     manifest = json.loads((HARD / "manifest.json").read_text())
