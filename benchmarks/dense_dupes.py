@@ -38,7 +38,7 @@ from benchmarks.corpus import CACHE
 from benchmarks.dense_catalog import grown_catalog, real_pictures
 from benchmarks.hard_corpus import HARD
 from pixdex.catalog import Catalog, FileRecord, SQLiteStore
-from pixdex.catalog.keeper_groups import listed_pairs, verified_around_keepers
+from pixdex.catalog.keeper_groups import listed_pairs, node_rows, verified_around_keepers
 from pixdex.hashing import Hash
 from pixdex.index.neighbours import has_neighbour, neighbour_tables
 from pixdex.matching import DEFAULT_RULE, MatchRule
@@ -78,8 +78,9 @@ def group(codes: np.ndarray, signatures: np.ndarray, rng: np.random.Generator) -
     empty = np.zeros(0, np.int64)
     listed = listed_pairs(nodes.size, empty, empty, np.zeros(0, np.int8), signatures)
     prepared = time.perf_counter()
+    rows = node_rows(np.arange(nodes.size), nodes.size)  # a grown entry has one view
     grouped = verified_around_keepers(
-        rng.permutation(nodes.size), tables, listed, signatures, DEFAULT_RULE.verifier
+        rng.permutation(nodes.size), tables, rows, listed, signatures, DEFAULT_RULE.verifier
     )
     done = time.perf_counter()
     return {
@@ -152,7 +153,8 @@ def _neighbours_per_entry(codes: np.ndarray, rng: np.random.Generator) -> float:
     taken = np.full(codes.shape[0], -1, np.int64)
     out = np.empty(codes.shape[0], np.int64)
     rows = rng.integers(0, codes.shape[0], size=2000)
-    found = [free_neighbours(int(r), table_arguments(tables), taken, out) for r in rows]
+    owners = np.arange(codes.shape[0])
+    found = [free_neighbours(int(r), table_arguments(tables), owners, taken, out) for r in rows]
     return float(np.mean(found))
 
 

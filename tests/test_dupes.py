@@ -365,3 +365,23 @@ def test_keepers_are_ranked_in_the_order_the_keep_policy_ranks_them(files, keep)
         key=lambda i: (files[i] is None, () if files[i] is None else _keep_rank(files[i], keep)),
     )
     assert _keeper_order(files, keep).tolist() == expected
+
+
+def test_a_cropped_or_bordered_copy_is_grouped_with_its_source(location, tmp_path, photo_paths):
+    # A 10 % crop or a border moves the picture in its frame: its whole picture's hash is far
+    # from its source's, and only the views inside the margins and of the centre bring the two
+    # together, as they do for the search. (One edit per source: a member is verified against
+    # its keeper, and a crop of the picture is not the same picture as a bordered copy's frame.)
+    root = tmp_path / "photos"
+    root.mkdir()
+    for photo in photo_paths:
+        shutil.copy(photo, root / photo.name)
+    planted = {
+        name: write_edited_copies(root / name, root / "edited", [edit])[edit]
+        for name, edit in zip(SOURCES, ["crop-10", "border"] * 2, strict=True)
+    }
+    with Catalog(location) as catalog:
+        catalog.index([root], workers=1)
+        groups = group_paths(catalog.duplicates())
+    for name, copy in planted.items():
+        assert {str(root / name), str(copy)} in groups

@@ -52,7 +52,7 @@ def reference_groups(
     verbatim), kept here as the oracle."""
     with open_store(str(database)) as store:
         ids, codes, _ = store.codes("dhash", 0)
-        left, right, _ = pairs_within(codes, ids, max_distance)
+        left, right = view_pairs(store, max_distance)
         kind = [np.ones(left.size, np.int8)]
         if flips:
             extra = turned_pairs(store.records(ids.tolist()), ids, codes, "dhash", max_distance)
@@ -79,6 +79,16 @@ def reference_groups(
     for node, label in enumerate(labels.tolist()):
         groups.setdefault(label, set()).add(records[nodes[node]].path)
     return {frozenset(g) for g in groups.values() if len(g) > 1}
+
+
+def view_pairs(store, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """The file ids of every pair of files with a view each (whole, trimmed, centre) within
+    ``max_distance`` bits of the other: the search's candidates."""
+    views = [store.codes(view, 0)[:2] for view in ("dhash", "dhash:trim", "dhash:centre")]
+    ids = np.concatenate([view_ids for view_ids, _ in views])
+    left, right, _ = pairs_within(np.concatenate([codes for _, codes in views]), ids, max_distance)
+    apart = left != right
+    return left[apart], right[apart]
 
 
 # The keeper loop as first shipped (a Python loop over a scipy graph of every pair).
@@ -184,10 +194,32 @@ def test_free_neighbours_are_the_self_joins_pairs_less_the_taken(hard_catalog):
     taken = np.full(codes.shape[0], -1, np.int64)
     taken[::3] = 0
     out = np.empty(codes.shape[0], np.int64)
+    owners = np.arange(codes.shape[0])
     for row in range(1, codes.shape[0], 3):
-        near = out[: free_neighbours(row, table_arguments(tables), taken, out)]
+        near = out[: free_neighbours(row, table_arguments(tables), owners, taken, out)]
         partners = np.concatenate([right[left == row], left[right == row]])
         assert sorted(near.tolist()) == sorted(partners[taken[partners] < 0].tolist())
+
+
+def test_free_neighbours_of_a_files_views_are_the_other_files_near_any_of_them(hard_catalog):
+    with open_store(str(hard_catalog)) as store:
+        views = [store.codes(view, 0)[:2] for view in ("dhash", "dhash:centre")]
+    files = np.unique(np.concatenate([ids for ids, _ in views]))
+    owners = np.concatenate([np.searchsorted(files, ids) for ids, _ in views])
+    codes = np.concatenate([codes for _, codes in views])
+    tables = table_arguments(neighbour_tables(codes, 12))
+    left, right, _ = pairs_within(codes, None, 12)
+    taken = np.full(files.size, -1, np.int64)
+    taken[::4] = 0
+    out = np.empty(codes.shape[0], np.int64)
+    across = 0
+    for row in range(0, codes.shape[0], 5):
+        near = out[: free_neighbours(row, tables, owners, taken, out)]
+        rows = np.concatenate([right[left == row], left[right == row]])
+        expected = {int(o) for o in owners[rows] if o != owners[row] and taken[o] < 0}
+        assert set(near.tolist()) == expected
+        across += sum(r >= views[0][0].size for r in rows) if row < views[0][0].size else 0
+    assert across > 0  # some whole views are near another file's centre
 
 
 def test_a_rule_that_accepts_nothing_leaves_only_byte_identical_files_grouped(hard_catalog):

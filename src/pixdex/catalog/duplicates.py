@@ -35,7 +35,7 @@ from pixdex.catalog.errors import CatalogError
 from pixdex.catalog.store import Store, StoredFile
 from pixdex.catalog.turned_pairs import turned_pairs
 from pixdex.hashing import LOW_QUALITY, Hash
-from pixdex.matching import MatchRule
+from pixdex.matching import MatchRule, candidate_views
 
 KEEP_POLICIES = ("largest", "newest", "oldest", "shortest-path")
 """How a group's keeper is chosen: most pixels (then most bytes), latest or earliest
@@ -170,6 +170,7 @@ def find_duplicates(
     else:
         nodes, labels, files = _verified_groups(
             store,
+            algorithm,
             ids,
             codes,
             max_distance,
@@ -226,6 +227,7 @@ def _hash_groups(
 
 def _verified_groups(
     store: Store,
+    algorithm: str,
     ids: np.ndarray,
     codes: np.ndarray,
     max_distance: int,
@@ -248,23 +250,33 @@ def _verified_groups(
         PLAIN,
         TURNED,
         listed_pairs,
+        node_rows,
         verified_around_keepers,
     )
     from pixdex.index.neighbours import has_neighbour, neighbour_tables
 
     listed_ids = np.concatenate([turned_left, turned_right, exact_left, exact_right])
+    row_ids, row_codes = _view_rows(store, algorithm, ids, codes)
     if pairs is None:
-        involved = has_neighbour(neighbour_tables(codes, max_distance)) | np.isin(ids, listed_ids)
-        # Nodes with a hash first (the rows of the tables), then files only byte-identical to one.
-        nodes = np.concatenate([ids[involved], np.setdiff1d(listed_ids, ids[involved])])
-        tables = neighbour_tables(codes[involved], max_distance)
+        near = has_neighbour(neighbour_tables(row_codes, max_distance), row_ids)
+        hashed = np.unique(row_ids[near])
+        # Nodes with a near hash first (sorted: a row's node is found by its file id), then
+        # files only byte-identical or turned to one.
+        nodes = np.concatenate([hashed, np.setdiff1d(listed_ids, hashed)])
+        kept = np.isin(row_ids, hashed)
+        tables = neighbour_tables(row_codes[kept], max_distance)
+        owners = np.searchsorted(hashed, row_ids[kept])
         plain_left = plain_right = np.zeros(0, np.int64)
     else:
-        # Pairs found elsewhere (the engine's self-join): every candidate is a listed pair, and
-        # the tables are empty.
-        plain_left, plain_right, _ = pairs(codes, ids, max_distance)
+        # Pairs found elsewhere (the engine's self-join of every view's rows): every candidate
+        # is a listed pair, and the tables are empty.
+        left_rows, right_rows, _ = pairs(row_codes, None, max_distance)
+        plain_left, plain_right = row_ids[left_rows], row_ids[right_rows]
+        other = plain_left != plain_right  # not two views of one file
+        plain_left, plain_right = plain_left[other], plain_right[other]
         nodes = np.unique(np.concatenate([plain_left, plain_right, listed_ids]))
-        tables = neighbour_tables(codes[:0], max_distance)
+        tables = neighbour_tables(row_codes[:0], max_distance)
+        owners = np.zeros(0, np.int64)
     if nodes.size == 0:
         return nodes, np.zeros(0, np.int64), {}
     files = store.files_by_id(nodes.tolist())
@@ -283,8 +295,36 @@ def _verified_groups(
     )
     listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
     ranked = _keeper_order([files.get(n) for n in nodes.tolist()], keep)
-    grouped = verified_around_keepers(ranked, tables, listed, signatures, rule.verifier)
+    rows = node_rows(owners, nodes.size)
+    grouped = verified_around_keepers(ranked, tables, rows, listed, signatures, rule.verifier)
     return nodes, grouped.labels, files
+
+
+def _view_rows(
+    store: Store, algorithm: str, ids: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The file id and code of every candidate view of the files: the ``algorithm``'s own
+    (``ids``, ``codes``), and inside the margins and the centre (``candidate_views``: borders
+    and crops, as the search proposes candidates) when the catalog holds them. A view equal to
+    another of its file is left out (a picture without margins: its trimmed view is the whole)."""
+    held = store.algorithms()
+    row_ids, row_codes = [ids], [codes]
+    for view in candidate_views(algorithm):
+        if view != algorithm and view in held:
+            view_ids, view_codes, _ = store.codes(view, 0)
+            row_ids.append(view_ids)
+            row_codes.append(view_codes)
+    if len(row_ids) == 1:
+        return ids, codes
+    all_ids = np.concatenate(row_ids)
+    all_codes = np.concatenate(row_codes)
+    order = np.lexsort((*all_codes.T[::-1], all_ids))
+    repeated = np.zeros(order.size, bool)
+    repeated[1:] = (all_ids[order[1:]] == all_ids[order[:-1]]) & np.all(
+        all_codes[order[1:]] == all_codes[order[:-1]], axis=1
+    )
+    first = np.sort(order[~repeated])
+    return all_ids[first], all_codes[first]
 
 
 def _digest_pairs(digest_groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

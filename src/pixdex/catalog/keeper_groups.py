@@ -12,7 +12,10 @@ Candidates come from two sources, both consumed keeper by keeper:
 
 - **near hashes**: the keeper's not-yet-grouped neighbours, looked up in the self-join's bucket
   tables (``pixdex.index.neighbours``) as the keeper is chosen, so the pairs of a dense
-  collection (hundreds of millions at 1M files) are never all held at once;
+  collection (hundreds of millions at 1M files) are never all held at once. A node may own
+  several rows of the tables (``NodeRows``: a file's candidate views, the whole picture, inside
+  its margins and its centre, as the search proposes candidates): each of the keeper's rows is
+  looked up, and a neighbour is any row of another node;
 - **listed pairs** (``ListedPairs``): pairs found another way — byte-identical files, turned
   orientations (``turned_pairs``) — each with its kind.
 
@@ -94,6 +97,25 @@ def listed_pairs(
 
 
 @dataclass(frozen=True)
+class NodeRows:
+    """Which node owns each row of the neighbour tables (``owners``), and the rows each node
+    owns: node ``u``'s are ``rows[starts[u]:starts[u + 1]]`` (none for a node without a hash,
+    which has only listed pairs)."""
+
+    owners: np.ndarray
+    starts: np.ndarray
+    rows: np.ndarray
+
+
+def node_rows(owners: np.ndarray, count: int) -> NodeRows:
+    """The ``NodeRows`` of tables whose row ``r`` belongs to node ``owners[r]`` (of ``count``)."""
+    owners = np.ascontiguousarray(owners, np.int64)
+    starts = np.zeros(count + 1, np.int64)
+    np.cumsum(np.bincount(owners, minlength=count), out=starts[1:])
+    return NodeRows(owners, starts, np.argsort(owners, kind="stable").astype(np.int64))
+
+
+@dataclass(frozen=True)
 class KeeperGroups:
     """``labels[node]``: the node's keeper (itself for a keeper or a node left alone);
     ``verifications``: signature comparisons made, those of keepers absorbed within a batch
@@ -107,16 +129,17 @@ class KeeperGroups:
 def verified_around_keepers(
     ranked: np.ndarray,
     tables: NeighbourTables,
+    rows: NodeRows,
     listed: ListedPairs,
     signatures: np.ndarray,
     verifier: Verifier,
 ) -> KeeperGroups:
     """The groups of the ``len(ranked)`` nodes.
 
-    ``ranked`` lists the nodes best keeper first; the first nodes are the rows of ``tables``,
-    any after them have no hash (only listed pairs). A node's candidates are the codes within
-    the tables' radius and its ``listed`` partners; ``signatures`` holds each node's content
-    signature.
+    ``ranked`` lists the nodes best keeper first; ``rows`` says which node owns each row of
+    ``tables`` (a node may own several, or none: then it has only listed pairs). A node's
+    candidates are the nodes owning a row within the tables' radius of one of its rows, and its
+    ``listed`` partners; ``signatures`` holds each node's content signature.
 
     The loop over keepers is sequential by nature (who is free depends on every earlier
     keeper), but verdicts are not: the next ``BATCH`` free nodes per core are each verified,
@@ -139,6 +162,9 @@ def verified_around_keepers(
     workers = worker_count()
     shared = (
         table_arguments(tables),
+        rows.owners,
+        rows.starts,
+        rows.rows,
         listed.starts,
         listed.partners,
         listed.kinds,
@@ -150,7 +176,7 @@ def verified_around_keepers(
     verifications = 0
     spaces: SimpleQueue[_Scratch] = SimpleQueue()
     for _ in range(workers):
-        spaces.put(_Scratch(count))
+        spaces.put(_Scratch(count, rows.owners.size))
     with ThreadPoolExecutor(workers) as pool:
 
         def speculated(batch: np.ndarray) -> list[tuple[np.ndarray, Future]]:
@@ -185,8 +211,10 @@ def load_kernels() -> None:
     nothing = np.zeros(0, np.int64)
     tables = neighbours.neighbour_tables(codes, 8)
     neighbours.has_neighbour(tables)
+    neighbours.has_neighbour(tables, np.zeros(2, np.int64))
     listed = listed_pairs(2, nothing, nothing, np.zeros(0, np.int8), signatures)
-    verified_around_keepers(np.arange(2), tables, listed, signatures, Verifier())
+    rows = node_rows(np.arange(2), 2)
+    verified_around_keepers(np.arange(2), tables, rows, listed, signatures, Verifier())
 
 
 BATCH = 32
@@ -214,12 +242,13 @@ def _speculated(
 
 
 class _Scratch:
-    """One thread's buffers, reused from part to part: the candidates of the keeper at
-    hand, the last keeper each node was offered to, and the accepted candidates of the part
-    (``accepted[ends[i - 1]:ends[i]]`` for its ``i``-th keeper), grown when a part overflows."""
+    """One thread's buffers, reused from part to part: the candidates of the keeper's row at
+    hand (at most one per row of the tables), the last keeper each node was offered to, and
+    the accepted candidates of the part (``accepted[ends[i - 1]:ends[i]]`` for its ``i``-th
+    keeper), grown when a part overflows."""
 
-    def __init__(self, count: int) -> None:
-        self.found = np.empty(count, np.int64)
+    def __init__(self, count: int, rows: int) -> None:
+        self.found = np.empty(max(rows, 1), np.int64)
         self.offered = np.full(count, -1, np.int64)
         self.accepted = np.empty(max(count, 1024), np.int64)
         self.ends = np.empty(BATCH * 4, np.int64)
@@ -271,6 +300,9 @@ def _speculate(
     keepers,
     labels,
     tables,
+    owners,
+    row_starts,
+    node_row_list,
     listed_starts,
     partners,
     kinds,
@@ -315,12 +347,16 @@ def _speculate(
                     return -1
                 accepted[taken] = node
                 taken += 1
-        if present and keeper < tables[0].shape[0]:  # nodes after the tables' rows: no hash
-            near = free_neighbours(keeper, tables, labels, found)
+        first, last = row_starts[keeper], row_starts[keeper + 1]
+        if not present:
+            last = first  # no signature to verify against: listed exact pairs only
+        for r in range(first, last):
+            near = free_neighbours(node_row_list[r], tables, owners, labels, found)
             for k in range(near):
                 node = found[k]
                 if offered[node] == keeper:
-                    continue  # a listed partner, verified above (a plain check is no better)
+                    continue  # a listed partner or near through another view: verified once
+                offered[node] = keeper
                 verifications += 1
                 if verifies_prepared(prepared, signatures[node], verifier):
                     if taken == accepted.size:

@@ -95,15 +95,21 @@ def _starts(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(([0], np.cumsum([p.size for p in parts]))).astype(np.int64)
 
 
-def has_neighbour(tables: NeighbourTables) -> np.ndarray:
-    """``(n,)`` bool: which codes have another code within the radius (on every core)."""
+def has_neighbour(tables: NeighbourTables, owners: np.ndarray | None = None) -> np.ndarray:
+    """``(n,)`` bool: which codes have another code within the radius (on every core). With
+    ``owners`` (the owner of each code: one file's several views), only a code of another owner
+    counts."""
     n = tables.codes.shape[0]
     out = np.zeros(n, np.bool_)
     workers = worker_count()
     bounds = np.linspace(0, n, 16 * workers + 1).astype(np.int64).tolist()
+    shared = np.unique(owners).size < n if owners is not None else False
 
     def run(span: tuple[int, int]) -> None:
-        _has_neighbour_rows(table_arguments(tables), span[0], span[1], out)
+        if shared:
+            _has_other_owners_rows(table_arguments(tables), owners, span[0], span[1], out)
+        else:
+            _has_neighbour_rows(table_arguments(tables), span[0], span[1], out)
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, itertools.pairwise(bounds)))
@@ -128,13 +134,16 @@ def table_arguments(tables: NeighbourTables) -> tuple:
 
 
 @njit(cache=True, nogil=True)
-def free_neighbours(row, tables, taken, out):  # pragma: no cover - compiled
-    """Write into ``out`` the rows within the tables' radius of ``row`` whose ``taken`` is < 0
-    (``row`` itself excluded: take it first); returns how many. ``tables``: the tuple of
-    ``table_arguments``."""
+def free_neighbours(row, tables, owners, taken, out):  # pragma: no cover - compiled
+    """Write into ``out`` the owners of the rows within the tables' radius of ``row`` whose
+    ``taken[owner]`` is < 0, but not ``row``'s own owner (take it first); returns how many.
+    ``tables``: the tuple of ``table_arguments``; ``owners``: each row's owner (the row itself
+    when every row is one of its own; a file's views are one owner's several rows, and such an
+    owner may come out once per row that is near)."""
     (codes, radius, starts, widths, slack, masks, mask_starts, offsets, offset_starts, orders,
      sorted_codes) = tables  # fmt: skip
     count = 0
+    own = owners[row]
     for k in range(starts.size):
         key = _extract(codes, row, starts[k], widths[k])
         table = offsets[offset_starts[k] : offset_starts[k + 1]]
@@ -146,14 +155,43 @@ def free_neighbours(row, tables, taken, out):  # pragma: no cover - compiled
                 if _row_distance(codes, row, near, pos) > radius:
                     continue
                 other = order[pos]
+                owner = owners[other]
                 if (
-                    taken[other] < 0
-                    and other != row
+                    taken[owner] < 0
+                    and owner != own
                     and not _found_earlier(codes, row, other, starts, widths, slack, k)
                 ):
-                    out[count] = other
+                    out[count] = owner
                     count += 1
     return count
+
+
+@njit(cache=True, nogil=True)
+def _has_other_owners_rows(tables, owners, lo, hi, out):  # pragma: no cover - compiled
+    """``out[row]`` for rows ``lo .. hi-1``: whether a row of another owner lies within the
+    tables' radius (``_has_neighbour_rows`` where an owner holds several rows: its own views
+    may lie within the radius of each other, and they are no neighbours)."""
+    (codes, radius, starts, widths, _, masks, mask_starts, offsets, offset_starts, orders,
+     sorted_codes) = tables  # fmt: skip
+    for row in range(lo, hi):
+        found = False
+        own = owners[row]
+        for k in range(starts.size):
+            key = _extract(codes, row, starts[k], widths[k])
+            table = offsets[offset_starts[k] : offset_starts[k + 1]]
+            order = orders[k]
+            near = sorted_codes[k]
+            for m in range(mask_starts[k], mask_starts[k + 1]):
+                bucket = key ^ np.uint64(masks[m])
+                for pos in range(table[bucket], table[bucket + 1]):
+                    if owners[order[pos]] != own and _row_distance(codes, row, near, pos) <= radius:
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        out[row] = found
 
 
 @njit(cache=True, nogil=True)
