@@ -4,9 +4,12 @@ Candidates are the files whose hashes lie within ``max_distance`` bits, plus the
 content digest (and, with ``flips``, turned orientations). Two ways to turn them into groups:
 
 - **With the matching rule** (the default, ``_verified_groups``): groups around verified keepers
-  (``pixdex.catalog.keeper_groups``). A keeper's near hashes are looked up in the self-join's
-  bucket tables as the keeper is chosen (``pixdex.index.neighbours``), so the pairs are never
-  all listed: a collection dense with look-alikes has hundreds of millions of them. The other
+  (``pixdex.catalog.keeper_groups``). The hashes are those of every candidate view the catalog
+  holds (the whole picture, inside its margins, its centre: ``pixdex.matching.candidate_views``,
+  as the search proposes candidates), so a cropped or bordered copy is offered to its source. A
+  keeper's near hashes are looked up in the self-join's bucket tables as the keeper is chosen
+  (``pixdex.index.neighbours``), so the pairs are never all listed: a collection dense with
+  look-alikes has hundreds of millions of them. The other
   candidates come as *listed pairs* with a kind (identical bytes, turned), and so do the hash
   pairs when they are found elsewhere (an engine's self-join: ``pixdex dupes --dask``).
 - **By hash distance alone** (``rule=None``, ``_hash_groups``): every pair from one self-join
@@ -126,11 +129,13 @@ def find_duplicates(
     """Every group of two or more files that are byte-identical or whose ``algorithm`` hashes
     lie within ``max_distance`` bits, largest group first (then by keeper path).
 
-    With a ``rule`` (``pixdex.matching``), hash pairs are only candidates: files are taken in
-    keeper order (the ``keep`` policy's best first), each one not yet grouped becomes a keeper,
-    and each of its ungrouped candidates joins its group only when the rule verifies it against
-    the keeper's content signature. No chain can then join two different pictures, and
-    ``chain`` is not used; near-blank pictures are candidates too (the rule judges them).
+    With a ``rule`` (``pixdex.matching``), hash pairs are only candidates, from every candidate
+    view of the files (two files are candidates when any of their views lie within
+    ``max_distance`` bits, as in a search): files are taken in keeper order (the ``keep``
+    policy's best first), each one not yet grouped becomes a keeper, and each of its ungrouped
+    candidates joins its group only when the rule verifies it against the keeper's content
+    signature. No chain can then join two different pictures, and ``chain`` is not used;
+    near-blank pictures are candidates too (the rule judges them).
 
     With ``flips``, also files whose mirrored or quarter-turned orientation is that near (see
     ``turned_pairs``; each file is decoded again), distances then in the nearest orientation.
@@ -155,7 +160,7 @@ def find_duplicates(
         extra = turned_pairs(store.records(ids.tolist()), ids, codes, algorithm, max_distance)
         extra_left, extra_right, turned = extra.left, extra.right, extra.turned
     if rule is None:
-        nodes, labels, files = _hash_groups(
+        nodes, labels = _hash_groups(
             store,
             ids,
             codes,
@@ -168,7 +173,7 @@ def find_duplicates(
             exact_right,
         )
     else:
-        nodes, labels, files = _verified_groups(
+        nodes, labels = _verified_groups(
             store,
             algorithm,
             ids,
@@ -189,7 +194,7 @@ def find_duplicates(
     clusters = [nodes[part] for part in np.split(order, bounds) if part.size > 1]
     grouped = np.concatenate(clusters) if clusters else np.zeros(0, np.int64)
     values = _hash_values(ids, codes, grouped)
-
+    files = store.files_by_id(grouped.tolist())  # read for the grouped files alone
     groups = [_group(files, cluster.tolist(), values, keep, turned) for cluster in clusters]
     groups = [g for g in groups if len(g.members) > 1]
     groups.sort(key=lambda g: (-len(g.members), g.keeper.path))
@@ -207,10 +212,10 @@ def _hash_groups(
     turned_right: np.ndarray,
     exact_left: np.ndarray,
     exact_right: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, dict[int, StoredFile]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Without a rule: every pair within the distance (one self-join: ``pairs``, or
     ``pairs_within`` here), the turned pairs and the byte-identical ones, grouped by hash
-    distance alone. Returns the node ids, their group labels and their files."""
+    distance alone. Returns the node ids and their group labels."""
     if pairs is None:
         from pixdex.index.selfjoin import pairs_within as pairs
 
@@ -218,11 +223,11 @@ def _hash_groups(
     left = np.concatenate([left, turned_left, exact_left])
     right = np.concatenate([right, turned_right, exact_right])
     if left.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
     a, b = inverse[: left.size], inverse[left.size :]
     labels = (_components if chain else _around_representatives)(nodes.size, a, b)
-    return nodes, labels, store.files_by_id(nodes.tolist())
+    return nodes, labels
 
 
 def _verified_groups(
@@ -238,13 +243,14 @@ def _verified_groups(
     turned_right: np.ndarray,
     exact_left: np.ndarray,
     exact_right: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, dict[int, StoredFile]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """With a rule: groups around verified keepers (``keeper_groups``), the near hashes of each
-    keeper looked up as it is chosen rather than every pair listed first. Only files with a
-    candidate are ranked, read and verified: the others stay alone whatever the order. Their
-    files and signatures are read apart (not as full records, signature bytes and hash objects
-    for each: 3 GiB at a million dense files). Returns the node ids, their group labels and
-    their files."""
+    keeper's views (``_view_rows``) looked up as it is chosen rather than every pair listed
+    first. Only files with a candidate are ranked, read and verified: the others stay alone
+    whatever the order. Their files (to rank them) and then their signatures are read apart
+    (not as full records, signature bytes and hash objects for each: 3 GiB at a million dense
+    files), the files let go before the signatures come (half a GiB at a million). Returns the
+    node ids and their group labels."""
     from pixdex.catalog.keeper_groups import (  # numba: when used
         EXACT,
         PLAIN,
@@ -278,8 +284,10 @@ def _verified_groups(
         tables = neighbour_tables(row_codes[:0], max_distance)
         owners = np.zeros(0, np.int64)
     if nodes.size == 0:
-        return nodes, np.zeros(0, np.int64), {}
+        return nodes, np.zeros(0, np.int64)
     files = store.files_by_id(nodes.tolist())
+    ranked = _keeper_order([files.get(n) for n in nodes.tolist()], keep)
+    del files
     signatures = store.signatures(nodes.tolist())
     position = {node: row for row, node in enumerate(nodes.tolist())}
     left = np.concatenate([plain_left, turned_left, exact_left])
@@ -294,10 +302,9 @@ def _verified_groups(
         ]
     )
     listed = listed_pairs(nodes.size, a.astype(np.int64), b.astype(np.int64), kinds, signatures)
-    ranked = _keeper_order([files.get(n) for n in nodes.tolist()], keep)
     rows = node_rows(owners, nodes.size)
     grouped = verified_around_keepers(ranked, tables, rows, listed, signatures, rule.verifier)
-    return nodes, grouped.labels, files
+    return nodes, grouped.labels
 
 
 def _view_rows(
