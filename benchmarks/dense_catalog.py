@@ -60,6 +60,44 @@ def real_pictures(folder: Path, database: Path) -> tuple[np.ndarray, np.ndarray,
     )
 
 
+VIEWS = ("dhash:trim", "dhash:centre")
+"""The candidate views beside the whole picture's dHash that indexing stores by default."""
+
+
+def real_views(database: Path, paths: list[str]) -> np.ndarray:
+    """``(m, 2)`` uint64: the trimmed and centre dHash (``VIEWS``) of each of ``paths`` (the
+    pictures of ``real_pictures``) in ``database``; a view the catalog lacks is the whole
+    picture's."""
+    with open_store(str(database)) as store:
+        ids, codes, _ = store.codes("dhash", 0)
+        files = store.files_by_id(ids.tolist())
+        row = {files[i].path: k for k, i in enumerate(ids.tolist())}
+        out = np.repeat(codes[[row[p] for p in paths]], len(VIEWS), axis=1)
+        for column, view in enumerate(VIEWS):
+            view_ids, view_codes, _ = store.codes(view, 0)
+            held = dict(zip(view_ids.tolist(), view_codes[:, 0].tolist(), strict=True))
+            for k, path in enumerate(paths):
+                code = held.get(ids[row[path]].item())
+                if code is not None:
+                    out[k, column] = code
+    return out
+
+
+def grown_views(
+    views: np.ndarray, codes: np.ndarray, grown: np.ndarray, picture: np.ndarray, rng
+) -> np.ndarray:
+    """``(n, 2)``: each grown entry's trimmed and centre views, grown from its picture's
+    (``real_views``) as its whole picture's dHash was (0-20 bits flipped, each view on its own);
+    a view equal to the picture's whole dHash (a picture without margins) stays equal to the
+    entry's grown one, as indexing stores it."""
+    out = np.empty((picture.size, views.shape[1]), np.uint64)
+    for column in range(views.shape[1]):
+        real = views[picture, column]
+        flipped = real ^ _flips(rng, rng.integers(0, 21, size=picture.size))
+        out[:, column] = np.where(real == codes[picture, 0], grown[:, 0], flipped)
+    return out
+
+
 def grown_catalog(
     n: int,
     codes: np.ndarray,

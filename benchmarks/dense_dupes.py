@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.corpus import CACHE
-from benchmarks.dense_catalog import grown_catalog, real_pictures
+from benchmarks.dense_catalog import VIEWS, grown_catalog, grown_views, real_pictures, real_views
 from benchmarks.hard_corpus import HARD
 from pixdex.catalog import Catalog, FileRecord, SQLiteStore
 from pixdex.catalog.keeper_groups import listed_pairs, node_rows, verified_around_keepers
@@ -52,6 +52,10 @@ DENSE_SIZES = [
 ]
 SPARSE_SIZE = 50_000 if QUICK else 1_000_000
 DISTANCE = 8
+VIEWS_IN_COMMAND = os.environ.get("PIXDEX_BENCH_DENSE_VIEWS", "1") == "1"
+"""Whether the command's catalog holds the candidate views too, grown as the whole dHash is
+(``dense_catalog.grown_views``), as a catalog indexed with defaults does; ``0``: the whole
+picture's dHash alone (the catalog of the figures before 4 December 2026, session 33)."""
 DATABASE = CACHE / "hard-catalog.db"
 
 
@@ -276,8 +280,12 @@ def bench_command(codes: np.ndarray, signatures: np.ndarray, pictures: list[str]
     grown, grown_signatures, picture = grown_catalog(
         n, codes, signatures, np.random.default_rng(17)
     )
+    views = None
+    if VIEWS_IN_COMMAND:
+        real = real_views(DATABASE, pictures)
+        views = grown_views(real, codes, grown, picture, np.random.default_rng(19))
     started = time.perf_counter()
-    dense_store(database, grown, grown_signatures, np.random.default_rng(18))
+    dense_store(database, grown, grown_signatures, np.random.default_rng(18), views)
     written = time.perf_counter() - started
     del grown, grown_signatures
     command = [str(Path(sys.executable).parent / "pixdex"), "dupes", "--db", str(database)]
@@ -341,11 +349,16 @@ def _measured(run: subprocess.CompletedProcess) -> tuple[str, int, int]:
 
 
 def dense_store(
-    database: Path, codes: np.ndarray, signatures: np.ndarray, rng: np.random.Generator
+    database: Path,
+    codes: np.ndarray,
+    signatures: np.ndarray,
+    rng: np.random.Generator,
+    views: np.ndarray | None = None,
 ) -> None:
     """A SQLite catalog of the grown entries as indexing would have stored them: entry ``i`` is
     ``_paths(n)[i]``, with a size, a modification time and a picture size drawn at random (the
-    keep policy's inputs), a unique digest, its dHash and its signature."""
+    keep policy's inputs), a unique digest, its dHash, its candidate views' (``views``, columns
+    as ``dense_catalog.VIEWS``, when given) and its signature."""
     n = codes.shape[0]
     sides = rng.integers(200, 2000, size=(n, 2))
     sizes = rng.integers(10_000, 5_000_000, size=n)
@@ -362,7 +375,7 @@ def dense_store(
                         width=int(sides[i, 0]),
                         height=int(sides[i, 1]),
                         format="JPEG",
-                        hashes={"dhash": Hash(int(codes[i, 0]), 64, "dhash")},
+                        hashes=_hashes(codes, views, i),
                         signature=signatures[i].tobytes(),
                     )
                     for i in range(start, min(n, start + 20_000))
@@ -373,6 +386,14 @@ def dense_store(
 def _paths(n: int) -> list[str]:
     """The grown entries' paths, 1,000 to a folder; the entry's row is in the file name."""
     return [f"/photos/{i // 1000:04d}/img{i:07d}.jpg" for i in range(n)]
+
+
+def _hashes(codes: np.ndarray, views: np.ndarray | None, i: int) -> dict[str, Hash]:
+    """Entry ``i``'s stored hashes: its dHash, and its candidate views' when there are any."""
+    hashes = {"dhash": Hash(int(codes[i, 0]), 64, "dhash")}
+    for column, view in enumerate(VIEWS if views is not None else ()):
+        hashes[view] = Hash(int(views[i, column]), 64, view)
+    return hashes
 
 
 def main() -> dict:

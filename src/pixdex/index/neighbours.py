@@ -10,7 +10,9 @@ one code's query against it, skipping codes already taken, so memory stays ``O(n
 density.
 
 A neighbour is reported from the first substring that finds it (the self-join's rule), so each
-comes out once per query without a set of seen rows.
+comes out once per query without a set of seen rows. Rows may have *owners* (a file's several
+views, each a row: the duplicate finder's candidates come from every view): a row's neighbours
+are then the rows of other owners, reported as their owners.
 """
 
 from __future__ import annotations
