@@ -69,6 +69,26 @@ def test_codes_with_a_neighbour_are_those_the_brute_force_pairs_hold(data, radiu
     assert set(np.flatnonzero(found).tolist()) == marked
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=code_sets(max_size=400), radius=st.integers(0, 40), owners=st.integers(1, 400))
+def test_codes_with_another_owners_neighbour_are_those_the_brute_force_pairs_hold(
+    data, radius, owners
+):
+    # A file's views are rows of one owner: a view near only its own file's other views has no
+    # neighbour (the duplicate finder's candidates come from every view).
+    codes, _ = data
+    owner = np.arange(codes.shape[0]) % owners
+    rows = np.arange(codes.shape[0])
+    marked = {
+        row
+        for a, b, *_ in reference_pairs(codes, rows, radius)
+        if owner[a] != owner[b]
+        for row in (a, b)
+    }
+    found = has_neighbour(neighbour_tables(codes, radius), owner)
+    assert set(np.flatnonzero(found).tolist()) == marked
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), radius=st.sampled_from([0, 1, 4, 8, 10]))
 def test_blocked_join_on_a_few_thousand_clustered_codes(seed, radius):

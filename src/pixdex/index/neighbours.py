@@ -100,22 +100,31 @@ def _starts(parts: list[np.ndarray]) -> np.ndarray:
 def has_neighbour(tables: NeighbourTables, owners: np.ndarray | None = None) -> np.ndarray:
     """``(n,)`` bool: which codes have another code within the radius (on every core). With
     ``owners`` (the owner of each code: one file's several views), only a code of another owner
-    counts."""
+    counts: the codes found near anything are checked again, owner by owner (few have only
+    their own owner's codes near, and a check stops at the first other owner's)."""
     n = tables.codes.shape[0]
     out = np.zeros(n, np.bool_)
     workers = worker_count()
-    bounds = np.linspace(0, n, 16 * workers + 1).astype(np.int64).tolist()
-    shared = np.unique(owners).size < n if owners is not None else False
+    arguments = table_arguments(tables)
 
     def run(span: tuple[int, int]) -> None:
-        if shared:
-            _has_other_owners_rows(table_arguments(tables), owners, span[0], span[1], out)
-        else:
-            _has_neighbour_rows(table_arguments(tables), span[0], span[1], out)
+        _has_neighbour_rows(arguments, span[0], span[1], out)
 
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(run, itertools.pairwise(bounds)))
+        list(pool.map(run, itertools.pairwise(_bounds(n, workers))))
+        if owners is not None and np.unique(owners).size < n:
+            near = np.flatnonzero(out)
+
+            def again(span: tuple[int, int]) -> None:
+                _has_other_owners_rows(arguments, owners, near[span[0] : span[1]], out)
+
+            list(pool.map(again, itertools.pairwise(_bounds(near.size, workers))))
     return out
+
+
+def _bounds(n: int, workers: int) -> list[int]:
+    """Where ``n`` items are cut into parts for ``workers`` threads (16 parts each)."""
+    return np.linspace(0, n, 16 * workers + 1).astype(np.int64).tolist()
 
 
 def table_arguments(tables: NeighbourTables) -> tuple:
@@ -169,13 +178,13 @@ def free_neighbours(row, tables, owners, taken, out):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True)
-def _has_other_owners_rows(tables, owners, lo, hi, out):  # pragma: no cover - compiled
-    """``out[row]`` for rows ``lo .. hi-1``: whether a row of another owner lies within the
+def _has_other_owners_rows(tables, owners, rows, out):  # pragma: no cover - compiled
+    """``out[row]`` for each of ``rows``: whether a row of another owner lies within the
     tables' radius (``_has_neighbour_rows`` where an owner holds several rows: its own views
     may lie within the radius of each other, and they are no neighbours)."""
     (codes, radius, starts, widths, _, masks, mask_starts, offsets, offset_starts, orders,
      sorted_codes) = tables  # fmt: skip
-    for row in range(lo, hi):
+    for row in rows:
         found = False
         own = owners[row]
         for k in range(starts.size):
