@@ -151,16 +151,12 @@ def free_neighbours(row, tables, owners, taken, out):  # pragma: no cover - comp
     ``tables``: the tuple of ``table_arguments``; ``owners``: each row's owner (the row itself
     when every row is one of its own; a file's views are one owner's several rows, and such an
     owner may come out once per row that is near)."""
-    (codes, radius, starts, widths, slack, masks, mask_starts, offsets, offset_starts, orders,
-     sorted_codes) = tables  # fmt: skip
+    codes, radius, starts, widths, slack = tables[:5]
     count = 0
     own = owners[row]
     for k in range(starts.size):
-        key = _extract(codes, row, starts[k], widths[k])
-        table = offsets[offset_starts[k] : offset_starts[k + 1]]
-        order = orders[k]
-        near = sorted_codes[k]
-        for mask in masks[mask_starts[k] : mask_starts[k + 1]]:
+        key, probes, table, order, near = _substring(tables, row, k)
+        for mask in probes:
             bucket = key ^ np.uint64(mask)
             for pos in range(table[bucket], table[bucket + 1]):
                 if _row_distance(codes, row, near, pos) > radius:
@@ -182,18 +178,14 @@ def _has_other_owners_rows(tables, owners, rows, out):  # pragma: no cover - com
     """``out[row]`` for each of ``rows``: whether a row of another owner lies within the
     tables' radius (``_has_neighbour_rows`` where an owner holds several rows: its own views
     may lie within the radius of each other, and they are no neighbours)."""
-    (codes, radius, starts, widths, _, masks, mask_starts, offsets, offset_starts, orders,
-     sorted_codes) = tables  # fmt: skip
+    codes, radius, starts = tables[:3]
     for row in rows:
         found = False
         own = owners[row]
         for k in range(starts.size):
-            key = _extract(codes, row, starts[k], widths[k])
-            table = offsets[offset_starts[k] : offset_starts[k + 1]]
-            order = orders[k]
-            near = sorted_codes[k]
-            for m in range(mask_starts[k], mask_starts[k + 1]):
-                bucket = key ^ np.uint64(masks[m])
+            key, probes, table, order, near = _substring(tables, row, k)
+            for mask in probes:
+                bucket = key ^ np.uint64(mask)
                 for pos in range(table[bucket], table[bucket + 1]):
                     if owners[order[pos]] != own and _row_distance(codes, row, near, pos) <= radius:
                         found = True
@@ -214,23 +206,35 @@ def _has_neighbour_rows(tables, lo, hi, out):  # pragma: no cover - compiled
     of a dense catalog's) must scan every bucket it probes, and those of a family's hashes hold
     hundreds of codes. The row itself lies in its own bucket of every substring (mask 0, the
     first), where one more code within the radius is needed."""
-    (codes, radius, starts, widths, _, masks, mask_starts, offsets, offset_starts, _,
-     sorted_codes) = tables  # fmt: skip
+    codes, radius, starts = tables[:3]
     for row in range(lo, hi):
         found = False
         for k in range(starts.size):
-            key = _extract(codes, row, starts[k], widths[k])
-            table = offsets[offset_starts[k] : offset_starts[k + 1]]
-            near = sorted_codes[k]
-            for m in range(mask_starts[k], mask_starts[k + 1]):
-                bucket = key ^ np.uint64(masks[m])
+            key, probes, table, _, near = _substring(tables, row, k)
+            for m in range(probes.size):
+                bucket = key ^ np.uint64(probes[m])
                 within = _within(codes, row, near, table[bucket], table[bucket + 1], radius)
-                if within > (1 if m == mask_starts[k] else 0):
+                if within > (1 if m == 0 else 0):
                     found = True
                     break
             if found:
                 break
         out[row] = found
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _substring(tables, row, k):  # pragma: no cover - compiled
+    """Substring ``k`` of ``codes[row]`` as the tables probe it: its key, its XOR masks, its
+    bucket table, and the rows and their codes in bucket order (one header for every scan)."""
+    (codes, _, starts, widths, _, masks, mask_starts, offsets, offset_starts, orders,
+     sorted_codes) = tables  # fmt: skip
+    return (
+        _extract(codes, row, starts[k], widths[k]),
+        masks[mask_starts[k] : mask_starts[k + 1]],
+        offsets[offset_starts[k] : offset_starts[k + 1]],
+        orders[k],
+        sorted_codes[k],
+    )
 
 
 @njit(cache=True, nogil=True, inline="always")
