@@ -178,48 +178,51 @@ def _has_other_owners_rows(tables, owners, rows, out):  # pragma: no cover - com
     """``out[row]`` for each of ``rows``: whether a row of another owner lies within the
     tables' radius (``_has_neighbour_rows`` where an owner holds several rows: its own views
     may lie within the radius of each other, and they are no neighbours)."""
-    codes, radius, starts = tables[:3]
     for row in rows:
-        found = False
-        own = owners[row]
-        for k in range(starts.size):
-            key, probes, table, order, near = _substring(tables, row, k)
-            for mask in probes:
-                bucket = key ^ np.uint64(mask)
-                for pos in range(table[bucket], table[bucket + 1]):
-                    if owners[order[pos]] != own and _row_distance(codes, row, near, pos) <= radius:
-                        found = True
-                        break
-                if found:
-                    break
-            if found:
-                break
-        out[row] = found
+        out[row] = _near_another_owner(tables, owners, row)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _near_another_owner(tables, owners, row):  # pragma: no cover - compiled
+    """Whether a row of another owner than ``row``'s lies within the tables' radius of it (the
+    first one found ends the search)."""
+    codes, radius, starts = tables[:3]
+    own = owners[row]
+    for k in range(starts.size):
+        key, probes, table, order, near = _substring(tables, row, k)
+        for mask in probes:
+            bucket = key ^ np.uint64(mask)
+            for pos in range(table[bucket], table[bucket + 1]):
+                if owners[order[pos]] != own and _row_distance(codes, row, near, pos) <= radius:
+                    return True
+    return False
 
 
 @njit(cache=True, nogil=True)
 def _has_neighbour_rows(tables, lo, hi, out):  # pragma: no cover - compiled
     """``out[row]`` for rows ``lo .. hi-1``: whether any other row lies within the tables'
-    radius (``tables``: the tuple of ``table_arguments``).
+    radius (``tables``: the tuple of ``table_arguments``)."""
+    for row in range(lo, hi):
+        out[row] = _near_another_row(tables, row)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _near_another_row(tables, row):  # pragma: no cover - compiled
+    """Whether another row lies within the tables' radius of ``row``.
 
     Each bucket is counted whole, without a branch per code: a code with no neighbour (a third
     of a dense catalog's) must scan every bucket it probes, and those of a family's hashes hold
     hundreds of codes. The row itself lies in its own bucket of every substring (mask 0, the
     first), where one more code within the radius is needed."""
     codes, radius, starts = tables[:3]
-    for row in range(lo, hi):
-        found = False
-        for k in range(starts.size):
-            key, probes, table, _, near = _substring(tables, row, k)
-            for m in range(probes.size):
-                bucket = key ^ np.uint64(probes[m])
-                within = _within(codes, row, near, table[bucket], table[bucket + 1], radius)
-                if within > (1 if m == 0 else 0):
-                    found = True
-                    break
-            if found:
-                break
-        out[row] = found
+    for k in range(starts.size):
+        key, probes, table, _, near = _substring(tables, row, k)
+        for m in range(probes.size):
+            bucket = key ^ np.uint64(probes[m])
+            within = _within(codes, row, near, table[bucket], table[bucket + 1], radius)
+            if within > (1 if m == 0 else 0):
+                return True
+    return False
 
 
 @njit(cache=True, nogil=True, inline="always")
