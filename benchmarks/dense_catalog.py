@@ -24,7 +24,7 @@ import numpy as np
 
 from pixdex.catalog import Catalog
 from pixdex.catalog.location import open_store
-from pixdex.signature import CHROMA_CELLS, LUMA_CELLS, SIGNATURE_BYTES
+from pixdex.signature import CHROMA_CELLS, LUMA_CELLS, LUMA_END, PLANES_START, SIGNATURE_BYTES
 
 LUMA_NOISE = 1.0
 """Standard deviation (levels) of the noise added to each luma cell of a grown copy. Measured on
@@ -143,8 +143,8 @@ def _edited(signatures: np.ndarray, picture: np.ndarray, rng: np.random.Generato
     """The signature of each ``picture`` row, edited (module docstring), chunk by chunk."""
     n = picture.size
     out = np.empty((n, SIGNATURE_BYTES), np.uint8)
-    luma = slice(1, 1 + LUMA_CELLS)
-    chroma = slice(1 + LUMA_CELLS, 1 + LUMA_CELLS + 2 * CHROMA_CELLS)
+    luma = slice(PLANES_START, LUMA_END)
+    chroma = slice(LUMA_END, LUMA_END + 2 * CHROMA_CELLS)
     for start in range(0, n, CHUNK):
         rows = picture[start : start + CHUNK]
         base = signatures[rows]
@@ -153,7 +153,7 @@ def _edited(signatures: np.ndarray, picture: np.ndarray, rng: np.random.Generato
         noise = rng.normal(0, LUMA_NOISE, size=(rows.size, LUMA_CELLS)).astype(np.float32)
         edited = base[:, luma] * gain + offset + noise
         part = out[start : start + rows.size]
-        part[:, 0] = base[:, 0]
+        part[:, :PLANES_START] = base[:, :PLANES_START]
         part[:, luma] = np.clip(np.rint(edited), 0, 255)
         noise = rng.normal(0, CHROMA_NOISE, size=(rows.size, 2 * CHROMA_CELLS)).astype(np.float32)
         part[:, chroma] = np.clip(np.rint(base[:, chroma] + noise), 0, 255)

@@ -204,7 +204,8 @@ def half_catalog(half: str) -> Path:
 
 def _precision_curve(database: Path, half: str | None) -> dict:
     """``_precision`` of the catalog at ``database`` (the whole corpus, or ``half`` of it) at
-    the default share, then at each of ``TRADE_OFF``."""
+    the default share, then at each of ``TRADE_OFF``, then without the rule (the peer: hash
+    distance alone, the duplicate finder's default before issue 13)."""
     result = _precision(DEFAULT_RULE, database, half)
     curve = []
     for share in TRADE_OFF:
@@ -212,13 +213,15 @@ def _precision_curve(database: Path, half: str | None) -> dict:
         point = _precision(dataclasses.replace(DEFAULT_RULE, verifier=verifier), database, half)
         curve.append({"min_preserved": share, **point})
     result["trade_off"] = curve
+    result["hash_only"] = _precision(None, database, half)
     return result
 
 
-def _precision(rule: MatchRule, database: Path, half: str | None) -> dict:
+def _precision(rule: MatchRule | None, database: Path, half: str | None) -> dict:
     """``Catalog.duplicates`` with ``rule`` on the catalog at ``database`` of the hard corpus
     (or of its ``half``): its pair precision and the share of its planted copies grouped,
-    printed and returned."""
+    printed and returned. ``None``: hash distance alone, groups chained (the default before
+    the rule); its pairs are still (keeper, member)."""
     manifest = json.loads((HARD / "manifest.json").read_text())
     images = [i for i in manifest["images"] if half is None or i["split"] == half]
     group_of = {str((HARD / i["path"]).resolve()): i["group"] for i in images}
@@ -255,9 +258,14 @@ def _precision(rule: MatchRule, database: Path, half: str | None) -> dict:
         "seconds": seconds,
         "wrong_pairs_by_family": dict(sorted(wrong.items(), key=lambda item: -item[1])),
     }
+    setting = (
+        f"preserved ≥ {rule.verifier.min_preserved}"
+        if rule
+        else "hash distance alone (the default distance, chained)"
+    )
     print(
-        f"\nhard corpus, {half or 'whole'} ({result['files']} files), `pixdex dupes`, preserved ≥"
-        f" {rule.verifier.min_preserved}: {len(groups)} groups,"
+        f"\nhard corpus, {half or 'whole'} ({result['files']} files), `pixdex dupes`, {setting}:"
+        f" {len(groups)} groups,"
         f" largest {result['largest']}; pair precision {result['precision']:.4f}"
         f" ({same}/{len(pairs)}); planted copies grouped {result['planted_grouped']:.3f}"
         f" ({together}/{len(planted)}); {seconds:.1f} s"

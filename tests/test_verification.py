@@ -16,7 +16,7 @@ from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
 from pixdex.matching import Verifier, scores_pairs, verification, verify, verify_pairs
 from pixdex.matching.verification import verdict
-from pixdex.signature import signature
+from pixdex.signature import signature, turned
 
 
 def signed(picture: Image.Image, folder: Path, name: str) -> np.ndarray:
@@ -397,3 +397,48 @@ def test_a_read_only_query_is_verified_by_the_kernel_already_compiled(
     assert not own.flags.writeable
     assert verify(own, own[np.newaxis, :], Verifier()).tolist() == [True]
     assert len(verification._score_against.signatures) == compiled
+
+
+def icon(picture: Image.Image, side: int = 16) -> Image.Image:
+    """``picture`` made a ``side``-pixel icon: fewer pixels than the signature has cells."""
+    return picture.resize((side, side), Image.Resampling.LANCZOS)
+
+
+@pytest.mark.parametrize(
+    "edit", ["resize-50", "jpeg-30", "squash", "brightness", "grayscale", "border", "crop-10"]
+)
+def test_a_small_icon_and_its_edited_copy_are_the_same_picture(tmp_path: Path, edit: str) -> None:
+    # A 16-pixel icon spreads each pixel over 2 x 2 cells, its halved copy over 4 x 4, and a
+    # JPEG copy's blocks are half the icon: compared cell by cell they differ along every edge.
+    # Both are compared at the detail the smaller one holds (pixdex.matching.resolution).
+    original = icon(tricolour(("#0055a4", "white", "#ef4135")))
+    assert agree(tmp_path, original, apply_edit(edit, original, seed=1))
+    assert agree(tmp_path, apply_edit(edit, original, seed=1), original)
+
+
+def test_a_picture_and_its_icon_sized_thumbnail_are_the_same_picture(tmp_path: Path) -> None:
+    assert agree(tmp_path, star(5), icon(star(5)))
+    assert agree(tmp_path, icon(star(5)), star(5))
+
+
+def test_small_icons_of_other_drawings_are_other_pictures(tmp_path: Path) -> None:
+    # At the icons' own detail a star of another point count, the same star in red, or a
+    # tricolour of other colours are still other pictures.
+    own = icon(star(5))
+    for other in (icon(star(6)), icon(star(8)), icon(star(5, fill="#c81e1e"))):
+        assert not agree(tmp_path, own, other)
+    french = icon(tricolour(("#0055a4", "white", "#ef4135")))
+    assert not agree(tmp_path, french, icon(tricolour(("#009246", "white", "#ce2b37"))))
+
+
+def test_a_signature_records_the_pictures_size_and_turns_with_it(tmp_path: Path) -> None:
+    banner = tricolour(("#0055a4", "white", "#ef4135")).resize((40, 20))
+    own = signed(banner, tmp_path, "banner")
+    assert own[1:3].tolist() == [40, 20]
+    quarter = signed(banner.transpose(Image.Transpose.ROTATE_90), tmp_path, "quarter")
+    assert quarter[1:3].tolist() == [20, 40]
+    orientations = turned(own)
+    assert [o[1:3].tolist() for o in orientations] == [[40, 20]] * 2 + [[20, 40]] * 2 + [
+        [40, 20]
+    ] * 2 + [[20, 40]] * 2
+    assert signed(star(5), tmp_path, "large")[1:3].tolist() == [255, 255]  # capped: detail enough

@@ -7,7 +7,10 @@ of each picture, made at index time from the same decode: its luma at ``LUMA_SID
 ``LUMA_SIDE`` and its two chroma planes at ``CHROMA_SIDE`` × ``CHROMA_SIDE`` (YCbCr, area
 averages) of the whole frame: what a border adds or a crop removes is undone by the comparison,
 and a large empty canvas is told apart from content there. It is stored as ``SIGNATURE_BYTES``
-bytes: a version byte, then the planes, row by row.
+bytes: a version byte, the picture's width and height in pixels (each capped at ``SIZE_CAP``),
+then the planes, row by row. The size says how much detail the planes can hold: a 16-pixel icon
+spreads each of its pixels over 2 × 2 luma cells, and a copy of it halved to 8 pixels over 4 × 4
+(``pixdex.matching.resolution`` compares such pictures at the detail both have).
 
 Being a small picture, a signature can be turned (mirror, quarter turns) and cropped by array
 operations alone: mirrored, rotated and cropped copies are verified without decoding again.
@@ -20,8 +23,21 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from PIL import Image
 
-SIGNATURE_VERSION = 1
-"""The first byte of every signature; 0 marks "no signature" in arrays of them."""
+SIGNATURE_VERSION = 2
+"""The first byte of every signature; 0 marks "no signature" in arrays of them. Version 1 had no
+size bytes: a catalog's version-1 signatures read as none, and the next ``pixdex index`` run
+reads those files again."""
+
+CURRENT_SIGNATURE = bytes([SIGNATURE_VERSION])
+"""The first byte of a signature of this version: stores ask for it to tell which files'
+signatures must be made again."""
+
+SIZE_CAP = 255
+"""Largest width or height a signature records (one byte each): from twice ``LUMA_SIDE`` on, a
+picture has more detail than its planes hold, and its exact size does not matter."""
+
+PLANES_START = 3
+"""Offset of the luma plane: after the version byte and the two size bytes."""
 
 LUMA_SIDE = 32
 """Side of the luma plane, in cells: a 400-pixel diagram gives cells of about 12 pixels, fine
@@ -32,8 +48,11 @@ CHROMA_SIDE = 16
 
 LUMA_CELLS = LUMA_SIDE * LUMA_SIDE
 CHROMA_CELLS = CHROMA_SIDE * CHROMA_SIDE
-SIGNATURE_BYTES = 1 + LUMA_CELLS + 2 * CHROMA_CELLS
-"""Stored size of one signature: 1,537 bytes."""
+LUMA_END = PLANES_START + LUMA_CELLS
+"""Offset of the chroma planes (Cb, then Cr), just after the luma plane."""
+
+SIGNATURE_BYTES = LUMA_END + 2 * CHROMA_CELLS
+"""Stored size of one signature: 1,539 bytes."""
 
 
 def signature(image: Image.Image) -> bytes:
@@ -53,7 +72,8 @@ def signature(image: Image.Image) -> bytes:
         ).convert("YCbCr")
         _, cb, cr = small.split()
         chroma = np.stack([_area_resize(cb, CHROMA_SIDE), _area_resize(cr, CHROMA_SIDE)])
-    return bytes([SIGNATURE_VERSION]) + luma_plane.tobytes() + chroma.tobytes()
+    width, height = (min(SIZE_CAP, side) for side in picture.size)
+    return bytes([SIGNATURE_VERSION, width, height]) + luma_plane.tobytes() + chroma.tobytes()
 
 
 def _area_resize(plane: Image.Image, side: int) -> np.ndarray:
@@ -119,8 +139,8 @@ def planes(signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split ``(n, SIGNATURE_BYTES)`` signatures into float32 planes: luma ``(n, LUMA_SIDE,
     LUMA_SIDE)`` and chroma ``(n, 2, CHROMA_SIDE, CHROMA_SIDE)``, both 0-255."""
     count = signatures.shape[0]
-    luma = signatures[:, 1 : 1 + LUMA_CELLS].reshape(count, LUMA_SIDE, LUMA_SIDE)
-    chroma = signatures[:, 1 + LUMA_CELLS :].reshape(count, 2, CHROMA_SIDE, CHROMA_SIDE)
+    luma = signatures[:, PLANES_START:LUMA_END].reshape(count, LUMA_SIDE, LUMA_SIDE)
+    chroma = signatures[:, LUMA_END:].reshape(count, 2, CHROMA_SIDE, CHROMA_SIDE)
     return luma.astype(np.float32), chroma.astype(np.float32)
 
 
@@ -132,8 +152,8 @@ def present(signatures: np.ndarray) -> np.ndarray:
 def turned(row: np.ndarray) -> np.ndarray:
     """The ``(8, SIGNATURE_BYTES)`` signatures of one picture's eight orientations (the quarter
     turns, each also mirrored), from its signature alone: a signature is a small picture."""
-    luma = row[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE)
-    chroma = row[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE)
+    luma = row[PLANES_START:LUMA_END].reshape(LUMA_SIDE, LUMA_SIDE)
+    chroma = row[LUMA_END:].reshape(2, CHROMA_SIDE, CHROMA_SIDE)
     out = np.zeros((8, SIGNATURE_BYTES), np.uint8)
     out[:, 0] = row[0]
     for k in range(4):
@@ -143,6 +163,7 @@ def turned(row: np.ndarray) -> np.ndarray:
             if mirrored:
                 turned_luma, turned_chroma = turned_luma[:, ::-1], turned_chroma[:, :, ::-1]
             variant = out[2 * k + mirrored]
-            variant[1 : 1 + LUMA_CELLS] = turned_luma.ravel()
-            variant[1 + LUMA_CELLS :] = turned_chroma.ravel()
+            variant[1:PLANES_START] = row[1:PLANES_START][::-1] if k % 2 else row[1:PLANES_START]
+            variant[PLANES_START:LUMA_END] = turned_luma.ravel()
+            variant[LUMA_END:] = turned_chroma.ravel()
     return out

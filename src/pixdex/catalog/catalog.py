@@ -127,9 +127,10 @@ class IndexReport:
 
     ``new``, ``changed``, ``unchanged`` and ``failed`` partition the files found: a file is
     ``changed`` when its size or modification time differs from the catalog's, or when it lacks a
-    hash of a requested algorithm; ``failed`` lists ``(path, reason)`` of files that could not be
-    hashed this run. ``unlisted`` gives ``(path, reason)`` of folders that could not be read and
-    of image entries that could not be examined (a symbolic link loop, a dangling link).
+    hash of a requested algorithm or a signature of the current version; ``failed`` lists
+    ``(path, reason)`` of files that could not be hashed this run. ``unlisted`` gives ``(path,
+    reason)`` of folders that could not be read and of image entries that could not be examined
+    (a symbolic link loop, a dangling link).
     ``pruned`` counts entries dropped because their files are gone; ``seconds`` is wall time.
     """
 
@@ -663,7 +664,7 @@ def _needs_hashing(found: FoundFile, state: FileState | None, wanted: frozenset[
     if state is None or (state.size, state.mtime_ns) != (found.size, found.mtime_ns):
         return True
     # A file that failed to decode is not retried until it changes, whatever the algorithms.
-    # One indexed before signatures existed is hashed again to get one.
+    # One indexed before signatures existed, or with an older version's, is hashed again.
     return state.error is None and not (wanted <= state.algorithms and state.signature)
 
 
@@ -720,9 +721,9 @@ def _verified(
     """The candidates whose content signature agrees with the query's, in one of the
     orientations that found them (``signatures``: the candidates' rows, in ``found``'s order).
 
-    A file indexed before signatures existed (until the next ``index`` run gives it one) cannot
-    be verified: it is kept when its hash is within ``unverifiable`` bits, the plain search's
-    radius, rather than vanish from every answer.
+    A file indexed before signatures existed, or with an older version's (until the next
+    ``index`` run gives it one), cannot be verified: it is kept when its hash is within
+    ``unverifiable`` bits, the plain search's radius, rather than vanish from every answer.
     """
     if not found:
         return found

@@ -38,7 +38,7 @@ from pixdex.index import kernels, neighbours, selfjoin
 from pixdex.index.base import worker_count
 from pixdex.index.neighbours import NeighbourTables, free_neighbours, table_arguments
 from pixdex.jit import njit
-from pixdex.matching import Verifier, blur, brightness, verification
+from pixdex.matching import Verifier, blur, brightness, resolution, verification
 from pixdex.matching.verification import (
     kernel_input,
     prepare,
@@ -373,6 +373,7 @@ refresh_on_change(
     verification,
     blur,
     brightness,
+    resolution,
     neighbours,
     selfjoin,
     kernels,

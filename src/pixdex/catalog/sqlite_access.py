@@ -31,7 +31,7 @@ BUSY_TIMEOUT_MS = 30_000
 
 PAGE_SIZE = 16384
 """Bytes per database page of a new catalog. A file's row is about 1.7 KB, most of it the
-1,537-byte content signature: a 4 KiB page holds two and wastes a fifth of itself, a 16 KiB page
+1,539-byte content signature: a 4 KiB page holds two and wastes a fifth of itself, a 16 KiB page
 holds nine (the hard corpus's catalog: 2,272 → 2,103 bytes per file)."""
 
 # SQLite's primary result codes (extended codes carry them in their low byte).

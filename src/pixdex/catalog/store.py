@@ -41,7 +41,8 @@ class FileRecord:
 @dataclass(frozen=True, slots=True)
 class FileState:
     """The part of a stored file an incremental run compares against the file system (and
-    against what it is asked to store: the algorithms, the signature)."""
+    against what it is asked to store: the algorithms, the signature). ``signature``: whether it
+    has one of the current version (``pixdex.signature.SIGNATURE_VERSION``)."""
 
     size: int
     mtime_ns: int
@@ -151,7 +152,7 @@ class Store(Protocol):
     def signatures(self, ids: Sequence[int]) -> np.ndarray:
         """The content signatures of these file ids as an ``(len(ids), SIGNATURE_BYTES)`` uint8
         array in the same order; a row of zeros for an id without one (unknown, failed, or
-        indexed before signatures existed)."""
+        indexed before signatures existed or with an older version's)."""
         ...
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, StoredFile]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from pixdex.jit import njit
-from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE
+from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_END, LUMA_SIDE, PLANES_START
 
 MIN_BRIGHTENING = 1.05
 """Smallest factor worth predicting: below it the clipped cells are too few to matter."""
@@ -66,7 +66,7 @@ fit."""
 def _rgb(signature, y, x):  # pragma: no cover - compiled
     """The red, green and blue (0-255) of 32 × 32 cell (``y``, ``x``) of ``signature``: its
     luma and its chroma cell."""
-    value = float(signature[1 + y * LUMA_SIDE + x])
+    value = float(signature[PLANES_START + y * LUMA_SIDE + x])
     return _channels(signature, value, (y // 2) * CHROMA_SIDE + x // 2)
 
 
@@ -118,7 +118,7 @@ def _fitted_in(before, after, cross, square, samples):  # pragma: no cover - com
 def _uniform_rgb(signature, y, x):  # pragma: no cover - compiled
     """The red, green and blue (0-255) of chroma cell (``y``, ``x``) of ``signature`` when its
     four luma cells agree within ``UNIFORM`` (their mean as its luma); -1s when they do not."""
-    top = 1 + 2 * y * LUMA_SIDE + 2 * x
+    top = PLANES_START + 2 * y * LUMA_SIDE + 2 * x
     values = (
         float(signature[top]),
         float(signature[top + 1]),
@@ -134,7 +134,7 @@ def _uniform_rgb(signature, y, x):  # pragma: no cover - compiled
 def _channels(signature, value, cell):  # pragma: no cover - compiled
     """Red, green and blue (0-255) of luma ``value`` with chroma cell ``cell`` of
     ``signature``, by the JPEG YCbCr equations."""
-    chroma = 1 + LUMA_CELLS + cell
+    chroma = LUMA_END + cell
     cb = float(signature[chroma]) - 128.0
     cr = float(signature[chroma + CHROMA_SIDE * CHROMA_SIDE]) - 128.0
     return (
@@ -172,10 +172,10 @@ def brightened(signature, factor):  # pragma: no cover - compiled
     for y in range(LUMA_SIDE):
         for x in range(LUMA_SIDE):
             r, g, b, _ = _brightened_cell(signature, y, x, factor)
-            out[1 + y * LUMA_SIDE + x] = _byte(_luma(r, g, b))
+            out[PLANES_START + y * LUMA_SIDE + x] = _byte(_luma(r, g, b))
             blue[y // 2, x // 2] += 0.25 * (128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b)
             red[y // 2, x // 2] += 0.25 * (128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-    chroma = 1 + LUMA_CELLS
+    chroma = LUMA_END
     for y in range(CHROMA_SIDE):
         for x in range(CHROMA_SIDE):
             out[chroma + y * CHROMA_SIDE + x] = _byte(blue[y, x])
@@ -194,9 +194,9 @@ def chroma_gap(a, b, gain):  # pragma: no cover - compiled
     """The mean absolute difference (0-255) of two signatures' chroma values once ``a``'s
     saturation is scaled by ``gain`` (its distance from neutral grey, 128)."""
     total = 0.0
-    for k in range(1 + LUMA_CELLS, a.size):
+    for k in range(LUMA_END, a.size):
         total += abs(128.0 + gain * (float(a[k]) - 128.0) - float(b[k]))
-    return total / (a.size - 1 - LUMA_CELLS)
+    return total / (a.size - LUMA_END)
 
 
 @njit(cache=True, nogil=True)
@@ -208,23 +208,23 @@ def tone_gap(dark, bright):  # pragma: no cover - compiled
     n = float(LUMA_CELLS)
     sum_a = 0.0
     sum_b = 0.0
-    for k in range(1, 1 + LUMA_CELLS):
+    for k in range(PLANES_START, LUMA_END):
         sum_a += float(dark[k])
         sum_b += float(bright[k])
     mean_a = sum_a / n
     mean_b = sum_b / n
     cross = 0.0
     square = 0.0
-    for k in range(1, 1 + LUMA_CELLS):
+    for k in range(PLANES_START, LUMA_END):
         cross += (float(dark[k]) - mean_a) * (float(bright[k]) - mean_b)
         square += (float(dark[k]) - mean_a) ** 2
     gain = cross / square if square > 0.0 else 1.0
     total = 0.0
-    for k in range(1, 1 + LUMA_CELLS):
+    for k in range(PLANES_START, LUMA_END):
         total += abs(float(bright[k]) - (mean_b + gain * (float(dark[k]) - mean_a)))
     cross = 0.0
     square = 0.0
-    for k in range(1 + LUMA_CELLS, dark.size):
+    for k in range(LUMA_END, dark.size):
         cross += (float(dark[k]) - 128.0) * (float(bright[k]) - 128.0)
         square += (float(dark[k]) - 128.0) ** 2
     saturation = cross / square if square > 0.0 else 1.0
@@ -246,7 +246,9 @@ def _brightened_gap(dark, bright, factor):  # pragma: no cover - compiled
         for x in range(LUMA_SIDE):
             r, g, b, clipped_here = _brightened_cell(dark, y, x, factor)
             clipped = clipped or clipped_here
-            total += abs(float(_byte(_luma(r, g, b))) - float(bright[1 + y * LUMA_SIDE + x]))
+            total += abs(
+                float(_byte(_luma(r, g, b))) - float(bright[PLANES_START + y * LUMA_SIDE + x])
+            )
     return total / LUMA_CELLS, clipped
 
 

@@ -50,6 +50,10 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   other's (within ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its
   original's luma and has no colour to compare, while a black star against a red one, or a
   blue line against a green one, differs in luma as well, and is compared on colour.
+- **Small pictures**: when either picture has fewer than two pixels for each cell across or
+  down (an icon under 64 pixels, a thumbnail), both signatures are softened to the detail the
+  smaller one holds before anything else is compared (``pixdex.matching.resolution``): its
+  pixels each cover several cells, and a halved or JPEG copy differs from it along every edge.
 - **Crops and borders**: the comparison is repeated with either picture shrunk into the centre
   of the other's frame (a window cut by one of ``CROP_FRACTIONS`` of its width and of its
   height), where a copy with a border holds its original, or an original the copy
@@ -81,11 +85,19 @@ from pixdex import signature
 from pixdex.compiled_cache import cached_kernels, refresh_on_change
 from pixdex.index.base import worker_count
 from pixdex.jit import njit
-from pixdex.matching import blur, brightness
+from pixdex.matching import blur, brightness, resolution
 from pixdex.matching.blur import blurred, blurred_like
 from pixdex.matching.brightness import brightened_like
+from pixdex.matching.resolution import at_detail, shared_detail
 from pixdex.matching.rule import Verifier
-from pixdex.signature import CHROMA_SIDE, LUMA_CELLS, LUMA_SIDE, SIGNATURE_VERSION
+from pixdex.signature import (
+    CHROMA_SIDE,
+    LUMA_CELLS,
+    LUMA_END,
+    LUMA_SIDE,
+    PLANES_START,
+    SIGNATURE_VERSION,
+)
 
 TAPS = 3
 """Cells of a plane one cell of its shrunk copy reads at most (a window of 80 % or more)."""
@@ -372,11 +384,11 @@ def _prepare(sig: np.ndarray) -> tuple:  # pragma: no cover - compiled
     no background), uncut luma and content share on the ``GRID``, whether it has any content,
     and the signature itself (for ``_colour``, which most pairs, rejected on the grid, never
     need)."""
-    luma = sig[1 : 1 + LUMA_CELLS].reshape(LUMA_SIDE, LUMA_SIDE).astype(np.float32)
+    luma = sig[PLANES_START:LUMA_END].reshape(LUMA_SIDE, LUMA_SIDE).astype(np.float32)
     # Four histograms filled in turn, then added: a picture's background puts most cells in
     # one bin, and one histogram made each cell wait for the previous cell's count.
     lanes = np.zeros((2, 16, 4), np.int64)
-    values = sig[1 : 1 + LUMA_CELLS]
+    values = sig[PLANES_START:LUMA_END]
     for k in range(0, LUMA_CELLS, 4):
         for lane in range(4):
             v = values[k + lane]
@@ -397,9 +409,9 @@ def _colour(prepared: tuple) -> tuple:  # pragma: no cover - compiled
     """A ``_prepare``d signature's chroma (2 × 16 × 16), whether it is grayscale, and its mean
     luma."""
     luma, _, _, _, _, sig = prepared
-    chroma = sig[1 + LUMA_CELLS :].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
+    chroma = sig[LUMA_END:].reshape(2, CHROMA_SIDE, CHROMA_SIDE).astype(np.float32)
     gray = True
-    for v in sig[1 + LUMA_CELLS :]:
+    for v in sig[LUMA_END:]:
         if abs(np.float32(v) - NEUTRAL) > GRAY_CHROMA:
             gray = False
             break
@@ -1049,19 +1061,28 @@ def _score_allowing_brightening(
     against the other instead. Which comparison counts depends on the two signatures alone,
     never on the thresholds, so a pair cut short at the grid or on colour gets the verdict of
     its full scores. Two pictures of which only one is grayscale are not compared brightened
-    (brightening keeps a colour picture in colour)."""
+    (brightening keeps a colour picture in colour). When either picture is too small for the
+    planes' detail, both are then brought to the detail they share
+    (``pixdex.matching.resolution``): after brightening, which is exact on a small picture's
+    own pixels and not on averages of them."""
     prepared_a, colour_of_a, _, _, _, _, _ = side_a
+    sa, sb = prepared_a[5], prepared_b[5]
     mean_a = colour_of_a[2]
     mean_b = prepared_b[0].mean()
     if mean_a != mean_b:
         darker_a = mean_a < mean_b
-        sa, sb = prepared_a[5], prepared_b[5]
         predicted, used = brightened_like(sa, sb) if darker_a else brightened_like(sb, sa)
         if used and colour_of_a[1] == _colour(prepared_b)[1]:
             if darker_a:
+                sa = predicted
                 side_a = prepare(predicted)
             else:
+                sb = predicted
                 prepared_b = _prepare(predicted)
+    rows, cols = shared_detail(sa, sb)
+    if rows < LUMA_SIDE or cols < LUMA_SIDE:
+        side_a = prepare(at_detail(sa, rows, cols))
+        prepared_b = _prepare(at_detail(sb, rows, cols))
     return score_prepared(
         side_a, prepared_b, tolerance, luma_tables, chroma_tables, alignments, floor, ceiling
     )
@@ -1298,4 +1319,4 @@ def verifies_prepared(prepared, candidate, verifier):  # pragma: no cover - comp
 
 
 # The kernels compile the signature's layout (its sides and version) in as constants.
-refresh_on_change(cached_kernels(globals()), signature, blur, brightness)
+refresh_on_change(cached_kernels(globals()), signature, blur, brightness, resolution)
