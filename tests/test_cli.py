@@ -112,6 +112,8 @@ def test_info_counts_images_hashes_and_failures(library, photo_paths):
         (("search", "--hash", "0" * 16, "--algorithm", "nohash"), "unknown algorithm"),
         (("index", "/no/such/folder"), "no such file or folder"),
         (("search", "/no/such/query.png"), "no such file or folder"),
+        (("search", "--hash", "0" * 16, "--include-low-quality"), "applies to --no-verify"),
+        (("dupes", "--no-chain"), "apply to --no-verify"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(library, args, reason):

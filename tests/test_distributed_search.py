@@ -195,7 +195,7 @@ def test_search_on_the_cluster_prints_the_local_answers(library, dask, options):
     assert without_times(sharded.stdout) == answers
 
 
-@pytest.mark.parametrize("options", [[], ["--no-chain", "-d", "20"]])
+@pytest.mark.parametrize("options", [[], ["--no-verify", "--no-chain", "-d", "20"]])
 def test_dupes_on_the_cluster_prints_the_local_groups(library, dask, options):
     _, uri = library
     local = pixdex("dupes", "--json", *options, db=uri)

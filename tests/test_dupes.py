@@ -298,12 +298,39 @@ def test_cli_report_and_csv(catalog, tmp_path, location):
 
 @pytest.mark.parametrize(
     "arguments",
-    [["--delete"], ["--keep", "prettiest"], ["--json", "--csv", "x.csv"], ["--algorithm", "nope"]],
+    [
+        ["--delete"],
+        ["--keep", "prettiest"],
+        ["--json", "--csv", "x.csv"],
+        ["--algorithm", "nope"],
+        ["--no-chain"],  # only hash distance alone (--no-verify) chains
+        ["--include-low-quality"],
+    ],
 )
 def test_cli_user_errors_are_one_line_with_status_2(catalog, location, arguments):
     result = CliRunner().invoke(app, ["dupes", "--db", location, *arguments])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "pixdex:" in result.stderr
+
+
+def test_cli_dupes_without_verification_groups_blank_pictures_by_hash_alone(tmp_path, location):
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    Image.new("RGB", (300, 200), (255, 255, 255)).save(folder / "white.png")
+    Image.new("RGB", (300, 200), (20, 20, 20)).save(folder / "black.png")
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(folder / "red.png")
+    with Catalog(location) as catalog:
+        catalog.index([folder], workers=1)
+
+    def groups(*options: str) -> list[set[str]]:
+        result = CliRunner().invoke(app, ["dupes", "--db", location, "--json", *options])
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        return [{Path(m["path"]).name for m in g["members"]} for g in lines]
+
+    assert groups() == []  # the rule: three different blank pictures
+    assert groups("--no-verify") == []  # degenerate hashes left out
+    assert groups("--no-verify", "--include-low-quality") == [{"white.png", "black.png", "red.png"}]
 
 
 def test_flips_group_mirrored_and_rotated_copies_that_plain_grouping_misses(

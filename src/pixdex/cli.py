@@ -327,7 +327,9 @@ def search(
     include_low_quality: Annotated[
         bool,
         typer.Option(
-            "--include-low-quality", help="Also match degenerate hashes (near-blank images)."
+            "--include-low-quality",
+            help="With --no-verify: also match degenerate hashes (near-blank images). The rule "
+            "matches them, verified, anyway.",
         ),
     ] = False,
     flips: Annotated[
@@ -380,6 +382,11 @@ def search(
         _engine(dask) as engine,
         Catalog(db, create=False, engine=engine) as catalog,
     ):
+        if verified and include_low_quality:
+            raise CatalogError(
+                "--include-low-quality applies to --no-verify (hash distance alone): the "
+                "matching rule takes near-blank pictures as candidates and verifies them"
+            )
         name = algorithm or _default_algorithm(catalog)
         results = []
         for query in _expand_queries(queries or [], hashes or [], name):
@@ -635,18 +642,29 @@ def dupes(
         bool, typer.Option("--delete", help="Delete every other file (needs --yes).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm --delete.")] = False,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Verify every member against its group's keeper with the matching rule, or "
+            "(--no-verify) group by hash distance alone.",
+        ),
+    ] = True,
     include_low_quality: Annotated[
         bool,
         typer.Option(
-            "--include-low-quality", help="Also group degenerate hashes (near-blank images)."
+            "--include-low-quality",
+            help="With --no-verify: also group degenerate hashes (near-blank images). The rule "
+            "verifies them like any other.",
         ),
     ] = False,
     no_chain: Annotated[
         bool,
         typer.Option(
             "--no-chain",
-            help="Group around representatives: every member within the distance of one file, "
-            "so A~B~C chains do not merge far-apart files.",
+            help="With --no-verify: group around representatives (every member within the "
+            "distance of one file), so A~B~C chains do not merge far-apart files. The rule "
+            "never chains.",
         ),
     ] = False,
     flips: Annotated[
@@ -662,6 +680,7 @@ def dupes(
     within --distance; with --move-to or --delete --yes, every file of a group but its keeper
     is moved or deleted."""
     from pixdex.catalog import Catalog
+    from pixdex.matching import DEFAULT_RULE
 
     with (
         _user_errors(),
@@ -674,6 +693,11 @@ def dupes(
             raise CatalogError("choose one action: --move-to DIR or --delete")
         if delete and not yes:
             raise CatalogError("--delete removes files for good: add --yes to confirm")
+        if verified and (no_chain or include_low_quality):
+            raise CatalogError(
+                "--no-chain and --include-low-quality apply to --no-verify (hash distance "
+                "alone): the matching rule never chains, and verifies near-blank pictures too"
+            )
         groups = catalog.duplicates(
             max_distance=distance,
             algorithm=algorithm or _default_algorithm(catalog),
@@ -681,6 +705,7 @@ def dupes(
             chain=not no_chain,
             include_low_quality=include_low_quality,
             flips=flips,
+            rule=DEFAULT_RULE if verified else None,
         )
         _write_groups(groups, as_json, csv_file, report)
         if move_to is not None or delete:

@@ -140,9 +140,10 @@ def find_duplicates(
     With ``flips``, also files whose mirrored or quarter-turned orientation is that near (see
     ``turned_pairs``; each file is decoded again), distances then in the nearest orientation.
 
-    Degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which all hash alike)
-    make no near-duplicate pair unless ``include_low_quality``; byte-identical files are grouped
-    whatever their quality, since equal bytes leave no doubt.
+    Without a rule, degenerate hashes (quality below ``LOW_QUALITY``: near-blank images, which
+    all hash alike) make no near-duplicate pair unless ``include_low_quality``; with one they are
+    candidates like any other, and the rule tells blank pictures apart by their tones.
+    Byte-identical files are grouped whatever their quality, since equal bytes leave no doubt.
 
     ``pairs(codes, ids, max_distance)`` finds the near pairs (default
     ``pixdex.index.pairs_within``, here; a ``Catalog`` with an engine passes the engine's).
