@@ -20,6 +20,7 @@ import numpy as np
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 import pixdex.catalog.postgres
 from pixdex.catalog import Catalog, CatalogError, FileRecord
@@ -238,9 +239,37 @@ def test_a_schema_1_catalog_is_migrated_to_byte_paths_and_keeps_every_row(
     with psycopg.connect(uri) as reader:
         meta = dict(reader.execute("SELECT key, value FROM pixdex.meta").fetchall())
         names = {row[0] for row in reader.execute("SELECT path FROM pixdex.files")}
-    assert meta["schema_version"] == str(SCHEMA_VERSION) == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION) == "3"
     assert os.fsencode(folder / "a" / "été.png") in names
     assert os.fsencode(folder) + b"/b/caf\xe9.png" in names
+
+
+def test_version_1_signatures_get_their_pictures_size_in_place_when_migrated(
+    uri: str, tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    # Schema 2 held version-1 signatures (no size bytes); migration 3 inserts each file's width
+    # and height, capped, so nothing has to be decoded again.
+    folder = photo_tree(tmp_path / "photos", photo_paths[:5])
+    Image.open(photo_paths[5]).convert("RGB").resize((40, 20)).save(folder / "banner.png")
+    with Catalog(uri) as catalog:
+        catalog.index([folder], workers=1)
+    query = (
+        "SELECT f.path, s.signature FROM pixdex.files f "
+        "JOIN pixdex.signatures s ON s.file_id = f.id"
+    )
+    with psycopg.connect(uri) as old:
+        current = dict(old.execute(query).fetchall())
+        old.execute(
+            "UPDATE pixdex.signatures SET signature = '\\x01'::bytea || substr(signature, 4)"
+        )
+        old.execute("UPDATE pixdex.meta SET value = '2' WHERE key = 'schema_version'")
+    with Catalog(uri, create=False) as catalog:
+        report = catalog.index([folder], workers=1)
+    assert (report.new, report.changed) == (0, 0)  # nothing decoded again
+    with psycopg.connect(uri) as reader:
+        migrated = dict(reader.execute(query).fetchall())
+    assert migrated == current
+    assert current[os.fsencode(folder / "banner.png")][:3] == bytes([2, 40, 20])
 
 
 def test_a_schema_1_catalog_read_only_to_its_reader_is_refused_in_one_line(uri: str) -> None:
@@ -249,7 +278,7 @@ def test_a_schema_1_catalog_read_only_to_its_reader_is_refused_in_one_line(uri: 
             old.execute(statement)
         old.execute("INSERT INTO pixdex.meta (key, value) VALUES ('schema_version', '1')")
     read_only = f"{uri}&options=-c%20default_transaction_read_only%3Don"
-    with pytest.raises(CatalogError, match="must be migrated to 2, and the catalog is read-only"):
+    with pytest.raises(CatalogError, match="must be migrated to 3, and the catalog is read-only"):
         PostgresStore(read_only, create=False)
     PostgresStore(uri, create=False).close()  # a role that can write migrates it
     PostgresStore(read_only, create=False).close()  # and then it opens for reading

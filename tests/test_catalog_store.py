@@ -329,6 +329,33 @@ def test_a_catalog_of_the_previous_schema_version_is_migrated_and_keeps_its_rows
         assert reopened.catalog_id() == meta["catalog_id"]  # drawn once, not on every open
 
 
+def test_version_1_signatures_get_their_pictures_size_in_place_when_migrated(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    # A schema-3 catalog holds version-1 signatures (no size bytes); migration 4 inserts each
+    # row's width and height, capped, so nothing has to be decoded again.
+    folder = tmp_path / "photos"
+    photo_folder(folder, photo_paths[:2])
+    Image.open(photo_paths[2]).convert("RGB").resize((40, 20)).save(folder / "banner.png")
+    path = tmp_path / "c.db"
+    with Catalog(path) as catalog:
+        catalog.index([folder], workers=1)
+    with closing(sqlite3.connect(path)) as db:
+        current = dict(db.execute("SELECT path, signature FROM files").fetchall())
+        for name, value in current.items():
+            db.execute("UPDATE files SET signature = ? WHERE path = ?", (b"\x01" + value[3:], name))
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        db.commit()
+    with Catalog(path, create=False) as catalog:
+        report = catalog.index([folder], workers=1)
+    assert (report.changed, report.unchanged) == (0, 3)
+    with closing(sqlite3.connect(path)) as db:
+        migrated = dict(db.execute("SELECT path, signature FROM files").fetchall())
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert migrated == current and int(version) == SCHEMA_VERSION
+    assert current[str(folder / "banner.png")][:3] == bytes([SIGNATURE_VERSION, 40, 20])
+
+
 def test_refuses_a_missing_catalog_when_not_creating(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="no catalog here"):
         SQLiteStore(tmp_path / "missing.db", create=False)

@@ -25,8 +25,9 @@ from PIL import Image
 
 SIGNATURE_VERSION = 2
 """The first byte of every signature; 0 marks "no signature" in arrays of them. Version 1 had no
-size bytes: a catalog's version-1 signatures read as none, and the next ``pixdex index`` run
-reads those files again."""
+size bytes: opening a catalog converts its version-1 signatures in place (a schema migration,
+from each file's stored size); one that turns up later reads as none, and the next ``pixdex
+index`` run reads that file again."""
 
 CURRENT_SIGNATURE = bytes([SIGNATURE_VERSION])
 """The first byte of a signature of this version: stores ask for it to tell which files'

@@ -93,6 +93,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Paths as their bytes (see above); rewrites the table and its unique index on path.
         "ALTER TABLE pixdex.files ALTER COLUMN path TYPE bytea USING convert_to(path, 'UTF8')",
     ),
+    (
+        # Signatures of version 1 (1,537 bytes) become version 2 in place, as in SQLite's schema
+        # 4: the picture's width and height, each capped at 255, after the version byte.
+        """
+        UPDATE pixdex.signatures AS s
+        SET signature = '\\x02'::bytea
+            || set_byte('\\x00'::bytea, 0, least(coalesce(f.width, 255), 255))
+            || set_byte('\\x00'::bytea, 0, least(coalesce(f.height, 255), 255))
+            || substr(s.signature, 2)
+        FROM pixdex.files AS f
+        WHERE f.id = s.file_id AND length(s.signature) = 1537 AND get_byte(s.signature, 0) = 1
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,8 @@ Tables:
     decides whether a file changed — content digest, pixel size, format, and the error that stopped
     it (NULL when it was hashed). Failures are kept so that an unchanged bad file is not retried.
     ``signature`` (schema 3) is the picture's content signature (``pixdex.signature``), NULL for
-    failures and for files indexed before schema 3 (the next ``index`` run makes it).
+    failures and for files indexed before schema 3 (the next ``index`` run makes it); schema 4
+    turned version-1 signatures into version 2 (with the picture's size) in place.
 ``hashes``
     One row per (algorithm, file): the bit length, the code as a fixed-width BLOB of big-endian
     uint64 words (``bits / 64`` words rounded up, so one algorithm's BLOBs join into an ``(n, w)``
@@ -29,6 +30,10 @@ Tables:
 """
 
 from __future__ import annotations
+
+_EVERY_BYTE = "X'" + "".join(f"{value:02X}" for value in range(256)) + "'"
+"""A BLOB literal of the bytes 0-255 in order: ``substr`` of it makes one byte from a number
+(SQLite before 3.41 has no ``unhex``)."""
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -74,6 +79,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     ("INSERT INTO meta (key, value) VALUES ('catalog_id', lower(hex(randomblob(8))))",),
     ("ALTER TABLE files ADD COLUMN signature BLOB",),
+    # Signatures of version 1 (1,537 bytes) become version 2 in place: the picture's width and
+    # height, each capped at 255, inserted after the version byte. The row's own width and
+    # height are the decoded picture's whenever a side is under 255 (no reduced decode keeps a
+    # side that small), so no file is decoded again. ``||`` makes text; the cast keeps the bytes.
+    (
+        f"""
+        UPDATE files SET signature = CAST(
+            X'02'
+            || substr({_EVERY_BYTE}, min(coalesce(width, 255), 255) + 1, 1)
+            || substr({_EVERY_BYTE}, min(coalesce(height, 255), 255) + 1, 1)
+            || substr(signature, 2)
+        AS BLOB)
+        WHERE length(signature) = 1537 AND substr(signature, 1, 1) = X'01'
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
