@@ -233,8 +233,8 @@ def test_indexing_stores_each_pictures_signature(
 def test_a_signature_of_an_older_version_is_made_again_by_the_next_index_run(
     location: str, tmp_path: Path, photo_paths: list[Path]
 ) -> None:
-    # Version 1 had no size bytes (its planes lie two bytes off): such a signature reads as
-    # none, and the next run decodes the file again to give it a current one.
+    # Version 1 had no size bytes (its planes lie two bytes off): a store keeps such a signature
+    # (an undo of an older run restores one) as none, and the next run decodes the file again.
     folder = tmp_path / "photos"
     photo_folder(folder, photo_paths[:2])
     paths = sorted(str(p) for p in folder.iterdir())

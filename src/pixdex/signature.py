@@ -26,12 +26,8 @@ from PIL import Image
 SIGNATURE_VERSION = 2
 """The first byte of every signature; 0 marks "no signature" in arrays of them. Version 1 had no
 size bytes: opening a catalog converts its version-1 signatures in place (a schema migration,
-from each file's stored size); one that turns up later reads as none, and the next ``pixdex
-index`` run reads that file again."""
-
-CURRENT_SIGNATURE = bytes([SIGNATURE_VERSION])
-"""The first byte of a signature of this version: stores ask for it to tell which files'
-signatures must be made again."""
+from each file's stored size); one written later is stored as none (``stored_form``), and the
+next ``pixdex index`` run reads that file again."""
 
 SIZE_CAP = 255
 """Largest width or height a signature records (one byte each): from twice ``LUMA_SIDE`` on, a
@@ -121,6 +117,13 @@ def signatures_in_order(ids: Sequence[int], rows: Iterable[tuple[int, bytes | No
 
 _ROWS_PER_COPY = 4096
 """Signatures gathered before they are copied into their rows at once (6 MB)."""
+
+
+def stored_form(value: bytes | None) -> bytes | None:
+    """``value`` as a store keeps it: a signature of this version as it is, anything else (an
+    older version's, restored by an ``undo`` of an older run) as none, so that the next
+    ``pixdex index`` run makes the file a current one."""
+    return value if value is not None and _current(value) else None
 
 
 def _current(value: bytes) -> bool:

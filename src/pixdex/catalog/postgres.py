@@ -59,7 +59,7 @@ from pixdex.catalog.store import (
 from pixdex.catalog.uri import redact, scrub
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.names import from_bytes, to_bytes
-from pixdex.signature import CURRENT_SIGNATURE, signatures_in_order
+from pixdex.signature import signatures_in_order, stored_form
 
 T = TypeVar("T")
 
@@ -364,16 +364,15 @@ class PostgresStore:
         lo, hi = folder_range(folder)
         rows = self._rows(
             """
-            SELECT f.path, f.size, f.mtime_ns, f.error,
-                   coalesce(bool_or(substr(s.signature, 1, 1) = %s), false),
+            SELECT f.path, f.size, f.mtime_ns, f.error, s.file_id IS NOT NULL,
                    array_remove(array_agg(h.algorithm), NULL)
             FROM pixdex.files AS f
             LEFT JOIN pixdex.hashes AS h ON h.file_id = f.id
             LEFT JOIN pixdex.signatures AS s ON s.file_id = f.id
             WHERE (f.path >= %s AND f.path < %s) OR f.path = %s
-            GROUP BY f.id
+            GROUP BY f.id, s.file_id
             """,
-            (CURRENT_SIGNATURE, to_bytes(lo), to_bytes(hi), to_bytes(folder)),
+            (to_bytes(lo), to_bytes(hi), to_bytes(folder)),
         )
         return {
             from_bytes(path): FileState(size, mtime_ns, frozenset(names), error, signed)
@@ -450,8 +449,9 @@ class PostgresStore:
         ) as copy:
             copy.set_types(["int8", "bytea"])
             for r in records:
-                if r.signature is not None:
-                    copy.write_row((file_ids[r.path], r.signature))
+                signature = stored_form(r.signature)
+                if signature is not None:
+                    copy.write_row((file_ids[r.path], signature))
         _bump_generation(cursor)
 
     def _register_algorithms(self, cursor: psycopg.Cursor, records: list[FileRecord]) -> None:

@@ -31,7 +31,7 @@ from pixdex.catalog.store import (
 )
 from pixdex.hashing import LOW_QUALITY, Hash
 from pixdex.names import to_bytes
-from pixdex.signature import CURRENT_SIGNATURE, signatures_in_order
+from pixdex.signature import signatures_in_order, stored_form
 
 # SQLite caps the number of ``?`` parameters per statement; lookups by id go in chunks this size.
 _ID_CHUNK = 500
@@ -146,15 +146,14 @@ class SQLiteStore:
         lo, hi = folder_range(folder)
         rows = self._db.execute(
             """
-            SELECT f.path, f.size, f.mtime_ns, f.error,
-                   substr(f.signature, 1, 1) = CAST(? AS BLOB),
+            SELECT f.path, f.size, f.mtime_ns, f.error, f.signature IS NOT NULL,
                    group_concat(h.algorithm, char(0))
             FROM files AS f LEFT JOIN hashes AS h ON h.file_id = f.id
             WHERE (f.path >= CAST(? AS TEXT) AND f.path < CAST(? AS TEXT))
                OR f.path = CAST(? AS TEXT)
             GROUP BY f.id
             """,
-            (CURRENT_SIGNATURE, path_param(lo), path_param(hi), path_param(folder)),
+            (path_param(lo), path_param(hi), path_param(folder)),
         )
         return {
             path: FileState(
@@ -195,7 +194,7 @@ class SQLiteStore:
                         record.format,
                         record.error,
                         now,
-                        record.signature,
+                        stored_form(record.signature),
                     ),
                 ).fetchone()
                 self._db.execute("DELETE FROM hashes WHERE file_id = ?", (file_id,))

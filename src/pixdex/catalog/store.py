@@ -42,7 +42,7 @@ class FileRecord:
 class FileState:
     """The part of a stored file an incremental run compares against the file system (and
     against what it is asked to store: the algorithms, the signature). ``signature``: whether it
-    has one of the current version (``pixdex.signature.SIGNATURE_VERSION``)."""
+    has one (stores keep only signatures of the current version: ``signature.stored_form``)."""
 
     size: int
     mtime_ns: int
