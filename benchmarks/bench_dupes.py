@@ -3,7 +3,8 @@
     python -m benchmarks dupes                      # full run (minutes)
     PIXDEX_BENCH_QUICK=1 python -m benchmarks dupes # smoke test in seconds
     PIXDEX_BENCH_DUPES_PARTS=density python -m benchmarks dupes   # only part 3
-    PIXDEX_BENCH_DUPES_PARTS=edited python -m benchmarks dupes    # only part 4
+    PIXDEX_BENCH_DUPES_PARTS=hard python -m benchmarks dupes      # only part 4
+    PIXDEX_BENCH_DUPES_PARTS=edited python -m benchmarks dupes    # only part 5
 
 Part 1, self-join: ``pairs_within`` over 1M and 10M clustered 64-bit codes at D = 4 and 8. The
 codes grow from real dHash values (the corpus's): each cluster centre is a real hash or one with
@@ -18,9 +19,11 @@ re-save) up to 10,000 files, side by side with imagededup's ``DHash.find_duplica
 same files at the same distance (10 bits): wall time to hash and to find the groups, and recall
 of the planted (source, copy) pairs. Target: faster than imagededup with at least its recall.
 
-Part 3, at real density (issue 13): ``benchmarks.dense_dupes``.
+Part 3, at real density (issue 13): ``benchmarks.dense_dupes.main``.
 
-Part 4, edited copies (issue 13): ``benchmarks.edited_dupes``, the duplicate finder's trade-off
+Part 4, precision on the hard corpus (issue 13): ``benchmarks.dense_dupes.bench_precision``.
+
+Part 5, edited copies (issue 13): ``benchmarks.edited_dupes``, the duplicate finder's trade-off
 with the quality bar's edited copies in each half of the hard corpus
 (``PIXDEX_BENCH_DUPES_PARTS=edited``).
 
@@ -315,7 +318,7 @@ def real_seeds() -> np.ndarray:
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"{'quick' if QUICK else 'full'} run, {os.cpu_count()} cores, load {os.getloadavg()}")
-    parts = os.environ.get("PIXDEX_BENCH_DUPES_PARTS", "selfjoin,catalog,density,edited")
+    parts = os.environ.get("PIXDEX_BENCH_DUPES_PARTS", "selfjoin,catalog,density,hard,edited")
     parts = parts.split(",")
     results = {}
     if "selfjoin" in parts:
@@ -324,6 +327,8 @@ def main() -> None:
         results["catalog"] = bench_catalog()
     if "density" in parts:
         results["density"] = dense_dupes.main()
+    if "hard" in parts:
+        results["hard"] = dense_dupes.bench_precision()
     if "edited" in parts:
         results["edited"] = edited_dupes.bench_edited()
     if not QUICK:

@@ -15,9 +15,9 @@ thresholds (share of content preserved, chroma difference, share differing thinl
 chosen on the development half — the most sources found (ties within ``FOUND_TIE``: the
 fewest others) with at most ``DEV_BUDGET`` other pictures per query (the issue's two, less a
 margin for the halves' gap), for the ten edits and for the flips alike — and the figures of
-both halves are printed, per kind of picture and per edit, beside plain dHash at the original
-design's distance 10. Last, the trade-off curve on the test half: the development half's
-frontier of thresholds, each measured there (``print_test_curve``).
+both halves are printed, per kind of picture, per family and per edit, beside plain dHash at
+the original design's distance 10. Last, the trade-off curve on the test half: the development
+half's frontier of thresholds, each measured there (``print_test_curve``).
 ``PIXDEX_BENCH_QUICK=1``: 10 source pictures per half (a smoke test).
 ``PIXDEX_BENCH_DEV_ONLY=1``: the development half alone (its copies are neither made nor
 searched for the test half), for trying a change to the rule without looking at the test half.
@@ -169,6 +169,7 @@ def main() -> None:
     paths = [im.path for im in corpus]
     groups = np.array([im.group for im in corpus])
     kinds = np.array([im.kind for im in corpus])
+    families = np.array([im.family for im in corpus])
     split = np.array([im.split for im in corpus])
     drawn = drawn_sources(groups, split)
     f = measure_features(paths, [row for half in HALVES for row in drawn[half]])
@@ -231,17 +232,18 @@ def main() -> None:
         for name, by in (
             ("all", None),
             ("kind", {r: kinds[f.sources[r]] for r in rows}),
+            ("family", {r: families[f.sources[r]] for r in rows}),
             ("edit", {r: f.edits[r] for r in rows}),
         ):
             for (label, key), (found, others) in tally(pairs, verdict, f, groups, rows, by).items():
                 print(
-                    f"{half:4} {name:4} {label:5} {key or '':16} "
+                    f"{half:4} {name:6} {label:5} {key or '':16} "
                     f"{100 * found:5.1f} % found  {others:6.2f} others"
                 )
         every = every_copy_found(pairs, verdict, f, groups, rows)
         edited = edited_copies_found(f, rows, radius, (preserved, chroma, blank, thin))
         print(
-            f"{half:4} all  copies pictures with several files: every file found for "
+            f"{half:4} all    copies pictures with several files: every file found for "
             f"{100 * every[0]:5.1f} % of {every[1]} queries; an edited copy in the catalog, "
             f"searched with its source's other edits: {100 * edited[0]:5.1f} % of {edited[1]}"
         )

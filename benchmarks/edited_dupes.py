@@ -27,7 +27,7 @@ import numpy as np
 
 from benchmarks.bench_precision import drawn_sources
 from benchmarks.corpus import CACHE
-from benchmarks.dense_dupes import HALVES, TRADE_OFF, half_catalog
+from benchmarks.dense_dupes import HALVES, TRADE_OFF, half_catalog, index_exactly
 from benchmarks.hard_corpus import build_hard_corpus
 from pixdex.catalog import Catalog
 from pixdex.evaluation.edits import apply_edit, load_rgb
@@ -68,7 +68,7 @@ def bench_edited() -> dict:
 def _edit_catalog(half: str, edit: str, originals: dict, copies: dict[tuple, Path]) -> Path:
     """The catalog of ``half``'s files and the copies made by ``edit``: a copy of the half's
     own catalog (SQLite's backup, consistent whatever its journal holds), then indexed with the
-    copies (only they are hashed)."""
+    copies (only they are hashed); files of an earlier draw are forgotten."""
     database = EDITED / f"{half}-{edit}.db"
     if not database.exists():
         with (
@@ -77,8 +77,7 @@ def _edit_catalog(half: str, edit: str, originals: dict, copies: dict[tuple, Pat
         ):
             source.backup(target)
     made = [path for (_, made_by), path in copies.items() if made_by == edit]
-    with Catalog(database) as catalog:
-        catalog.index([*originals, *made], prune=True)
+    index_exactly(database, [*map(Path, originals), *made])
     return database
 
 

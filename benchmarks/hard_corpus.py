@@ -14,6 +14,11 @@ pictures that share a layout, and pairs inside such a family are where false mat
   templates per family whose instances differ only in their labels;
 - ``icons-symbolic`` (clip-art): Adwaita's monochrome glyphs upscaled to 256-384 px, transparent
   or on white, one per mirror/rotation family;
+- ``icons-tiny`` (clip-art, format 3): Adwaita's icons at the sizes the theme draws them, 16-48
+  px, transparent or on white: half monochrome glyphs (16, 24, 32 or 48 px; a glyph that
+  ``icons-symbolic`` also shows is the same picture, so it shares that group), half full-colour
+  legacy icons (24 or 48 px; battery levels, volume steps, file types: look-alikes at few
+  pixels), none of those a canvas drawing shows;
 - ``stars``, ``polygons`` (clip-art): stars with 5-12 points, polygons with 3-12 sides, one size,
   a few colours, filled or outlined, on white;
 - ``glyphs`` (clip-art): letters and digits in four DejaVu faces, 240 px on white (one of each
@@ -77,7 +82,7 @@ from benchmarks.corpus import CACHE, crop_boxes, fetch_wallpapers, skimage_data,
 from benchmarks.corpus import wallpapers as wallpaper_files
 
 HARD = CACHE / "hard"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FLAG_PACKAGE = "famfamfam-flag-png"
 ADWAITA = Path("/usr/share/icons/Adwaita")
 FONT_ROOT = Path("/usr/share/fonts")
@@ -155,6 +160,7 @@ FAMILY_KINDS = {
     "graphviz-call": "figure",
     "graphviz-collab": "figure",
     "icons-symbolic": "clip-art",
+    "icons-tiny": "clip-art",
     "stars": "clip-art",
     "polygons": "clip-art",
     "glyphs": "clip-art",
@@ -169,6 +175,7 @@ FAMILY_SHARES = {
     "graphviz-call": 0.08,
     "graphviz-collab": 0.08,
     "icons-symbolic": 0.10,
+    "icons-tiny": 0.08,
     "stars": 0.04,
     "polygons": 0.04,
     "glyphs": 0.08,
@@ -177,7 +184,12 @@ FAMILY_SHARES = {
     "canvas-drawings": 0.07,
     "photos": 0.13,
 }
-"""Share of ``--size`` drawn by each family; they sum to 0.95, the second copies add ~5 %."""
+"""Share of ``--size`` drawn by each family; they sum to 1.03, the second copies add ~5 %
+(``icons-tiny`` came last, format 3, on top of the others so their pictures stay the same)."""
+TINY_GLYPH_SIDES = (16, 24, 32, 48)
+"""Sizes at which Adwaita ships its monochrome glyphs (``<side>x<side>/*/*.symbolic.png``)."""
+TINY_COLOUR_SIDES = (24, 48)
+"""Sizes at which Adwaita ships its full-colour legacy icons (``legacy`` and the others)."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +285,24 @@ def colour_icons() -> list[Path]:
     return sorted(p for p in ADWAITA.glob("512x512/*/*.png") if "symbolic" not in p.name)
 
 
+def tiny_colour_icons() -> list[str]:
+    """File names of Adwaita's full-colour icons drawn at every size of ``TINY_COLOUR_SIDES``,
+    without those ``colour_icons`` has (a canvas drawing may show them), sorted."""
+    on_canvas = {p.name for p in colour_icons()}
+    present = [
+        {p.name for p in ADWAITA.glob(f"{side}x{side}/*/*.png") if "symbolic" not in p.name}
+        for side in TINY_COLOUR_SIDES
+    ]
+    return sorted(set.intersection(*present) - on_canvas)
+
+
+def theme_files(name: str, sides: tuple[int, ...]) -> list[Path]:
+    """The theme's own drawings of icon ``name`` at those of ``sides`` it has (the first
+    category holding it at each)."""
+    found = (sorted(ADWAITA.glob(f"{side}x{side}/*/{name}"))[:1] for side in sides)
+    return [path for paths in found for path in paths]
+
+
 def font_files() -> dict[str, Path | None]:
     """The DejaVu faces by short name; ``{"default": None}`` (Pillow's own font) without them."""
     found = {p.name: p for p in FONT_ROOT.rglob("*.ttf")} if FONT_ROOT.exists() else {}
@@ -304,6 +334,15 @@ def save_icon(out: Path, source: Path, side: int, on_white: bool) -> None:
     """A monochrome icon upscaled to ``side`` pixels, kept transparent or flattened on white."""
     with Image.open(source) as opened:
         icon = opened.convert("RGBA").resize((side, side), Image.Resampling.LANCZOS)
+    if on_white:
+        icon = _on_white(icon)
+    icon.save(out, format="PNG")
+
+
+def save_tiny_icon(out: Path, source: Path, on_white: bool) -> None:
+    """An icon at the size the theme draws it, kept transparent or flattened on white."""
+    with Image.open(source) as opened:
+        icon = opened.convert("RGBA")
     if on_white:
         icon = _on_white(icon)
     icon.save(out, format="PNG")
@@ -686,6 +725,47 @@ def plan_icons(count: int, seed: int) -> list[Planned]:
     return planned
 
 
+def plan_tiny_icons(count: int, seed: int) -> list[Planned]:
+    """``count`` icons at the theme's own small sizes: half monochrome glyphs (one per mirror /
+    rotation family, as ``symbolic_icons`` gives them, and one per picture at the size drawn),
+    half full-colour icons (``tiny_colour_icons``, one per picture up to mirroring); each icon's
+    size and background come from its own generator, so it is the same picture at every
+    ``count``."""
+    glyphs = symbolic_icons()
+    colours = tiny_colour_icons()
+    if not glyphs or not colours:
+        raise SourceUnavailable(
+            f"no small icons under {ADWAITA} (apt-get install adwaita-icon-theme)"
+        )
+    rng = _family_rng(seed, "icons-tiny")
+    planned: list[Planned] = []
+    seen: set[bytes] = set()
+    for monochrome, pool, wanted in (
+        (True, [p.name for p in glyphs], count // 2),
+        (False, colours, count - count // 2),
+    ):
+        chosen = 0
+        for name in rng.sample(pool, len(pool)):
+            if chosen == wanted:
+                break
+            own = _family_rng(seed, "icons-tiny", name)
+            source = own.choice(
+                theme_files(name, TINY_GLYPH_SIDES if monochrome else TINY_COLOUR_SIDES)
+            )
+            with Image.open(source) as opened:
+                key = dihedral_key(np.asarray(opened.convert("RGBA")))
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen += 1
+            stem = name.removesuffix(".png").removesuffix(".symbolic")
+            group = f"icons-symbolic:{stem}" if monochrome else f"icons-tiny:{stem}"
+            draw = partial(save_tiny_icon, source=source, on_white=own.random() < 0.5)
+            name_at_size = f"icons-tiny/{stem}-{source.parent.parent.name}.png"
+            planned.append(Planned(name_at_size, "icons-tiny", group, draw))
+    return sorted(planned, key=lambda item: item.name)
+
+
 def plan_shapes(family: str, count: int, seed: int) -> list[Planned]:
     """Stars with 5-12 points or polygons with 3-12 sides, every colour of ``PALETTE``, filled or
     outlined: a seeded sample of ``count`` of them."""
@@ -937,6 +1017,7 @@ PLANNERS: dict[str, Callable[[int, int], list[Planned]]] = {
     "graphviz-call": partial(plan_diagrams, "graphviz-call"),
     "graphviz-collab": partial(plan_diagrams, "graphviz-collab"),
     "icons-symbolic": plan_icons,
+    "icons-tiny": plan_tiny_icons,
     "stars": partial(plan_shapes, "stars"),
     "polygons": partial(plan_shapes, "polygons"),
     "glyphs": plan_glyphs,
