@@ -50,8 +50,8 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   other's (within ``GRAYSCALE_LUMA``, before any tone fit): a grayscale copy keeps its
   original's luma and has no colour to compare, while a black star against a red one, or a
   blue line against a green one, differs in luma as well, and is compared on colour.
-- **Small pictures**: when either picture has fewer than two pixels for each cell across or
-  down (an icon under 64 pixels, a thumbnail), both signatures are softened to the detail the
+- **Small pictures**: when either picture has fewer than three pixels for each cell across or
+  down (an icon under 96 pixels, a thumbnail), both signatures are softened to the detail the
   smaller one holds before anything else is compared (``pixdex.matching.resolution``): its
   pixels each cover several cells, and a halved or JPEG copy differs from it along every edge.
 - **Crops and borders**: the comparison is repeated with either picture shrunk into the centre
