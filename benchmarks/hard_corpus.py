@@ -748,10 +748,11 @@ def plan_tiny_icons(count: int, seed: int) -> list[Planned]:
         for name in rng.sample(pool, len(pool)):
             if chosen == wanted:
                 break
+            sides = theme_files(name, TINY_GLYPH_SIDES if monochrome else TINY_COLOUR_SIDES)
+            if not sides:
+                continue
             own = _family_rng(seed, "icons-tiny", name)
-            source = own.choice(
-                theme_files(name, TINY_GLYPH_SIDES if monochrome else TINY_COLOUR_SIDES)
-            )
+            source = own.choice(sides)
             with Image.open(source) as opened:
                 key = dihedral_key(np.asarray(opened.convert("RGBA")))
             if key in seen:
