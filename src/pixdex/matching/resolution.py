@@ -94,23 +94,40 @@ def _operator(side, cells):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _filtered(plane, down, across):  # pragma: no cover - compiled
-    """``down @ plane @ across.T``: the plane softened down its rows and across its columns."""
+    """``down @ plane @ across.T``: the plane softened down its rows and across its columns.
+    Only each operator row's nonzero band is read (a triangle a few cells wide): the zero
+    weights add nothing, and skipping them makes a small pair's softening several times
+    cheaper."""
     side = plane.shape[0]
     rows = np.zeros((side, side))
-    for y in range(side):
-        for x in range(side):
+    for x in range(side):
+        first, last = _band(across[x])
+        for y in range(side):
             total = 0.0
-            for k in range(side):
+            for k in range(first, last):
                 total += float(plane[y, k]) * across[x, k]
             rows[y, x] = total
     out = np.zeros((side, side))
     for y in range(side):
-        for k in range(side):
+        first, last = _band(down[y])
+        for k in range(first, last):
             weight = down[y, k]
-            if weight > 0.0:
-                for x in range(side):
-                    out[y, x] += weight * rows[k, x]
+            for x in range(side):
+                out[y, x] += weight * rows[k, x]
     return out
+
+
+@njit(cache=True, nogil=True)
+def _band(weights):  # pragma: no cover - compiled
+    """The range ``[first, last)`` of an operator row's nonzero weights (a triangle's: one
+    unbroken run)."""
+    first = 0
+    while weights[first] == 0.0:
+        first += 1
+    last = weights.size
+    while weights[last - 1] == 0.0:
+        last -= 1
+    return first, last
 
 
 @njit(cache=True, nogil=True)
