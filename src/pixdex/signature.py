@@ -30,8 +30,10 @@ from each file's stored size); one written later is stored as none (``stored_for
 next ``pixdex index`` run reads that file again."""
 
 SIZE_CAP = 255
-"""Largest width or height a signature records (one byte each): from twice ``LUMA_SIDE`` on, a
-picture has more detail than its planes hold, and its exact size does not matter."""
+"""Largest width or height a signature records (one byte each): a picture three times
+``LUMA_SIDE`` or more across is compared on its planes as they are
+(``pixdex.matching.resolution.PIXELS_PER_CELL``), so above that its exact size does not
+matter."""
 
 PLANES_START = 3
 """Offset of the luma plane: after the version byte and the two size bytes."""
