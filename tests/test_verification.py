@@ -268,6 +268,38 @@ def test_shapes_pasted_on_a_diagrams_background_are_forgiven(tmp_path: Path) -> 
     assert not agree(tmp_path, boxes_in_a_row(1.2), original)
 
 
+@pytest.mark.parametrize(
+    ("drawing", "seeds"),
+    [((5, "#1e3cc8"), [0, 1, 3, 4]), ((8, "#c81e1e"), [0, 1, 3])],
+    ids=["blue-5", "red-8"],
+)
+def test_shapes_pasted_over_an_outline_are_forgiven(
+    tmp_path: Path, drawing: tuple[int, str], seeds: list[int]
+) -> None:
+    # Shapes pasted on an outline star are more content than the star's thin line and cover
+    # part of it: they bent the tone fit into its limit and were too much to forgive as
+    # pasted. Now the fit starts again from the two backgrounds, a blob of tones the star
+    # does not have is forgiven up to a quarter of the cells, and the line it covers is
+    # left out of both pictures.
+    points, colour = drawing
+    original = star(points, colour, outline=True)
+    for seed in seeds:
+        copy = apply_edit("shapes-text", original, seed=seed)
+        assert agree(tmp_path, copy, original), seed
+        assert agree(tmp_path, original, copy), seed
+
+
+@pytest.mark.parametrize("points", [6, 8])
+def test_a_filled_star_of_another_point_count_is_another_picture(
+    tmp_path: Path, points: int
+) -> None:
+    # The other star's points are blobs on the first one's white, as pasted shapes are, but
+    # in the star's own colour: content the two pictures share the tone of is never forgiven.
+    own, other = star(5), star(points)
+    assert not agree(tmp_path, own, other)
+    assert not agree(tmp_path, other, own)
+
+
 def test_a_flat_picture_with_a_border_is_the_same_picture(tmp_path: Path) -> None:
     # A flat grey picture has no content; its bordered copy's only content is the border. Cut
     # at the border, both are blank in the window and agree by their tones there.

@@ -6,7 +6,11 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
 - **Tones**: the candidate's luma is fitted to the query's as ``gain × query + offset`` (a
   brighter, darker, more contrasted or grayscale copy; the gain within ``MAX_GAIN``), by least
   squares over the best-fitting ``1 - OCCLUSION`` of the cells, so that a sticker or shapes
-  pasted on a quarter of the picture do not bend the fit.
+  pasted on a quarter of the picture do not bend the fit. Shapes pasted on a thin drawing's
+  white can outnumber the drawing's own cells and still bend it into its limit; when they do
+  and both pictures have a background, the fit starts again from the backgrounds
+  (``_anchored_gain``: background onto background, the gain from the cells both show content
+  in, where a shape on the other's white is not).
 - **Content, not canvas**: a cell *agrees* when the fit leaves at most ``luma_tolerance`` levels
   (0-255), or half its contrast against the background if that is less (faint grey text is
   judged on its own scale). Only *content* cells count — those that differ from the picture's
@@ -14,10 +18,17 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   smaller of the two shares of content the other picture preserves: the white of a canvas or of
   a diagram is no evidence, and a picture that only shares another's layout loses in its labels
   or details. Content of one picture that lies on the other's background, far from it (more
-  than ``PASTE_DELTA``), may be a sticker, shapes or a caption pasted over the other: it is left
-  out of that picture's share, and of the colour comparison, when it is at most ``OCCLUSION`` of
-  the cells and ``PASTE_SHARE`` of that picture's content (a diagram with shapes drawn on its
-  white, not another diagram). At the best alignment the pictures are also compared cell by
+  than ``PASTE_DELTA``) and in tones other than the content the two share (``_own_tones``: a
+  star's other points are in the star's colour, shapes pasted on it are not), may be a sticker,
+  shapes or a caption pasted over the other: it is left out of that picture's share, and of
+  the colour comparison, when it is at most ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of
+  that picture's content (a diagram with shapes drawn on its white, not another diagram);
+  beyond that share, its blobs at least ``THICKNESS`` cells thick are (shapes pasted on a thin
+  drawing are more content than the drawing; another diagram's boxes and labels are lines).
+  Where such a blob lies over the other's content (content on both sides, far apart), that
+  content is *covered*: left out of both pictures' shares, up to ``OCCLUSION`` of the cells
+  and ``COVER_SHARE`` of either's content (``_forgiven_cells``). At the best alignment the
+  pictures are also compared cell by
   cell on the full 32 × 32 planes, with the grid's tone fit, and score the smaller share: the
   2 × 2 averaging hides one template's different labels, or a mark moved to the next cell. At
   a cut, both planes are softened first (one of them was resampled into the other's frame, and
@@ -153,6 +164,14 @@ the other's background, may be something pasted over the other (``_forgiven``)."
 
 PASTE_SHARE = 1.0 / 3.0
 """Largest share of a picture's content that may be forgiven as pasted on the other."""
+
+COVER_SHARE = 0.5
+"""Largest share of either picture's content that may be left out as covered by something
+pasted over it (``_forgiven_cells``): half of it must still be compared."""
+
+GRID_THICKNESS = 2
+"""A blob's thickness on the ``GRID`` (each of its cells is 2 × 2 cells of the 32 × 32
+plane: ``THICKNESS`` rounded up)."""
 
 FRAME_SHARE = 0.9
 """Share of the cells round a window that must be content for what lies outside it to count
@@ -494,18 +513,47 @@ def _quantile_level(values, share):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _preserved(
-    a, b, content_a, content_b, tolerance, chosen, tone_a, tone_b
+    a, b, content_a, content_b, tolerance, chosen, tone_a, tone_b, needed, floor
 ):  # pragma: no cover - compiled
     """The smaller share of either plane's content cells (among the ``chosen`` ones, flat
     indexes: the cells both pictures show) that agree once ``b`` is fitted to ``a`` as
-    gain × a + offset over the best-fitting cells (two rounds of trimmed least squares), with
-    the fit's gain and offset. A cell agrees as ``_agrees`` says."""
+    gain × a + offset over the best-fitting cells (two rounds of trimmed least squares; when
+    the gain ends at its limit, one round from ``_anchored_gain``'s fit instead, if there is
+    one), with the fit's gain and offset. A cell agrees as ``_agrees`` says, and forgiven
+    content is left out as ``_forgiven_cells`` says. When even forgiving every cell that may be
+    pasted or covered could not lift the share above ``needed`` (the best alignment's so far)
+    or to ``floor`` (``score_prepared``'s), that bound is returned instead: a share the caller
+    never keeps, or a pair it rejects (the bound is 0 exactly when the share is)."""
     x = a.ravel()[chosen]
     y = b.ravel()[chosen]
     n = x.size
     residual = np.empty(n, np.float32)
-    cut = 1e9
-    for _ in range(2):
+    ca = content_a.ravel()[chosen]
+    cb = content_b.ravel()[chosen]
+    gain, offset = _trimmed_fit(x, y, residual, 1e9, 2)
+    if gain <= 1.0 / MAX_GAIN or gain >= MAX_GAIN:
+        # The fit ran into its limit: something pasted may have bent it. Two pictures with
+        # backgrounds are fitted again from their backgrounds and the content both show.
+        anchored, start = _anchored_gain(x, y, ca, cb, tone_a, tone_b)
+        if anchored:
+            for k in range(n):
+                residual[k] = abs(y[k] - (start * (x[k] - tone_a) + tone_b))
+            cut = _quantile_level(residual, 1.0 - OCCLUSION)
+            gain, offset = _trimmed_fit(x, y, residual, cut, 1)
+    share = _tallied_share(x, y, residual, ca, cb, chosen, tone_a, tone_b, tolerance, needed, floor)
+    return share, gain, offset
+
+
+@njit(cache=True, nogil=True)
+def _trimmed_fit(x, y, residual, cut, rounds):  # pragma: no cover - compiled
+    """``rounds`` of least squares of ``y`` on ``x`` over the cells whose ``residual`` is at
+    most ``cut`` (every cell when ``cut`` > 1e8), each round's fit leaving the ``residual``
+    (filled in) and a cut at its ``1 - OCCLUSION`` quantile for the next; the gain within
+    ``MAX_GAIN``. The last gain and offset."""
+    n = x.size
+    gain = 1.0
+    offset = 0.0
+    for _ in range(rounds):
         # Without branches (a cell left out weighs 0: the sums are the same to the bit), since
         # which cells are left out is data, and mispredicted branches were half the fit's time.
         sw = 0.0
@@ -530,19 +578,91 @@ def _preserved(
         for k in range(n):
             residual[k] = abs(y[k] - (gain * x[k] + offset))
         cut = _quantile_level(residual, 1.0 - OCCLUSION)
-    ca = content_a.ravel()[chosen]
-    cb = content_b.ravel()[chosen]
+    return gain, offset
+
+
+ANCHOR_CELLS = 8
+"""Fewest grid cells of content on both sides, away from both backgrounds, from which the tone
+fit of two pictures with backgrounds is anchored at the backgrounds (``_anchored_gain``)."""
+
+
+@njit(cache=True, nogil=True)
+def _anchored_gain(x, y, ca, cb, tone_a, tone_b):  # pragma: no cover - compiled
+    """For two pictures with backgrounds: whether enough cells are content on both sides
+    (``ANCHOR_CELLS``) to fit the tones as background onto background, and the gain, the
+    median of (y - tone_b) / (x - tone_a) over those cells (within ``MAX_GAIN``; 1/100 bins).
+    Content on one side only (shapes pasted on the other's background) cannot bend it."""
+    if tone_a < 0 or tone_b < 0:
+        return False, 1.0
+    bins = np.zeros(128, np.int64)
+    low = 1.0 / MAX_GAIN
+    used = 0
+    for k in range(x.size):
+        dx = x[k] - tone_a
+        dy = y[k] - tone_b
+        if ca[k] > 0.2 and cb[k] > 0.2 and abs(dx) > 2 * CONTENT_DELTA and abs(dy) > CONTENT_DELTA:
+            ratio = dy / dx
+            bins[min(max(int((ratio - low) * 100.0 + 0.5), 0), 127)] += 1
+            used += 1
+    if used < ANCHOR_CELLS:
+        return False, 1.0
+    total = 0
+    for level in range(128):
+        total += bins[level]
+        if 2 * total >= used:
+            return True, min(max(low + level / 100.0, low), MAX_GAIN)
+    return True, 1.0
+
+
+@njit(cache=True, nogil=True)
+def _tallied_share(
+    x, y, residual, ca, cb, chosen, tone_a, tone_b, tolerance, needed, floor
+):  # pragma: no cover - compiled
+    """``_forgiving_share`` of the cells ``chosen`` (values ``x``, ``y``, the fit's
+    ``residual``, content shares ``ca``, ``cb``), or its bound (``_preserved``)."""
+    n = x.size
     counts = _NO_COUNTS
+    added = np.zeros(GRID * GRID, np.int8)
+    agrees = np.zeros(GRID * GRID, np.bool_)
+    covering = 0
     for k in range(n):
-        counts = _tally(
+        counts, added[chosen[k]], agrees[chosen[k]] = _tally(
             counts, x[k], y[k], residual[k], ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
-        )[0]
-    return _forgiving_share(counts, n), gain, offset
+        )
+        covering += added[chosen[k]] == 3
+    _, _, _, _, from_a, from_b = counts
+    if covering == 0 and from_a == 0 and from_b == 0:
+        return _forgiving_share(counts, 0, 0)
+    bound = _share_bound(counts, covering)
+    if bound <= needed or np.float32(bound) < floor:
+        return bound
+    plane_a = np.zeros(GRID * GRID, np.float32)
+    plane_b = np.zeros(GRID * GRID, np.float32)
+    in_a = np.zeros(GRID * GRID, np.bool_)
+    in_b = np.zeros(GRID * GRID, np.bool_)
+    for k in range(n):
+        plane_a[chosen[k]] = x[k]
+        plane_b[chosen[k]] = y[k]
+        in_a[chosen[k]] = ca[k] > 0.2
+        in_b[chosen[k]] = cb[k] > 0.2
+    _, hidden_a, hidden_b = _forgiven_cells(
+        added.reshape(GRID, GRID),
+        plane_a.reshape(GRID, GRID),
+        plane_b.reshape(GRID, GRID),
+        agrees.reshape(GRID, GRID),
+        in_a.reshape(GRID, GRID),
+        in_b.reshape(GRID, GRID),
+        counts,
+        n,
+        GRID_THICKNESS,
+    )
+    return _forgiving_share(counts, hidden_a, hidden_b)
 
 
 _NO_COUNTS = (0, 0, 0, 0, 0, 0)
 """What ``_tally`` counts, before any cell: each picture's content cells (a, b), those that
-agree (a, b), and its content cells that may be pasted on the other's background (a, b)."""
+agree (a, b), and its content cells that may be pasted on the other's background (a, b; of
+any tone: ``_forgiven_cells`` counts the foreign ones again)."""
 
 
 @njit(cache=True, nogil=True)
@@ -550,13 +670,17 @@ def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pr
     """``counts`` (as ``_NO_COUNTS``) with one cell of values ``x`` and ``y`` (content of either
     picture or not) counted in; whether that cell may be something pasted: 1 when it is
     ``a``'s content on ``b``'s background and not within ``PASTE_DELTA`` of the fit, 2 the
-    other way round, 0 otherwise (it agrees, or is content on both sides or neither); and
-    whether it agrees (``_agrees``)."""
+    other way round, 3 when it is content of both (both having a background) that far apart
+    (one may be pasted over the other), 0 otherwise (it agrees, or is neither's content, or
+    near); and whether it agrees (``_agrees``)."""
     na, nb, agree_a, agree_b, from_a, from_b = counts
     agrees = _agrees(x, y, residual, tone_a, tone_b, tolerance)
     added = 0
-    if not (agrees or in_a == in_b or residual <= PASTE_DELTA):
-        added = 1 if in_a else 2
+    if not (agrees or residual <= PASTE_DELTA):
+        if in_a != in_b:
+            added = 1 if in_a else 2
+        elif in_a and tone_a >= 0 and tone_b >= 0:
+            added = 3
     counted = (
         na + in_a,
         nb + in_b,
@@ -580,11 +704,145 @@ def _forgiven(counts, cells):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _forgiving_share(counts, cells):  # pragma: no cover - compiled
-    """``_smaller_share`` of ``_tally``'s counts, each picture's forgiven content left out."""
+def _forgiven_cells(added, a, b, agrees, in_a, in_b, counts, cells, thickness):  # pragma: no cover
+    """The cells forgiven as pasted over the other picture (``_tally``'s ``added`` map and
+    ``counts`` over ``cells`` compared, of planes ``a`` and ``b`` with their ``agrees`` and
+    content maps), and how many of each picture's content cells they are. A picture's possibly
+    pasted content is forgiven whole as ``_forgiven`` says. When it is too much for that, the
+    part of it that is *foreign* — in a ``thickness`` square of content far from the other
+    (a blob) and of other tones than the content the two pictures share (``_own_tones``: a
+    star's other points are the star's colour, shapes pasted on it are not) — is forgiven, up
+    to ``OCCLUSION`` of the cells. Content of both pictures far apart (``added`` 3) in such a
+    foreign blob of either is covered by something pasted, and left out of both, up to
+    ``OCCLUSION`` of the cells and ``COVER_SHARE`` of either picture's content."""
+    na, nb, _, _, _, _ = counts
+    tones_a = _own_tones(a, agrees & in_a)
+    tones_b = _own_tones(b, agrees & in_b)
+    side = added.shape[0]
+    foreign_a = np.zeros((side, side), np.bool_)
+    foreign_b = np.zeros((side, side), np.bool_)
+    from_a = 0
+    from_b = 0
+    for y in range(side):
+        for x in range(side):
+            kind = added[y, x]
+            if kind == 1 or kind == 3:
+                foreign_a[y, x] = not tones_a[min(int(a[y, x]), 255)]
+                from_a += kind == 1 and foreign_a[y, x]
+            if kind == 2 or kind == 3:
+                foreign_b[y, x] = not tones_b[min(int(b[y, x]), 255)]
+                from_b += kind == 2 and foreign_b[y, x]
+    whole_a, whole_b = _forgiven((na, nb, 0, 0, from_a, from_b), cells)
+    corner_a = _full_squares(foreign_a, thickness)
+    corner_b = _full_squares(foreign_b, thickness)
+    in_blob = np.zeros((side, side), np.bool_)
+    thick_a = 0
+    thick_b = 0
+    covered = 0
+    for y in range(side):
+        for x in range(side):
+            kind = added[y, x]
+            if kind == 1 and not whole_a:
+                in_blob[y, x] = foreign_a[y, x] and _in_full_square(corner_a, y, x, thickness)
+                thick_a += in_blob[y, x]
+            elif kind == 2 and not whole_b:
+                in_blob[y, x] = foreign_b[y, x] and _in_full_square(corner_b, y, x, thickness)
+                thick_b += in_blob[y, x]
+            elif kind == 3:
+                in_blob[y, x] = (
+                    foreign_a[y, x] and _in_full_square(corner_a, y, x, thickness)
+                ) or (foreign_b[y, x] and _in_full_square(corner_b, y, x, thickness))
+                covered += in_blob[y, x]
+    blob_a = thick_a <= OCCLUSION * cells
+    blob_b = thick_b <= OCCLUSION * cells
+    cover = covered <= OCCLUSION * cells and covered <= COVER_SHARE * min(na, nb)
+    forgiven = np.zeros((side, side), np.bool_)
+    hidden_a = covered * cover
+    hidden_b = covered * cover
+    for y in range(side):
+        for x in range(side):
+            kind = added[y, x]
+            if kind == 1:
+                forgiven[y, x] = foreign_a[y, x] and (whole_a or (blob_a and in_blob[y, x]))
+                hidden_a += forgiven[y, x]
+            elif kind == 2:
+                forgiven[y, x] = foreign_b[y, x] and (whole_b or (blob_b and in_blob[y, x]))
+                hidden_b += forgiven[y, x]
+            elif kind == 3:
+                forgiven[y, x] = cover and in_blob[y, x]
+    return forgiven, hidden_a, hidden_b
+
+
+OWN_TONE_SHARE = 0.25
+"""Share of the content two pictures share (their content cells that agree) that must lie
+within ``2 × MIN_TOLERANCE`` levels of a tone for the tone to be a picture's own
+(``_own_tones``)."""
+
+
+@njit(cache=True, nogil=True)
+def _own_tones(plane, shared):  # pragma: no cover - compiled
+    """For each level (0-255), whether a cell of that tone in ``plane`` looks like the
+    picture's own content: ``OWN_TONE_SHARE`` of the ``shared`` cells (its content that agrees
+    with the other picture) lie within ``MIN_TOLERANCE`` × 2 levels of it."""
+    counts = np.zeros(257, np.int64)
+    total = 0
+    side = plane.shape[0]
+    for y in range(side):
+        for x in range(side):
+            if shared[y, x]:
+                counts[min(int(plane[y, x]), 255) + 1] += 1
+                total += 1
+    for level in range(256):
+        counts[level + 1] += counts[level]
+    own = np.zeros(256, np.bool_)
+    reach = int(2 * MIN_TOLERANCE)
+    for level in range(256):
+        near = counts[min(level + reach, 255) + 1] - counts[max(level - reach, 0)]
+        own[level] = total > 0 and near >= OWN_TONE_SHARE * total
+    return own
+
+
+@njit(cache=True, nogil=True)
+def _share_bound(counts, covered):  # pragma: no cover - compiled
+    """The largest share ``_forgiving_share`` could give ``counts`` whatever it forgives of the
+    cells that may be pasted (``counts``) or ``covered`` (all of them); 0 exactly when it gives
+    0."""
     na, nb, agree_a, agree_b, from_a, from_b = counts
-    forgive_a, forgive_b = _forgiven(counts, cells)
-    return _smaller_share(agree_a, na - from_a * forgive_a, agree_b, nb - from_b * forgive_b)
+    if agree_a == 0 or agree_b == 0:
+        return 0.0
+    rest_a = na - from_a - covered
+    rest_b = nb - from_b - covered
+    if rest_a <= 0 or rest_b <= 0:
+        return 1.0
+    return min(1.0, agree_a / rest_a, agree_b / rest_b)
+
+
+@njit(cache=True, nogil=True)
+def _forgiving_share(counts, hidden_a, hidden_b):  # pragma: no cover - compiled
+    """``_smaller_share`` of ``_tally``'s counts, each picture's forgiven content
+    (``_forgiven_cells``) left out."""
+    na, nb, agree_a, agree_b, _, _ = counts
+    return _smaller_share(agree_a, na - hidden_a, agree_b, nb - hidden_b)
+
+
+@njit(cache=True, nogil=True)
+def _full_squares(marked, thickness):  # pragma: no cover - compiled
+    """The bottom-right cells of every ``thickness`` × ``thickness`` square of ``marked``
+    cells."""
+    side = marked.shape[0]
+    run = np.zeros((side, side), np.int32)  # marked cells ending here, across
+    for y in range(side):
+        length = 0
+        for x in range(side):
+            length = length + 1 if marked[y, x] else 0
+            run[y, x] = length
+    corner = np.zeros((side, side), np.bool_)
+    for x in range(side):
+        length = 0
+        for y in range(side):
+            length = length + 1 if run[y, x] >= thickness else 0
+            corner[y, x] = length >= thickness
+    return corner
 
 
 @njit(cache=True, nogil=True)
@@ -600,16 +858,29 @@ def _pasted_cells(
     cb = content_b.ravel()[chosen]
     counts = _NO_COUNTS
     added = np.zeros(chosen.size, np.int64)
+    agreed = np.zeros(chosen.size, np.bool_)
     for k in range(chosen.size):
         residual = abs(y[k] - (gain * x[k] + offset))
-        counts, added[k], _ = _tally(
+        counts, added[k], agreed[k] = _tally(
             counts, x[k], y[k], residual, ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
         )
-    forgive_a, forgive_b = _forgiven(counts, chosen.size)
-    pasted = np.zeros(a.size, np.bool_)
+    grid_added = np.zeros(a.size, np.int8)
+    agrees = np.zeros(a.size, np.bool_)
     for k in range(chosen.size):
-        pasted[chosen[k]] = (added[k] == 1 and forgive_a) or (added[k] == 2 and forgive_b)
-    return pasted
+        grid_added[chosen[k]] = added[k]
+        agrees[chosen[k]] = agreed[k]
+    forgiven, _, _ = _forgiven_cells(
+        grid_added.reshape(a.shape),
+        a,
+        b,
+        agrees.reshape(a.shape),
+        content_a > 0.2,
+        content_b > 0.2,
+        counts,
+        chosen.size,
+        GRID_THICKNESS,
+    )
+    return forgiven.ravel() & mask
 
 
 @njit(cache=True, nogil=True)
@@ -658,10 +929,15 @@ def _fine_preserved(
                 counts, added[y, x], agrees[y, x] = _tally(
                     counts, va, vb, residual, in_a[y, x], in_b[y, x], tone_a, tone_b, tolerance
                 )
-    forgive_a, forgive_b = _forgiven(counts, cells)
+    forgiven = np.zeros((LUMA_SIDE, LUMA_SIDE), np.bool_)
+    hidden_a = 0
+    hidden_b = 0
+    if added.any():
+        forgiven, hidden_a, hidden_b = _forgiven_cells(
+            added, a, b, agrees, in_a, in_b, counts, cells, thickness
+        )
     differs = (in_a | in_b) & ~agrees
-    forgiven = ((added == 1) & forgive_a) | ((added == 2) & forgive_b)
-    return _forgiving_share(counts, cells), _thin_share(
+    return _forgiving_share(counts, hidden_a, hidden_b), _thin_share(
         differs, forgiven, in_a, in_b, counts, thickness
     )
 
@@ -707,18 +983,7 @@ def _thin_share(differs, forgiven, in_a, in_b, counts, thickness):  # pragma: no
     other words or a drawing's other details differ in lines and specks spread over the
     picture, and an edit that keeps the picture (JPEG, resizing) leaves few of them."""
     side = LUMA_SIDE
-    run = np.zeros((side, side), np.int32)  # differing cells ending here, across
-    for y in range(side):
-        length = 0
-        for x in range(side):
-            length = length + 1 if differs[y, x] else 0
-            run[y, x] = length
-    corner = np.zeros((side, side), np.bool_)  # the bottom-right cell of a full square
-    for x in range(side):
-        length = 0
-        for y in range(side):
-            length = length + 1 if run[y, x] >= thickness else 0
-            corner[y, x] = length >= thickness
+    corner = _full_squares(differs, thickness)
     thin_a = 0
     thin_b = 0
     for y in range(side):
@@ -1164,7 +1429,9 @@ def score_prepared(
             continue
         cut = query_cut + candidate_cut  # one of them is 0
         cells = _WINDOW_CELLS[cut, : _WINDOW_COUNTS[cut]]
-        score, gain, offset = _preserved(a, b, a_content, b_content, tolerance, cells, ta, tb)
+        score, gain, offset = _preserved(
+            a, b, a_content, b_content, tolerance, cells, ta, tb, preserved, floor
+        )
         if score > preserved:
             preserved = score
             best = row
