@@ -694,9 +694,10 @@ def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pr
 
 @njit(cache=True, nogil=True)
 def _forgiven(counts, cells):  # pragma: no cover - compiled
-    """Whether each picture's possibly pasted content (``_tally``'s counts over ``cells``
-    compared) is forgiven as something pasted on the other (a sticker, shapes, a caption): when
-    it is at most ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of that picture's content."""
+    """Whether each picture's possibly pasted content (counted as ``_tally``'s ``counts`` are,
+    over ``cells`` compared; ``_forgiven_cells`` counts only its foreign part) is forgiven whole
+    as something pasted on the other (a sticker, shapes, a caption): when it is at most
+    ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of that picture's content."""
     na, nb, _, _, from_a, from_b = counts
     forgive_a = from_a > 0 and from_a <= OCCLUSION * cells and from_a <= PASTE_SHARE * na
     forgive_b = from_b > 0 and from_b <= OCCLUSION * cells and from_b <= PASTE_SHARE * nb
@@ -849,8 +850,9 @@ def _full_squares(marked, thickness):  # pragma: no cover - compiled
 def _pasted_cells(
     a, b, content_a, content_b, mask, tone_a, tone_b, tolerance, gain, offset
 ):  # pragma: no cover - compiled
-    """The grid cells (flat) ``_preserved`` forgave as pasted at its best alignment, given that
-    alignment's fit: the colour comparison leaves them out with the other content cells."""
+    """The grid cells (flat) ``_preserved`` forgave as pasted or covered at its best alignment,
+    given that alignment's fit: the colour comparison leaves them out with the other content
+    cells."""
     chosen = np.flatnonzero(mask)
     x = a.ravel()[chosen]
     y = b.ravel()[chosen]
@@ -880,7 +882,7 @@ def _pasted_cells(
         chosen.size,
         GRID_THICKNESS,
     )
-    return forgiven.ravel() & mask
+    return forgiven.ravel()
 
 
 @njit(cache=True, nogil=True)
