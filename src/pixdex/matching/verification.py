@@ -1365,8 +1365,9 @@ def score_prepared(
 
     A pair whose best share on the grid is below ``floor`` (in float32, as ``verdict``
     compares it; and that is not two blank windows) is rejected there: the full-resolution
-    comparison can only lower the share, so its scores are that share, no colour (infinite),
-    no blank gap and all content differing thinly, and no verdict changes. Duplicate finding
+    comparison can only lower the share, so its scores are that share (or the bound below
+    ``floor`` that ``_preserved`` returned for it), no colour (infinite), no blank gap and all
+    content differing thinly, and no verdict changes. Duplicate finding
     and search pass the verifier's ``min_preserved`` (most of their candidates are
     look-alikes, rejected here); scoring for measurement passes ``NO_FLOOR``.
 
