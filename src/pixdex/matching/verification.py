@@ -528,19 +528,21 @@ def _preserved(
     y = b.ravel()[chosen]
     n = x.size
     residual = np.empty(n, np.float32)
-    ca = content_a.ravel()[chosen]
-    cb = content_b.ravel()[chosen]
     gain, offset = _trimmed_fit(x, y, residual, 1e9, 2)
     if gain <= 1.0 / MAX_GAIN or gain >= MAX_GAIN:
         # The fit ran into its limit: something pasted may have bent it. Two pictures with
         # backgrounds are fitted again from their backgrounds and the content both show.
+        ca = content_a.ravel()[chosen]
+        cb = content_b.ravel()[chosen]
         anchored, start = _anchored_gain(x, y, ca, cb, tone_a, tone_b)
         if anchored:
             for k in range(n):
                 residual[k] = abs(y[k] - (start * (x[k] - tone_a) + tone_b))
             cut = _quantile_level(residual, 1.0 - OCCLUSION)
             gain, offset = _trimmed_fit(x, y, residual, cut, 1)
-    share = _tallied_share(x, y, residual, ca, cb, chosen, tone_a, tone_b, tolerance, needed, floor)
+    share = _tallied_share(
+        a, b, content_a, content_b, residual, chosen, tone_a, tone_b, tolerance, needed, floor
+    )
     return share, gain, offset
 
 
@@ -616,44 +618,47 @@ def _anchored_gain(x, y, ca, cb, tone_a, tone_b):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _tallied_share(
-    x, y, residual, ca, cb, chosen, tone_a, tone_b, tolerance, needed, floor
+    a, b, content_a, content_b, residual, chosen, tone_a, tone_b, tolerance, needed, floor
 ):  # pragma: no cover - compiled
-    """``_forgiving_share`` of the cells ``chosen`` (values ``x``, ``y``, the fit's
-    ``residual``, content shares ``ca``, ``cb``), or its bound (``_preserved``)."""
-    n = x.size
+    """``_forgiving_share`` of the grid planes ``a`` and ``b`` (content shares ``content_a``,
+    ``content_b``) over the cells ``chosen``, with the fit's ``residual`` there; or its bound
+    (``_preserved``)."""
+    flat_a, flat_b = a.ravel(), b.ravel()
+    in_a, in_b = content_a > 0.2, content_b > 0.2
+    flat_in_a, flat_in_b = in_a.ravel(), in_b.ravel()
     counts = _NO_COUNTS
     added = np.zeros(GRID * GRID, np.int8)
     agrees = np.zeros(GRID * GRID, np.bool_)
     covering = 0
-    for k in range(n):
-        counts, added[chosen[k]], agrees[chosen[k]] = _tally(
-            counts, x[k], y[k], residual[k], ca[k] > 0.2, cb[k] > 0.2, tone_a, tone_b, tolerance
+    for k in range(chosen.size):
+        cell = chosen[k]
+        counts, added[cell], agrees[cell] = _tally(
+            counts,
+            flat_a[cell],
+            flat_b[cell],
+            residual[k],
+            flat_in_a[cell],
+            flat_in_b[cell],
+            tone_a,
+            tone_b,
+            tolerance,
         )
-        covering += added[chosen[k]] == 3
+        covering += added[cell] == 3
     _, _, _, _, from_a, from_b = counts
     if covering == 0 and from_a == 0 and from_b == 0:
         return _forgiving_share(counts, 0, 0)
     bound = _share_bound(counts, covering)
     if bound <= needed or np.float32(bound) < floor:
         return bound
-    plane_a = np.zeros(GRID * GRID, np.float32)
-    plane_b = np.zeros(GRID * GRID, np.float32)
-    in_a = np.zeros(GRID * GRID, np.bool_)
-    in_b = np.zeros(GRID * GRID, np.bool_)
-    for k in range(n):
-        plane_a[chosen[k]] = x[k]
-        plane_b[chosen[k]] = y[k]
-        in_a[chosen[k]] = ca[k] > 0.2
-        in_b[chosen[k]] = cb[k] > 0.2
     _, hidden_a, hidden_b = _forgiven_cells(
         added.reshape(GRID, GRID),
-        plane_a.reshape(GRID, GRID),
-        plane_b.reshape(GRID, GRID),
+        a,
+        b,
         agrees.reshape(GRID, GRID),
-        in_a.reshape(GRID, GRID),
-        in_b.reshape(GRID, GRID),
+        in_a,
+        in_b,
         counts,
-        n,
+        chosen.size,
         GRID_THICKNESS,
     )
     return _forgiving_share(counts, hidden_a, hidden_b)
@@ -693,12 +698,12 @@ def _tally(counts, x, y, residual, in_a, in_b, tone_a, tone_b, tolerance):  # pr
 
 
 @njit(cache=True, nogil=True)
-def _forgiven(counts, cells):  # pragma: no cover - compiled
-    """Whether each picture's possibly pasted content (counted as ``_tally``'s ``counts`` are,
-    over ``cells`` compared; ``_forgiven_cells`` counts only its foreign part) is forgiven whole
-    as something pasted on the other (a sticker, shapes, a caption): when it is at most
-    ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of that picture's content."""
-    na, nb, _, _, from_a, from_b = counts
+def _forgiven(na, nb, from_a, from_b, cells):  # pragma: no cover - compiled
+    """Whether each picture's possibly pasted content (``from_a``, ``from_b`` cells of its
+    ``na``, ``nb`` content cells, over ``cells`` compared: the foreign part ``_forgiven_cells``
+    counts) is forgiven whole as something pasted on the other (a sticker, shapes, a caption):
+    when it is at most ``OCCLUSION`` of the cells and ``PASTE_SHARE`` of that picture's
+    content."""
     forgive_a = from_a > 0 and from_a <= OCCLUSION * cells and from_a <= PASTE_SHARE * na
     forgive_b = from_b > 0 and from_b <= OCCLUSION * cells and from_b <= PASTE_SHARE * nb
     return forgive_a, forgive_b
@@ -733,7 +738,7 @@ def _forgiven_cells(added, a, b, agrees, in_a, in_b, counts, cells, thickness): 
             if kind == 2 or kind == 3:
                 foreign_b[y, x] = not tones_b[min(int(b[y, x]), 255)]
                 from_b += kind == 2 and foreign_b[y, x]
-    whole_a, whole_b = _forgiven((na, nb, 0, 0, from_a, from_b), cells)
+    whole_a, whole_b = _forgiven(na, nb, from_a, from_b, cells)
     corner_a = _full_squares(foreign_a, thickness)
     corner_b = _full_squares(foreign_b, thickness)
     in_blob = np.zeros((side, side), np.bool_)
