@@ -10,7 +10,9 @@ hashed and signed with the functions the catalog uses (dHash of the whole, trimm
 views; ``pixdex.signature``); candidates are the files within the rule's radius in any pair of
 views and any orientation searched, exactly as ``Catalog.search`` proposes them
 (``pixdex.evaluation.rule_pairs``, shared with ``pixdex eval`` and ``benchmarks quality``), and
-each is scored once by the compiled verification (``pixdex.matching.scores_pairs``). The
+each is scored once by the compiled verification (``pixdex.matching.scores_pairs``), and once
+more for each of the query's views cut from its pixels (``pixdex.matching.cut_views``, in the
+uncut alignment): a pair is accepted when any of them passes, as a search accepts it. The
 thresholds (share of content preserved, chroma difference, share differing thinly) are then
 chosen on the development half — the most sources found (ties within ``FOUND_TIE``: the
 fewest others) with at most ``DEV_BUDGET`` other pictures per query (the issue's two, less a
@@ -152,6 +154,25 @@ def tally(pairs, accepted, f: Features, groups, rows, by=None) -> dict:
     return result
 
 
+def scored(f: Features, pairs: np.ndarray) -> list[tuple]:
+    """The scores of ``candidates``' rows as a search verifies them
+    (``rule_pairs.verified_pairs``): the query orientation's signature in every alignment,
+    then each of its views cut from its pixels in the uncut one."""
+    tolerance = DEFAULT_RULE.verifier.luma_tolerance
+    files = f.files.signatures[:, 0]
+    table, index = signature_table(f.queries.signatures, files, pairs)
+    out = [scores_pairs(table, index, tolerance)]
+    for view in range(f.queries.cut_views.shape[2]):
+        table, index = signature_table(f.queries.cut_views[:, :, view], files, pairs)
+        out.append(scores_pairs(table, index, tolerance, uncut=True))
+    return out
+
+
+def accept_any(score_sets: list[tuple], *thresholds: float) -> np.ndarray:
+    """``accept`` of any of ``scored``'s score sets: accepted by the signature or a cut view."""
+    return np.logical_or.reduce([accept(scores, *thresholds) for scores in score_sets])
+
+
 def accept(
     scores, preserved: float, chroma: float, blank_tone: float, thin: float = 1.0
 ) -> np.ndarray:
@@ -183,9 +204,7 @@ def main() -> None:
     measured = {}
     for half, rows in halves.items():
         pairs = candidates(f, rows, radius, ALL_VIEWS)
-        table, index = signature_table(f.queries.signatures, f.files.signatures[:, 0], pairs)
-        verifier = DEFAULT_RULE.verifier
-        measured[half] = (pairs, scores_pairs(table, index, verifier.luma_tolerance))
+        measured[half] = (pairs, scored(f, pairs))
         plain = candidates(f, rows, 10, WHOLE)
         base = tally(plain, np.ones(len(plain), bool), f, groups, rows)
         print(
@@ -207,7 +226,7 @@ def main() -> None:
     curve = []
     pairs, scores = measured["dev"]
     for preserved, chroma, thin in grid:
-        verdict = accept(scores, preserved, chroma, blank, thin)
+        verdict = accept_any(scores, preserved, chroma, blank, thin)
         t = tally(pairs, verdict, f, groups, halves["dev"])
         curve.append((t["edits", None], t["flips", None], preserved, chroma, thin))
         print(
@@ -228,7 +247,7 @@ def main() -> None:
     )
     for half, rows in halves.items():
         pairs, scores = measured[half]
-        verdict = accept(scores, preserved, chroma, blank, thin)
+        verdict = accept_any(scores, preserved, chroma, blank, thin)
         for name, by in (
             ("all", None),
             ("kind", {r: kinds[f.sources[r]] for r in rows}),
@@ -279,8 +298,13 @@ def edited_copies_found(f: Features, rows, radius: int, thresholds: tuple) -> tu
     codes = f.queries.codes[:, 0]  # (queries, views, words), identity orientation
     near = np.bitwise_count(codes[pairs[:, 0], :, None] ^ codes[pairs[:, 1], None]).sum(axis=-1)
     candidate = near.min(axis=(1, 2)) <= radius
-    scores = scores_pairs(f.queries.signatures[:, 0], pairs, DEFAULT_RULE.verifier.luma_tolerance)
-    found = candidate & accept(scores, *thresholds)
+    tolerance = DEFAULT_RULE.verifier.luma_tolerance
+    scores = [scores_pairs(f.queries.signatures[:, 0], pairs, tolerance)]
+    for view in range(f.queries.cut_views.shape[2]):
+        table = np.concatenate([f.queries.signatures[:, 0], f.queries.cut_views[:, 0, view]])
+        cut = np.stack([pairs[:, 0] + len(f.sources), pairs[:, 1]], 1)
+        scores.append(scores_pairs(table, cut, tolerance, uncut=True))
+    found = candidate & accept_any(scores, *thresholds)
     return float(found.mean()), len(pairs)
 
 
@@ -308,7 +332,7 @@ def print_test_curve(curve, test, f: Features, groups, rows, blank: float) -> No
     pairs, scores = test
     print("trade-off curve: the development half's frontier, each point on both halves")
     for (found, others), _, preserved, chroma, thin in frontier(curve):
-        t = tally(pairs, accept(scores, preserved, chroma, blank, thin), f, groups, rows)
+        t = tally(pairs, accept_any(scores, preserved, chroma, blank, thin), f, groups, rows)
         (test_found, test_others), (flips_found, flips_others) = t["edits", None], t["flips", None]
         print(
             f"curve: preserved ≥ {preserved}, chroma ≤ {chroma}, thin ≤ {thin}: dev "

@@ -719,7 +719,10 @@ def _verified(
     unverifiable: int,
 ) -> Found:
     """The candidates whose content signature agrees with the query's, in one of the
-    orientations that found them (``signatures``: the candidates' rows, in ``found``'s order).
+    orientations that found them (``signatures``: the candidates' rows, in ``found``'s order),
+    or with one of that orientation's views cut from the query's pixels, in the uncut alignment
+    (``pixdex.matching.cut_views``: borders and crops of thin drawings, which shrinking a
+    signature blurs).
 
     A file indexed before signatures existed, or with an older version's (until the next
     ``index`` run gives it one), cannot be verified: it is kept when its hash is within
@@ -736,4 +739,9 @@ def _verified(
         if rows:
             query = np.frombuffer(picture.signature, np.uint8)
             accepted[rows] = verify(query, signatures[rows], rule.verifier)
+        for view in picture.views:
+            rows = [row for row in rows if not accepted[row]]
+            if rows and view is not None:
+                query = np.frombuffer(view, np.uint8)
+                accepted[rows] = verify(query, signatures[rows], rule.verifier, uncut=True)
     return {i: found[i] for i, ok in zip(ids, accepted.tolist(), strict=True) if ok}

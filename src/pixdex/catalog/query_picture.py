@@ -11,8 +11,11 @@ from pixdex.hashing import Hash
 
 @dataclass(frozen=True)
 class QueryPicture:
-    """One orientation of a query: its hashes by algorithm, and its content signature
-    (``pixdex.signature``) when the search verifies with one."""
+    """One orientation of a query: its hashes by algorithm, its content signature
+    (``pixdex.signature``) when the search verifies with one, and then its views at the
+    verification's cuts, made from its pixels (``pixdex.matching.cut_views``; none for a query
+    given by hash)."""
 
     hashes: dict[str, Hash]
     signature: bytes | None
+    views: tuple[bytes | None, ...] = ()

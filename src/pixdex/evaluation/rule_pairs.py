@@ -11,7 +11,9 @@ search answers:
    a file's stored (identity) hashes in any pair of views, near-blank pictures included, as
    ``Catalog.search`` finds them.
 3. **Verification** (``signature_table`` → ``pixdex.matching.verify_pairs``): a candidate is
-   accepted when its signature agrees with the signature of an orientation that found it.
+   accepted when its signature agrees with the signature of an orientation that found it, or
+   with one of that orientation's views cut from the picture's pixels, in the uncut alignment
+   (``pixdex.matching.cut_views``), as a search verifies (``verified_pairs``).
 
 ``rule_distances`` turns the verdicts into a distance matrix, so that the evaluation's curves
 (recall, others per query, false matches, by distance) apply unchanged: a pair's distance is its
@@ -34,6 +36,8 @@ from pixdex.evaluation.measure import distance_matrix
 from pixdex.evaluation.protocol import Scheme
 from pixdex.hashing import get_algorithm
 from pixdex.matching import MatchRule, candidate_views
+from pixdex.matching.cut_views import VIEWS
+from pixdex.matching.cut_views import packed as packed_views
 from pixdex.signature import SIGNATURE_BYTES
 
 SIGNATURE_WORDS = -(-SIGNATURE_BYTES // 8)
@@ -46,21 +50,29 @@ _CHUNK_CELLS = 16_000_000
 @dataclass(frozen=True)
 class RuleFeatures:
     """What the rule reads of ``n`` pictures, each in ``k`` orientations (identity first):
-    ``codes`` ``(n, k, views, words)`` uint64, the candidate views' hashes, and ``signatures``
-    ``(n, k, SIGNATURE_BYTES)`` uint8."""
+    ``codes`` ``(n, k, views, words)`` uint64, the candidate views' hashes, ``signatures``
+    ``(n, k, SIGNATURE_BYTES)`` uint8, and ``cut_views`` ``(n, k, cut_views.VIEWS,
+    SIGNATURE_BYTES)`` uint8, the signatures of the views a search cuts from a query's pixels
+    (a missing one zeros)."""
 
     codes: np.ndarray
     signatures: np.ndarray
+    cut_views: np.ndarray
+
+    def identity(self) -> RuleFeatures:
+        """The identity orientation only: a query searched without flips."""
+        return RuleFeatures(self.codes[:, :1], self.signatures[:, :1], self.cut_views[:, :1])
 
     def stored(self) -> RuleFeatures:
-        """The identity orientation only: what a catalog stores of a file."""
-        return RuleFeatures(self.codes[:, :1], self.signatures[:, :1])
+        """The identity orientation only, without cut views: what a catalog stores of a file."""
+        return RuleFeatures(self.codes[:, :1], self.signatures[:, :1], self.cut_views[:, :1, :0])
 
 
 def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> Scheme:
     """The rule's features of a picture as a ``Scheme`` (so that the evaluation's one decoding
     pass makes them beside the hash schemes): per orientation (eight with ``flips``), the
-    candidate views' hash words followed by the signature packed into words. Never declines a
+    candidate views' hash words followed by the signature and then its cut views
+    (``pixdex.matching.cut_views``), each packed into words. Never declines a
     picture: the rule leaves none out. ``unpack`` reads the codes back. The codes are also made
     of an image file (a path), decoded as ``Catalog.search`` decodes a query file."""
     views = candidate_views(algorithm)
@@ -71,10 +83,11 @@ def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> S
         pictures = query_pictures(picture, views, flips=flips, signatures=True)
         rows = []
         for oriented in pictures:
-            packed = np.zeros(SIGNATURE_WORDS * 8, np.uint8)
-            packed[:SIGNATURE_BYTES] = np.frombuffer(oriented.signature or b"", np.uint8)
+            packed = np.zeros((1 + VIEWS, SIGNATURE_WORDS * 8), np.uint8)
+            packed[0, :SIGNATURE_BYTES] = np.frombuffer(oriented.signature or b"", np.uint8)
+            packed[1:, :SIGNATURE_BYTES] = packed_views(oriented.views)
             words = [oriented.hashes[v].words for v in views]
-            rows.append(np.concatenate([*words, packed.view(np.uint64)]))
+            rows.append(np.concatenate([*words, packed.ravel().view(np.uint64)]))
         return np.stack(rows)
 
     name = f"rule~{algorithm}" + ("~flips" if flips else "")
@@ -89,7 +102,8 @@ def unpack(codes: np.ndarray, algorithm: str = DEFAULT_ALGORITHM) -> RuleFeature
     n, k, _ = codes.shape
     hashes = codes[:, :, : views * words].reshape(n, k, views, words)
     packed = np.ascontiguousarray(codes[:, :, views * words :]).view(np.uint8)
-    return RuleFeatures(hashes, packed[:, :, :SIGNATURE_BYTES])
+    packed = packed.reshape(n, k, 1 + VIEWS, SIGNATURE_WORDS * 8)[..., :SIGNATURE_BYTES]
+    return RuleFeatures(hashes, packed[:, :, 0], packed[:, :, 1:])
 
 
 def candidate_pairs(queries: np.ndarray, files: np.ndarray, radius: int) -> np.ndarray:
@@ -136,12 +150,26 @@ def rule_distances(
     """``(m, n)`` int16: each query's nearest candidate distance to each file among the
     orientations the rule verified, ``bits + 1`` where none was (see the module's docstring).
     ``files`` are read in their identity orientation, as a catalog stores them."""
-    from pixdex.matching import verify_pairs  # compiled (numba): loaded by rule modes only
-
     files = files.stored()
     pairs = candidate_pairs(queries.codes, files.codes[:, 0], rule.radius_for(bits))
-    table, rows = signature_table(queries.signatures, files.signatures[:, 0], pairs)
-    accepted = pairs[verify_pairs(table, rows, rule.verifier)]
+    accepted = pairs[verified_pairs(queries, files.signatures[:, 0], pairs, rule)]
     out = np.full((queries.codes.shape[0], files.codes.shape[0]), bits + 1, np.int16)
     np.minimum.at(out, (accepted[:, 0], accepted[:, 2]), accepted[:, 3].astype(np.int16))
     return out
+
+
+def verified_pairs(
+    queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray, rule: MatchRule
+) -> np.ndarray:
+    """``(p,)`` bool: ``candidate_pairs``' rows the rule accepts, as a search does: the query
+    orientation's signature in every alignment, or any of its cut views in the uncut one.
+    ``files`` ``(n, SIGNATURE_BYTES)``."""
+    from pixdex.matching import verify_pairs  # compiled (numba): loaded by rule modes only
+
+    table, rows = signature_table(queries.signatures, files, pairs)
+    accepted = verify_pairs(table, rows, rule.verifier)
+    for view in range(queries.cut_views.shape[2]):
+        left = ~accepted
+        table, rows = signature_table(queries.cut_views[:, :, view], files, pairs[left])
+        accepted[left] = verify_pairs(table, rows, rule.verifier, uncut=True)
+    return accepted

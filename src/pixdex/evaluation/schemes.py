@@ -200,7 +200,7 @@ def _rule_distances(sample: HashedSample, flips: bool) -> tuple[np.ndarray, np.n
     index = unpack(sample.index[RULE_KEY], DEFAULT_ALGORITHM)
     queries = unpack(sample.queries[RULE_KEY], DEFAULT_ALGORITHM)
     if not flips:
-        index, queries = index.stored(), queries.stored()
+        index, queries = index.identity(), queries.identity()
     searched = rule_distances(index, index, DEFAULT_RULE, bits)
     return (
         rule_distances(queries, index, DEFAULT_RULE, bits),

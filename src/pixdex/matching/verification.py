@@ -200,31 +200,54 @@ GRAY_CHROMA = 6.0
 any real colour goes above."""
 
 
-def verify(query: np.ndarray, candidates: np.ndarray, verifier: Verifier) -> np.ndarray:
+def verify(
+    query: np.ndarray, candidates: np.ndarray, verifier: Verifier, *, uncut: bool = False
+) -> np.ndarray:
     """``(n,)`` bool: which candidate signatures show the same picture as the query signature.
 
     ``query`` is one ``(SIGNATURE_BYTES,)`` uint8 signature, ``candidates`` an
     ``(n, SIGNATURE_BYTES)`` array; a candidate without a signature (a zero row) is never
     accepted. The answer is ``verify_pairs``' for the pairs (query, candidate); the query is
-    prepared once per thread, its shrunk planes kept for every candidate.
+    prepared once per thread, its shrunk planes kept for every candidate. With ``uncut``, in
+    the uncut alignment only (``UNCUT``: a query's view cut from its pixels,
+    ``pixdex.matching.cut_views``).
     """
     fixed = kernel_input(query, np.uint8)
     rows = kernel_input(candidates, np.uint8)
-    return _verdicts_of(_score_against, fixed, rows, verifier)
+    return _verdicts_of(_score_against, fixed, rows, verifier, _aligned(uncut))
 
 
-def verify_pairs(signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
+def verify_pairs(
+    signatures: np.ndarray, pairs: np.ndarray, verifier: Verifier, *, uncut: bool = False
+) -> np.ndarray:
     """``(m,)`` bool: for each row ``(i, j)`` of ``pairs``, whether ``signatures[i]`` and
-    ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array)."""
-    return _verdicts_of(_score_pairs, *_pair_arrays(signatures, pairs), verifier)
+    ``signatures[j]`` show the same picture (rows of an ``(n, SIGNATURE_BYTES)`` array);
+    ``uncut`` as in ``verify``."""
+    return _verdicts_of(_score_pairs, *_pair_arrays(signatures, pairs), verifier, _aligned(uncut))
+
+
+def _aligned(uncut: bool) -> np.ndarray:
+    """The alignments compared: ``UNCUT`` alone, or every one."""
+    return UNCUT if uncut else _ALIGNMENTS
 
 
 def _verdicts_of(
-    kernel: Callable, fixed: np.ndarray, rows: np.ndarray, verifier: Verifier
+    kernel: Callable,
+    fixed: np.ndarray,
+    rows: np.ndarray,
+    verifier: Verifier,
+    alignments: np.ndarray,
 ) -> np.ndarray:
-    """The verifier's verdicts on ``_scores`` of ``kernel``, pairs below its share cut short."""
+    """The verifier's verdicts on ``_scores`` of ``kernel`` in ``alignments``, pairs below its
+    share cut short."""
     scores = _scores(
-        kernel, fixed, rows, verifier.luma_tolerance, verifier.min_preserved, verifier.max_chroma
+        kernel,
+        fixed,
+        rows,
+        verifier.luma_tolerance,
+        verifier.min_preserved,
+        verifier.max_chroma,
+        alignments,
     )
     return _verdicts(*scores, *verifier_arguments(verifier)[-4:])
 
@@ -259,15 +282,21 @@ def verifier_arguments(verifier: Verifier) -> tuple:
 
 
 def scores_pairs(
-    signatures: np.ndarray, pairs: np.ndarray, luma_tolerance: float
+    signatures: np.ndarray, pairs: np.ndarray, luma_tolerance: float, *, uncut: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The verification scores of each pair at its best alignment: the share of content
     preserved (0-1; -1 when either signature is missing), the chroma difference (0-255; 0 when
     both sides are grayscale, or one is a grayscale copy of the other), for two blank
     pictures their difference of mean luma (-1 otherwise), and the share of content that
-    differs thinly (0-1, ``_thin_share``). ``luma_tolerance`` as in ``Verifier``."""
+    differs thinly (0-1, ``_thin_share``). ``luma_tolerance`` as in ``Verifier``; ``uncut``
+    as in ``verify``."""
     return _scores(
-        _score_pairs, *_pair_arrays(signatures, pairs), luma_tolerance, NO_FLOOR, NO_CEILING
+        _score_pairs,
+        *_pair_arrays(signatures, pairs),
+        luma_tolerance,
+        NO_FLOOR,
+        NO_CEILING,
+        _aligned(uncut),
     )
 
 
@@ -285,9 +314,11 @@ def _scores(
     luma_tolerance: float,
     floor: float,
     ceiling: float,
+    alignments: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four score arrays ``kernel`` (``_score_pairs`` or ``_score_against``) writes for
-    ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query), pairs whose
+    ``rows`` (pairs, or candidates) against ``fixed`` (the signatures, or the query) in the
+    ``alignments`` (rows of ``_ALIGNMENTS``), pairs whose
     share falls below ``floor`` or whose colour lies above ``ceiling`` cut short
     (``score_prepared``): on the calling thread below
     ``PARALLEL_PAIRS`` rows, else in chunks on every core."""
@@ -304,7 +335,7 @@ def _scores(
             np.float32(luma_tolerance),
             _LUMA_TABLES,
             _CHROMA_TABLES,
-            _ALIGNMENTS,
+            alignments,
             np.float32(floor),
             np.float32(ceiling),
             preserved[part],
@@ -366,6 +397,9 @@ _CUTS = len(CROP_FRACTIONS) + 1
 _LUMA_TABLES = _shrink_tables(LUMA_SIDE)
 _CHROMA_TABLES = _shrink_tables(CHROMA_SIDE)
 _ALIGNMENTS = _alignment_table()
+UNCUT = np.ascontiguousarray(_ALIGNMENTS[:1])
+"""The uncut alignment alone: how a query's views cut from its own pixels are compared
+(``pixdex.matching.cut_views``), since each already lies in the frame a cut would give it."""
 _WINDOW_MASKS = np.array(
     [np.outer(_CHROMA_TABLES[2][cut], _CHROMA_TABLES[2][cut]).ravel() for cut in range(_CUTS)]
 )
