@@ -730,6 +730,7 @@ def _verified(
     """
     if not found:
         return found
+    from pixdex.matching.cut_views import cut_view_signatures
     from pixdex.matching.verification import verify  # compiled: loaded by the first verified search
 
     ids = list(found)
@@ -739,9 +740,11 @@ def _verified(
         if rows:
             query = np.frombuffer(picture.signature, np.uint8)
             accepted[rows] = verify(query, signatures[rows], rule.verifier)
-        for view in picture.views:
-            rows = [row for row in rows if not accepted[row]]
-            if rows and view is not None:
-                query = np.frombuffer(view, np.uint8)
-                accepted[rows] = verify(query, signatures[rows], rule.verifier, uncut=True)
+        rows = [row for row in rows if not accepted[row]]
+        if rows and picture.pixels is not None:
+            for view in cut_view_signatures(picture.pixels):
+                if rows and view is not None:
+                    query = np.frombuffer(view, np.uint8)
+                    accepted[rows] = verify(query, signatures[rows], rule.verifier, uncut=True)
+                    rows = [row for row in rows if not accepted[row]]
     return {i: found[i] for i, ok in zip(ids, accepted.tolist(), strict=True) if ok}

@@ -23,7 +23,6 @@ from pixdex.decode import decode_image
 from pixdex.hashing import get_algorithm
 from pixdex.hashing.views import hash_plan
 from pixdex.index.base import worker_count
-from pixdex.matching.cut_views import cut_view_signatures
 from pixdex.signature import signature
 
 ORIENTATIONS: dict[str, Image.Transpose | None] = {
@@ -52,8 +51,8 @@ def query_pictures(
     flips: bool = False,
     signatures: bool = False,
 ) -> list[QueryPicture]:
-    """The hashes (and, with ``signatures``, the content signature and the views at the
-    verification's cuts: ``pixdex.matching.cut_views``) of one query image, one
+    """The hashes (and, with ``signatures``, the content signature and the decoded pixels, for
+    the views at the verification's cuts: ``pixdex.matching.cut_views``) of one query image, one
     ``QueryPicture`` per orientation (identity first; only the identity without ``flips``).
 
     The image is decoded once, at the size the most demanding algorithm needs, and every
@@ -72,15 +71,14 @@ def query_pictures(
     jobs = [job for plan in plans for job in plan.jobs]
     if signatures:
         jobs += [partial(signature, p) for p in pictures]
-        jobs += [partial(cut_view_signatures, p) for p in pictures]
     done = _run(jobs, parallel=large)
     starts = list(itertools.accumulate((len(plan.jobs) for plan in plans), initial=0))
-    signed = done[starts[-1] :]  # the signatures, then the views, after every orientation's hashes
+    signed = done[starts[-1] :]  # the signatures, after every orientation's hashes
     return [
         QueryPicture(
             plan.hashes(done[start : start + len(plan.jobs)]),
             signed[k] if signatures else None,
-            signed[len(pictures) + k] if signatures else (),
+            pictures[k] if signatures else None,
         )
         for k, (plan, start) in enumerate(zip(plans, starts[:-1], strict=True))
     ]

@@ -4,18 +4,23 @@ decoder (``pixdex.catalog.orientations`` makes them from an image)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pixdex.hashing import Hash
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass(frozen=True)
 class QueryPicture:
     """One orientation of a query: its hashes by algorithm, its content signature
-    (``pixdex.signature``) when the search verifies with one, and then its views at the
-    verification's cuts, made from its pixels (``pixdex.matching.cut_views``; none for a query
-    given by hash)."""
+    (``pixdex.signature``) when the search verifies with one, and then its decoded pixels, from
+    which a search that needs them makes its views at the verification's cuts
+    (``pixdex.matching.cut_views``: only for a query with candidates its signature rejected).
+    A query given by hash has neither."""
 
     hashes: dict[str, Hash]
     signature: bytes | None
-    views: tuple[bytes | None, ...] = ()
+    pixels: Image.Image | None = field(default=None, compare=False, repr=False)

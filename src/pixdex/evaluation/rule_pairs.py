@@ -36,7 +36,7 @@ from pixdex.evaluation.measure import distance_matrix
 from pixdex.evaluation.protocol import Scheme
 from pixdex.hashing import get_algorithm
 from pixdex.matching import MatchRule, candidate_views
-from pixdex.matching.cut_views import VIEWS
+from pixdex.matching.cut_views import VIEWS, cut_view_signatures
 from pixdex.matching.cut_views import packed as packed_views
 from pixdex.signature import SIGNATURE_BYTES
 
@@ -85,7 +85,7 @@ def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> S
         for oriented in pictures:
             packed = np.zeros((1 + VIEWS, SIGNATURE_WORDS * 8), np.uint8)
             packed[0, :SIGNATURE_BYTES] = np.frombuffer(oriented.signature or b"", np.uint8)
-            packed[1:, :SIGNATURE_BYTES] = packed_views(oriented.views)
+            packed[1:, :SIGNATURE_BYTES] = packed_views(cut_view_signatures(oriented.pixels))
             words = [oriented.hashes[v].words for v in views]
             rows.append(np.concatenate([*words, packed.ravel().view(np.uint64)]))
         return np.stack(rows)
