@@ -36,8 +36,7 @@ from pixdex.evaluation.measure import distance_matrix
 from pixdex.evaluation.protocol import Scheme
 from pixdex.hashing import get_algorithm
 from pixdex.matching import MatchRule, candidate_views
-from pixdex.matching.cut_views import VIEWS, cut_view_signatures
-from pixdex.matching.cut_views import packed as packed_views
+from pixdex.matching.cut_views import VIEWS, cut_view_signatures, packed_views
 from pixdex.signature import SIGNATURE_BYTES
 
 SIGNATURE_WORDS = -(-SIGNATURE_BYTES // 8)

@@ -88,7 +88,7 @@ def _working(image: Image.Image) -> Image.Image:
     return image.reduce(factor) if factor > 1 else image
 
 
-def packed(views: tuple[bytes | None, ...]) -> np.ndarray:
+def packed_views(views: tuple[bytes | None, ...]) -> np.ndarray:
     """``(VIEWS, SIGNATURE_BYTES)`` uint8: the views as signature rows, a missing one zeros (no
     signature: never accepted)."""
     out = np.zeros((VIEWS, SIGNATURE_BYTES), np.uint8)
