@@ -44,6 +44,7 @@ from pixdex.evaluation.protocol import DEFAULT_EDITS, edit_seed
 from pixdex.evaluation.rule_pairs import (
     RuleFeatures,
     candidate_pairs,
+    nearest_rejected,
     rule_scheme,
     signature_table,
     unpack,
@@ -168,9 +169,12 @@ def scored(f: Features, pairs: np.ndarray) -> list[tuple]:
     return out
 
 
-def accept_any(score_sets: list[tuple], *thresholds: float) -> np.ndarray:
-    """``accept`` of any of ``scored``'s score sets: accepted by the signature or a cut view."""
-    return np.logical_or.reduce([accept(scores, *thresholds) for scores in score_sets])
+def accept_any(pairs: np.ndarray, score_sets: list[tuple], *thresholds: float) -> np.ndarray:
+    """The verdicts a search gives ``scored``'s rows at these thresholds: accepted by the
+    signature, or by a cut view on the ones it tries them on (``rule_pairs.nearest_rejected``)."""
+    accepted = accept(score_sets[0], *thresholds)
+    views = np.logical_or.reduce([accept(scores, *thresholds) for scores in score_sets[1:]])
+    return accepted | (nearest_rejected(pairs, accepted) & views)
 
 
 def accept(
@@ -226,7 +230,7 @@ def main() -> None:
     curve = []
     pairs, scores = measured["dev"]
     for preserved, chroma, thin in grid:
-        verdict = accept_any(scores, preserved, chroma, blank, thin)
+        verdict = accept_any(pairs, scores, preserved, chroma, blank, thin)
         t = tally(pairs, verdict, f, groups, halves["dev"])
         curve.append((t["edits", None], t["flips", None], preserved, chroma, thin))
         print(
@@ -247,7 +251,7 @@ def main() -> None:
     )
     for half, rows in halves.items():
         pairs, scores = measured[half]
-        verdict = accept_any(scores, preserved, chroma, blank, thin)
+        verdict = accept_any(pairs, scores, preserved, chroma, blank, thin)
         for name, by in (
             ("all", None),
             ("kind", {r: kinds[f.sources[r]] for r in rows}),
@@ -304,7 +308,10 @@ def edited_copies_found(f: Features, rows, radius: int, thresholds: tuple) -> tu
         table = np.concatenate([f.queries.signatures[:, 0], f.queries.cut_views[:, 0, view]])
         cut = np.stack([pairs[:, 0] + len(f.sources), pairs[:, 1]], 1)
         scores.append(scores_pairs(table, cut, tolerance, uncut=True))
-    found = candidate & accept_any(scores, *thresholds)
+    listed = np.stack(
+        [pairs[:, 0], np.zeros(len(pairs), np.int64), pairs[:, 1], near.min(axis=(1, 2))], 1
+    )
+    found = candidate & accept_any(listed, scores, *thresholds)
     return float(found.mean()), len(pairs)
 
 
@@ -332,7 +339,7 @@ def print_test_curve(curve, test, f: Features, groups, rows, blank: float) -> No
     pairs, scores = test
     print("trade-off curve: the development half's frontier, each point on both halves")
     for (found, others), _, preserved, chroma, thin in frontier(curve):
-        t = tally(pairs, accept_any(scores, preserved, chroma, blank, thin), f, groups, rows)
+        t = tally(pairs, accept_any(pairs, scores, preserved, chroma, blank, thin), f, groups, rows)
         (test_found, test_others), (flips_found, flips_others) = t["edits", None], t["flips", None]
         print(
             f"curve: preserved ≥ {preserved}, chroma ≤ {chroma}, thin ≤ {thin}: dev "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from benchmarks.hard_corpus import font_files, render_glyph
 from pixdex.catalog import Catalog
 from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
+from pixdex.evaluation.rule_pairs import nearest_rejected
 from pixdex.matching import cut_views, verification
 from pixdex.signature import LUMA_END, PLANES_START, signature
 
@@ -80,3 +82,29 @@ def test_a_glyph_with_a_border_or_cropped_is_found_and_no_other_letter(
         catalog.index([glyphs], workers=1)
         found = {Path(m.path).name for m in catalog.search(query).matches}
     assert found == {"L.png"}
+
+
+def test_views_are_tried_on_the_nearest_rejected_candidates_of_each_orientation() -> None:
+    # Rows (query, orientation, file, distance): the signature rejected all but the accepted
+    # ones; per query orientation, the NEAREST nearest of the rest (by distance, then file).
+    rng = np.random.default_rng(5)
+    count = 2000
+    pairs = np.stack(
+        [
+            rng.integers(0, 4, count),
+            rng.integers(0, 2, count),
+            rng.permutation(count),
+            rng.integers(0, 17, count),
+        ],
+        1,
+    )
+    accepted = rng.random(count) < 0.2
+    tried = nearest_rejected(pairs, accepted)
+    assert not (tried & accepted).any()
+    for query, turn in itertools.product(range(4), range(2)):
+        rows = np.flatnonzero((pairs[:, 0] == query) & (pairs[:, 1] == turn) & ~accepted)
+        nearest = sorted(rows.tolist(), key=lambda row: (pairs[row, 3], pairs[row, 2]))
+        assert set(np.flatnonzero(tried & (pairs[:, 0] == query) & (pairs[:, 1] == turn))) == set(
+            nearest[: cut_views.NEAREST]
+        )
+    assert not nearest_rejected(pairs[:0], accepted[:0]).any()

@@ -722,7 +722,7 @@ def _verified(
     orientations that found them (``signatures``: the candidates' rows, in ``found``'s order),
     or with one of that orientation's views cut from the query's pixels, in the uncut alignment
     (``pixdex.matching.cut_views``: borders and crops of thin drawings, which shrinking a
-    signature blurs).
+    signature blurs), tried on the ``NEAREST`` candidates the signature rejected.
 
     A file indexed before signatures existed, or with an older version's (until the next
     ``index`` run gives it one), cannot be verified: it is kept when its hash is within
@@ -730,7 +730,7 @@ def _verified(
     """
     if not found:
         return found
-    from pixdex.matching.cut_views import cut_view_signatures
+    from pixdex.matching.cut_views import NEAREST, cut_view_signatures
     from pixdex.matching.verification import verify  # compiled: loaded by the first verified search
 
     ids = list(found)
@@ -740,7 +740,10 @@ def _verified(
         if rows:
             query = np.frombuffer(picture.signature, np.uint8)
             accepted[rows] = verify(query, signatures[rows], rule.verifier)
-        rows = [row for row in rows if not accepted[row]]
+        rows = sorted(
+            (r for r in rows if not accepted[r]), key=lambda r: (found[ids[r]][0], ids[r])
+        )
+        rows = rows[:NEAREST]
         if rows and picture.pixels is not None:
             for view in cut_view_signatures(picture.pixels):
                 if rows and view is not None:

@@ -36,7 +36,7 @@ from pixdex.evaluation.measure import distance_matrix
 from pixdex.evaluation.protocol import Scheme
 from pixdex.hashing import get_algorithm
 from pixdex.matching import MatchRule, candidate_views
-from pixdex.matching.cut_views import VIEWS, cut_view_signatures, packed_views
+from pixdex.matching.cut_views import NEAREST, VIEWS, cut_view_signatures, packed_views
 from pixdex.signature import SIGNATURE_BYTES
 
 SIGNATURE_WORDS = -(-SIGNATURE_BYTES // 8)
@@ -161,14 +161,34 @@ def verified_pairs(
     queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray, rule: MatchRule
 ) -> np.ndarray:
     """``(p,)`` bool: ``candidate_pairs``' rows the rule accepts, as a search does: the query
-    orientation's signature in every alignment, or any of its cut views in the uncut one.
+    orientation's signature in every alignment, or any of its cut views in the uncut one (on the
+    ``nearest_rejected`` rows).
     ``files`` ``(n, SIGNATURE_BYTES)``."""
     from pixdex.matching import verify_pairs  # compiled (numba): loaded by rule modes only
 
     table, rows = signature_table(queries.signatures, files, pairs)
     accepted = verify_pairs(table, rows, rule.verifier)
+    tried = nearest_rejected(pairs, accepted)
     for view in range(queries.cut_views.shape[2]):
-        left = ~accepted
+        left = tried & ~accepted
         table, rows = signature_table(queries.cut_views[:, :, view], files, pairs[left])
         accepted[left] = verify_pairs(table, rows, rule.verifier, uncut=True)
     return accepted
+
+
+def nearest_rejected(pairs: np.ndarray, accepted: np.ndarray) -> np.ndarray:
+    """``(p,)`` bool: the ``candidate_pairs`` rows a search tries its cut views on — of each query
+    orientation's rows not ``accepted``, the ``cut_views.NEAREST`` nearest (by distance, then
+    file)."""
+    out = np.zeros(len(pairs), bool)
+    rejected = np.flatnonzero(~accepted)
+    if rejected.size == 0:
+        return out
+    rows = pairs[rejected]
+    order = np.lexsort((rows[:, 2], rows[:, 3], rows[:, 1], rows[:, 0]))
+    rows, rejected = rows[order], rejected[order]
+    starts = np.r_[True, np.any(rows[1:, :2] != rows[:-1, :2], axis=1)]
+    position = np.arange(len(rows))
+    first = np.maximum.accumulate(np.where(starts, position, 0))
+    out[rejected[position - first < NEAREST]] = True
+    return out

@@ -16,7 +16,8 @@ lost, and compares that view with a candidate in the uncut alignment (``verifica
   margins, while a photo's lost content that no fill stands in for.
 
 A candidate accepted by the query's signature in any alignment, or by one of these views, is
-the same picture. The duplicate finder, which holds signatures only, compares as before.
+the same picture; the views are tried on the ``NEAREST`` candidates the signature rejected. The
+duplicate finder, which holds signatures only, compares as before.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ equal by a test (this module is imported without the compiled verification)."""
 
 VIEWS = 2 * len(CUT_SHARES)
 """Views per query: a window and a framed view for each cut (a missing one is all zeros)."""
+
+NEAREST = 64
+"""Candidates a search tries its views on, per orientation: of those its signature rejected, the
+nearest by hash distance (then by file id). A query in a dense family has thousands of
+look-alike candidates, and four more verifications of each would multiply its cost; a copy's
+own picture lies among the nearest."""
 
 BACKGROUND_SHARE = 0.3
 """Share of the picture that must be of one colour (each channel within a bin of 16 levels) for
