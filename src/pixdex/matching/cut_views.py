@@ -45,30 +45,26 @@ BACKGROUND_SHARE = 0.3
 it to have a background, as the verification has it for luma
 (``verification.BACKGROUND_SHARE``)."""
 
-
 WORKING_PIXELS = 4
 """Pixels per cell of the picture the views are cut from: a larger query is first reduced by a
 whole factor to at least this many (an exact box average), so that its four views cost about
 what its signature does (1.9 ms for a 1024 × 427 JPEG against 7.7 ms at 8 pixels a cell); a
 cut then falls within an eighth of a cell of where it lies in the original, against a whole
-cell's spread when a 32 × 32 signature is shrunk."""
+cell's spread when a 32 × 32 signature is shrunk. The reduced picture keeps at least 128
+pixels a side, and its smallest view 102: never a small picture to the verification
+(``pixdex.matching.resolution``)."""
 
 
 def cut_view_signatures(image: Image.Image) -> tuple[bytes | None, ...]:
-    """The signatures of ``image``'s ``VIEWS`` views (``cut_view_pictures``)."""
-    return tuple(None if view is None else signature(view) for view in cut_view_pictures(image))
-
-
-def cut_view_pictures(image: Image.Image) -> tuple[Image.Image | None, ...]:
-    """``image``'s ``VIEWS`` views (module docstring), to be signed: the window of each cut,
-    then each cut's framed view (None for a picture without a background colour). Cheap next
-    to signing them (a caller signs them on every core)."""
+    """The signatures of ``image``'s ``VIEWS`` views (module docstring), cut from it reduced to
+    ``WORKING_PIXELS``: the window of each cut, then each cut's framed view (None for a picture
+    without a background colour)."""
     picture = _working(image if image.mode in ("RGB", "L") else image.convert("RGB"))
-    windows = [_window(picture, share) for share in CUT_SHARES]
+    windows = [signature(_window(picture, share)) for share in CUT_SHARES]
     fill = background_colour(picture)
     if fill is None:
         return (*windows, *(None,) * len(CUT_SHARES))
-    return (*windows, *(_framed(picture, share, fill) for share in CUT_SHARES))
+    return (*windows, *(signature(_framed(picture, share, fill)) for share in CUT_SHARES))
 
 
 def background_colour(image: Image.Image) -> tuple[int, ...] | None:
