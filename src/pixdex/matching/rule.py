@@ -8,7 +8,9 @@ pictures share a layout, see ../MATCHING notes in README). The rule is two steps
    radius of any view of the query, low-quality hashes included, so no picture is silently left
    out because its hash carries little information.
 2. **Verification**: each candidate's content signature (``pixdex.signature``) must agree with
-   the query's (``pixdex.matching.verification``): colour, and the content that is not background.
+   the query's (``pixdex.matching.verification``): colour, and the content that is not background;
+   or, in a search, with one of the query's views at the verification's cuts, made from its
+   pixels (``pixdex.matching.cut_views``).
 
 ``MatchRule`` holds the rule's settings; ``DEFAULT_RULE`` is what every entry point uses unless
 told otherwise (thresholds chosen on the development half of ``python -m benchmarks precision``).

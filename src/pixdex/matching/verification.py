@@ -73,7 +73,10 @@ Two content signatures (``pixdex.signature``: 32 × 32 luma, 16 × 16 chroma) ar
   an area average); stretching a centre over the whole, the other way round, had to invent
   sub-cell detail, and lost thin lines and letters to it. Cutting the width and the height by
   different shares (a border on a wide picture) was dropped: on the hard corpus those twelve
-  alignments let in nine look-alikes for every copy they found.
+  alignments let in nine look-alikes for every copy they found. A search, which holds its
+  query's pixels, also compares the query's views at these cuts made from them, in the uncut
+  alignment (``UNCUT``, ``pixdex.matching.cut_views``): shrinking a signature spreads a thin
+  line over a cell more than the copy shows it.
 - **Blank pictures** (no content cells on either side: a white page, a flat colour) agree only
   when their tones and colours do, whatever the fit could make of them; so do a flat picture
   and its copy with a border, in the window the border's cut leaves (the border is a frame of
