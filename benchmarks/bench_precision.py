@@ -104,7 +104,8 @@ def measure_features(paths: list, query_rows: list[int]) -> Features:
     """Features made as the catalog makes them (``rule_pairs.rule_scheme``): each file decoded
     from disk, each edited copy from the edited picture."""
     plain, flipped = rule_scheme("dhash"), rule_scheme("dhash", flips=True)
-    files = unpack(np.stack([plain.codes(path) for path in paths]))
+    stored = rule_scheme("dhash", with_cut_views=False)
+    files = unpack(np.stack([stored.codes(path) for path in paths]))
     queries, sources, edits = [], [], []
     for row in query_rows:
         image = load_rgb(paths[row], 1024)
@@ -155,16 +156,16 @@ def tally(pairs, accepted, f: Features, groups, rows, by=None) -> dict:
     return result
 
 
-def scored(f: Features, pairs: np.ndarray) -> list[tuple]:
-    """The scores of ``candidates``' rows as a search verifies them
-    (``rule_pairs.verified_pairs``): the query orientation's signature in every alignment,
-    then each of its views cut from its pixels in the uncut one."""
+def scored(queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray) -> list[tuple]:
+    """The scores of ``candidate_pairs``-like rows (query, orientation, file, distance) as a
+    search verifies them (``rule_pairs.verified_pairs``): the query orientation's signature in
+    every alignment, then each of its views cut from its pixels in the uncut one. ``files``
+    ``(n, SIGNATURE_BYTES)``."""
     tolerance = DEFAULT_RULE.verifier.luma_tolerance
-    files = f.files.signatures[:, 0]
-    table, index = signature_table(f.queries.signatures, files, pairs)
+    table, index = signature_table(queries.signatures, files, pairs)
     out = [scores_pairs(table, index, tolerance)]
-    for view in range(f.queries.cut_views.shape[2]):
-        table, index = signature_table(f.queries.cut_views[:, :, view], files, pairs)
+    for view in range(queries.cut_views.shape[2]):
+        table, index = signature_table(queries.cut_views[:, :, view], files, pairs)
         out.append(scores_pairs(table, index, tolerance, uncut=True))
     return out
 
@@ -208,7 +209,7 @@ def main() -> None:
     measured = {}
     for half, rows in halves.items():
         pairs = candidates(f, rows, radius, ALL_VIEWS)
-        measured[half] = (pairs, scored(f, pairs))
+        measured[half] = (pairs, scored(f.queries, f.files.signatures[:, 0], pairs))
         plain = candidates(f, rows, 10, WHOLE)
         base = tally(plain, np.ones(len(plain), bool), f, groups, rows)
         print(
@@ -302,15 +303,10 @@ def edited_copies_found(f: Features, rows, radius: int, thresholds: tuple) -> tu
     codes = f.queries.codes[:, 0]  # (queries, views, words), identity orientation
     near = np.bitwise_count(codes[pairs[:, 0], :, None] ^ codes[pairs[:, 1], None]).sum(axis=-1)
     candidate = near.min(axis=(1, 2)) <= radius
-    tolerance = DEFAULT_RULE.verifier.luma_tolerance
-    scores = [scores_pairs(f.queries.signatures[:, 0], pairs, tolerance)]
-    for view in range(f.queries.cut_views.shape[2]):
-        table = np.concatenate([f.queries.signatures[:, 0], f.queries.cut_views[:, 0, view]])
-        cut = np.stack([pairs[:, 0] + len(f.sources), pairs[:, 1]], 1)
-        scores.append(scores_pairs(table, cut, tolerance, uncut=True))
-    listed = np.stack(
-        [pairs[:, 0], np.zeros(len(pairs), np.int64), pairs[:, 1], near.min(axis=(1, 2))], 1
-    )
+    # As candidate_pairs' rows: (query copy, identity, catalog copy, distance).
+    distance = near.min(axis=(1, 2)).astype(np.int64)
+    listed = np.stack([pairs[:, 0], np.zeros_like(distance), pairs[:, 1], distance], 1)
+    scores = scored(f.queries.identity(), f.queries.signatures[:, 0], listed)
     found = candidate & accept_any(listed, scores, *thresholds)
     return float(found.mean()), len(pairs)
 

@@ -67,13 +67,17 @@ class RuleFeatures:
         return RuleFeatures(self.codes[:, :1], self.signatures[:, :1], self.cut_views[:, :1, :0])
 
 
-def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> Scheme:
+def rule_scheme(
+    algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False, with_cut_views: bool = True
+) -> Scheme:
     """The rule's features of a picture as a ``Scheme`` (so that the evaluation's one decoding
     pass makes them beside the hash schemes): per orientation (eight with ``flips``), the
     candidate views' hash words followed by the signature and then its cut views
     (``pixdex.matching.cut_views``), each packed into words. Never declines a
     picture: the rule leaves none out. ``unpack`` reads the codes back. The codes are also made
-    of an image file (a path), decoded as ``Catalog.search`` decodes a query file."""
+    of an image file (a path), decoded as ``Catalog.search`` decodes a query file. Without
+    ``with_cut_views`` the cut views are left zero (pictures only stored, never searched with:
+    four signatures fewer each)."""
     views = candidate_views(algorithm)
     chosen = get_algorithm(algorithm)
     bits = chosen.bits(chosen.default_size)
@@ -84,7 +88,8 @@ def rule_scheme(algorithm: str = DEFAULT_ALGORITHM, *, flips: bool = False) -> S
         for oriented in pictures:
             packed = np.zeros((1 + VIEWS, SIGNATURE_WORDS * 8), np.uint8)
             packed[0, :SIGNATURE_BYTES] = np.frombuffer(oriented.signature or b"", np.uint8)
-            packed[1:, :SIGNATURE_BYTES] = packed_views(cut_view_signatures(oriented.pixels))
+            if with_cut_views:
+                packed[1:, :SIGNATURE_BYTES] = packed_views(cut_view_signatures(oriented.pixels))
             words = [oriented.hashes[v].words for v in views]
             rows.append(np.concatenate([*words, packed.ravel().view(np.uint64)]))
         return np.stack(rows)
