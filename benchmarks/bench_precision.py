@@ -44,9 +44,9 @@ from pixdex.evaluation.protocol import DEFAULT_EDITS, edit_seed
 from pixdex.evaluation.rule_pairs import (
     RuleFeatures,
     candidate_pairs,
-    nearest_rejected,
     rule_scheme,
     signature_table,
+    tried_with_views,
     unpack,
 )
 from pixdex.matching import DEFAULT_RULE, scores_pairs
@@ -172,10 +172,11 @@ def scored(queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray) -> list[
 
 def accept_any(pairs: np.ndarray, score_sets: list[tuple], *thresholds: float) -> np.ndarray:
     """The verdicts a search gives ``scored``'s rows at these thresholds: accepted by the
-    signature, or by a cut view on the ones it tries them on (``rule_pairs.nearest_rejected``)."""
+    signature, or by a cut view on the ones it tries them on (``rule_pairs.tried_with_views``:
+    a query its signature matched to nothing)."""
     accepted = accept(score_sets[0], *thresholds)
     views = np.logical_or.reduce([accept(scores, *thresholds) for scores in score_sets[1:]])
-    return accepted | (nearest_rejected(pairs, accepted) & views)
+    return accepted | (tried_with_views(pairs, accepted) & views)
 
 
 def accept(
@@ -307,7 +308,9 @@ def edited_copies_found(f: Features, rows, radius: int, thresholds: tuple) -> tu
     distance = near.min(axis=(1, 2)).astype(np.int64)
     listed = np.stack([pairs[:, 0], np.zeros_like(distance), pairs[:, 1], distance], 1)
     scores = scored(f.queries.identity(), f.queries.signatures[:, 0], listed)
-    found = candidate & accept_any(listed, scores, *thresholds)
+    # Each (query, copy) is a search of its own one-file catalog: numbered apart for the views.
+    searches = np.column_stack([np.arange(len(listed)), listed[:, 1:]])
+    found = candidate & accept_any(searches, scores, *thresholds)
     return float(found.mean()), len(pairs)
 
 

@@ -13,7 +13,7 @@ from benchmarks.hard_corpus import font_files, render_glyph
 from pixdex.catalog import Catalog
 from pixdex.decode import decode_image
 from pixdex.evaluation.edits import apply_edit
-from pixdex.evaluation.rule_pairs import nearest_rejected
+from pixdex.evaluation.rule_pairs import tried_with_views
 from pixdex.matching import cut_views, verification
 from pixdex.signature import LUMA_END, PLANES_START, signature
 
@@ -84,27 +84,51 @@ def test_a_glyph_with_a_border_or_cropped_is_found_and_no_other_letter(
     assert found == {"L.png"}
 
 
-def test_views_are_tried_on_the_nearest_rejected_candidates_of_each_orientation() -> None:
-    # Rows (query, orientation, file, distance): the signature rejected all but the accepted
-    # ones; per query orientation, the NEAREST nearest of the rest (by distance, then file).
+def test_a_query_its_signature_matched_makes_no_views(
+    tmp_path: Path, glyphs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The views are the fallback of a query whose signature accepted no candidate: the letter
+    # itself, which its signature finds, makes none; its bordered copy makes them once.
+    made = []
+
+    def counted(image: Image.Image) -> tuple:
+        made.append(image.size)
+        return views(image)
+
+    views = cut_views.cut_view_signatures
+    monkeypatch.setattr(cut_views, "cut_view_signatures", counted)
+    bordered = tmp_path / "border.png"
+    apply_edit("border", Image.open(glyphs / "L.png"), seed=0).save(bordered)
+    with Catalog(str(tmp_path / "catalog.db")) as catalog:
+        catalog.index([glyphs], workers=1)
+        assert {Path(m.path).name for m in catalog.search(glyphs / "L.png").matches} == {"L.png"}
+        assert made == []
+        assert {Path(m.path).name for m in catalog.search(bordered).matches} == {"L.png"}
+        assert len(made) == 1
+
+
+def test_views_are_tried_only_for_a_query_its_signature_matched_to_nothing() -> None:
+    # Rows (query, orientation, file, distance). A query with a row its signature accepted, in
+    # any orientation, tries no view; any other, per orientation, on the NEAREST nearest rows
+    # (by distance, then file).
     rng = np.random.default_rng(5)
-    count = 2000
+    count = 4000
     pairs = np.stack(
         [
-            rng.integers(0, 4, count),
+            rng.integers(0, 8, count),
             rng.integers(0, 2, count),
             rng.permutation(count),
             rng.integers(0, 17, count),
         ],
         1,
     )
-    accepted = rng.random(count) < 0.2
-    tried = nearest_rejected(pairs, accepted)
-    assert not (tried & accepted).any()
-    for query, turn in itertools.product(range(4), range(2)):
-        rows = np.flatnonzero((pairs[:, 0] == query) & (pairs[:, 1] == turn) & ~accepted)
+    accepted = (rng.random(count) < 0.002) & (pairs[:, 0] < 4)
+    tried = tried_with_views(pairs, accepted)
+    matched = set(pairs[accepted, 0].tolist())
+    assert matched and len(matched) < 8
+    for query, turn in itertools.product(range(8), range(2)):
+        rows = np.flatnonzero((pairs[:, 0] == query) & (pairs[:, 1] == turn))
         nearest = sorted(rows.tolist(), key=lambda row: (pairs[row, 3], pairs[row, 2]))
-        assert set(np.flatnonzero(tried & (pairs[:, 0] == query) & (pairs[:, 1] == turn))) == set(
-            nearest[: cut_views.NEAREST]
-        )
-    assert not nearest_rejected(pairs[:0], accepted[:0]).any()
+        expected = set() if query in matched else set(nearest[: cut_views.NEAREST])
+        assert set(np.flatnonzero(tried)) & set(rows.tolist()) == expected
+    assert not tried_with_views(pairs[:0], accepted[:0]).any()

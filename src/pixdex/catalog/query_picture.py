@@ -18,7 +18,7 @@ class QueryPicture:
     """One orientation of a query: its hashes by algorithm, its content signature
     (``pixdex.signature``) when the search verifies with one, and then its decoded pixels, from
     which a search that needs them makes its views at the verification's cuts
-    (``pixdex.matching.cut_views``: only for a query with candidates its signature rejected).
+    (``pixdex.matching.cut_views``: only for a query its signature matched to nothing).
     A query given by hash has neither."""
 
     hashes: dict[str, Hash]

@@ -166,14 +166,14 @@ def verified_pairs(
     queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray, rule: MatchRule
 ) -> np.ndarray:
     """``(p,)`` bool: ``candidate_pairs``' rows the rule accepts, as a search does: the query
-    orientation's signature in every alignment, or any of its cut views in the uncut one (on the
-    ``nearest_rejected`` rows).
+    orientation's signature in every alignment, or, for a query whose signature accepts none,
+    any of its cut views in the uncut one (on the ``tried_with_views`` rows).
     ``files`` ``(n, SIGNATURE_BYTES)``."""
     from pixdex.matching import verify_pairs  # compiled (numba): loaded by rule modes only
 
     table, rows = signature_table(queries.signatures, files, pairs)
     accepted = verify_pairs(table, rows, rule.verifier)
-    tried = nearest_rejected(pairs, accepted)
+    tried = tried_with_views(pairs, accepted)
     for view in range(queries.cut_views.shape[2]):
         left = tried & ~accepted
         table, rows = signature_table(queries.cut_views[:, :, view], files, pairs[left])
@@ -181,19 +181,20 @@ def verified_pairs(
     return accepted
 
 
-def nearest_rejected(pairs: np.ndarray, accepted: np.ndarray) -> np.ndarray:
-    """``(p,)`` bool: the ``candidate_pairs`` rows a search tries its cut views on — of each query
-    orientation's rows not ``accepted``, the ``cut_views.NEAREST`` nearest (by distance, then
-    file)."""
+def tried_with_views(pairs: np.ndarray, accepted: np.ndarray) -> np.ndarray:
+    """``(p,)`` bool: the ``candidate_pairs`` rows a search tries its cut views on — for a query
+    none of whose rows is ``accepted`` (by its signature, in any orientation), each
+    orientation's ``cut_views.NEAREST`` nearest rows (by distance, then file)."""
     out = np.zeros(len(pairs), bool)
-    rejected = np.flatnonzero(~accepted)
-    if rejected.size == 0:
+    queries = np.unique(pairs[accepted, 0])
+    open_rows = np.flatnonzero(~np.isin(pairs[:, 0], queries))
+    if open_rows.size == 0:
         return out
-    rows = pairs[rejected]
+    rows = pairs[open_rows]
     order = np.lexsort((rows[:, 2], rows[:, 3], rows[:, 1], rows[:, 0]))
-    rows, rejected = rows[order], rejected[order]
+    rows, open_rows = rows[order], open_rows[order]
     starts = np.r_[True, np.any(rows[1:, :2] != rows[:-1, :2], axis=1)]
     position = np.arange(len(rows))
     first = np.maximum.accumulate(np.where(starts, position, 0))
-    out[rejected[position - first < NEAREST]] = True
+    out[open_rows[position - first < NEAREST]] = True
     return out

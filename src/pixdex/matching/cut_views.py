@@ -16,8 +16,12 @@ lost, and compares that view with a candidate in the uncut alignment (``verifica
   margins, while a photo's lost content that no fill stands in for.
 
 A candidate accepted by the query's signature in any alignment, or by one of these views, is
-the same picture; the views are tried on the ``NEAREST`` candidates the signature rejected. The
-duplicate finder, which holds signatures only, compares as before.
+the same picture. The views are the fallback of a query whose signature accepted no candidate
+(in any orientation searched), tried on the ``NEAREST`` candidates of each orientation: on the
+hard corpus's development half, trying them also beside a match found 0.1 points more (a red
+square's copy) for 0.08 more look-alikes per query and 38 times the views' verifications, and
+a search makes them for few queries. The duplicate finder, which holds signatures only,
+compares as before.
 """
 
 from __future__ import annotations
@@ -35,10 +39,9 @@ VIEWS = 2 * len(CUT_SHARES)
 """Views per query: a window and a framed view for each cut (a missing one is all zeros)."""
 
 NEAREST = 64
-"""Candidates a search tries its views on, per orientation: of those its signature rejected, the
-nearest by hash distance (then by file id). A query in a dense family has thousands of
-look-alike candidates, and four more verifications of each would multiply its cost; a copy's
-own picture lies among the nearest."""
+"""Candidates a search tries its views on, per orientation: the nearest by hash distance (then
+by file id). A query in a dense family has thousands of look-alike candidates, and four more
+verifications of each would multiply its cost; a copy's own picture lies among the nearest."""
 
 BACKGROUND_SHARE = 0.3
 """Share of the picture that must be of one colour (each channel within a bin of 16 levels) for
