@@ -173,7 +173,7 @@ def scored(queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray) -> list[
 def accept_any(pairs: np.ndarray, score_sets: list[tuple], *thresholds: float) -> np.ndarray:
     """The verdicts a search gives ``scored``'s rows at these thresholds: accepted by the
     signature, or by a cut view on the ones it tries them on (``rule_pairs.tried_with_views``:
-    a query its signature matched to nothing)."""
+    nearer than every file the signature accepted)."""
     accepted = accept(score_sets[0], *thresholds)
     views = np.logical_or.reduce([accept(scores, *thresholds) for scores in score_sets[1:]])
     return accepted | (tried_with_views(pairs, accepted) & views)

@@ -84,11 +84,11 @@ def test_a_glyph_with_a_border_or_cropped_is_found_and_no_other_letter(
     assert found == {"L.png"}
 
 
-def test_a_query_its_signature_matched_makes_no_views(
+def test_a_query_matched_at_its_nearest_candidate_makes_no_views(
     tmp_path: Path, glyphs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The views are the fallback of a query whose signature accepted no candidate: the letter
-    # itself, which its signature finds, makes none; its bordered copy makes them once.
+    # The views are tried on the candidates nearer than every match the signature found: the
+    # letter itself, matched at distance 0, makes none; its bordered copy makes them once.
     made = []
 
     def counted(image: Image.Image) -> tuple:
@@ -107,28 +107,38 @@ def test_a_query_its_signature_matched_makes_no_views(
         assert len(made) == 1
 
 
-def test_views_are_tried_only_for_a_query_its_signature_matched_to_nothing() -> None:
-    # Rows (query, orientation, file, distance). A query with a row its signature accepted, in
-    # any orientation, tries no view; any other, per orientation, on the NEAREST nearest rows
-    # (by distance, then file).
+def test_views_are_tried_on_the_nearest_rejected_candidates_nearer_than_every_match() -> None:
+    # Rows (query, orientation, file, distance). Of the rows the signature rejected, those whose
+    # file is nearer (over the orientations) than every file it accepted for the query; per
+    # query orientation, the NEAREST nearest of them (by distance, then file).
     rng = np.random.default_rng(5)
     count = 4000
     pairs = np.stack(
         [
             rng.integers(0, 8, count),
             rng.integers(0, 2, count),
-            rng.permutation(count),
+            rng.integers(0, 1500, count),
             rng.integers(0, 17, count),
         ],
         1,
     )
-    accepted = (rng.random(count) < 0.002) & (pairs[:, 0] < 4)
+    pairs = pairs[np.unique(pairs[:, :3], axis=0, return_index=True)[1]]
+    accepted = (rng.random(len(pairs)) < 0.01) & (pairs[:, 0] < 4)
     tried = tried_with_views(pairs, accepted)
-    matched = set(pairs[accepted, 0].tolist())
-    assert matched and len(matched) < 8
+    distance = {}
+    for query, _, file, bits in pairs.tolist():
+        distance[query, file] = min(bits, distance.get((query, file), bits))
     for query, turn in itertools.product(range(8), range(2)):
-        rows = np.flatnonzero((pairs[:, 0] == query) & (pairs[:, 1] == turn))
-        nearest = sorted(rows.tolist(), key=lambda row: (pairs[row, 3], pairs[row, 2]))
-        expected = set() if query in matched else set(nearest[: cut_views.NEAREST])
-        assert set(np.flatnonzero(tried)) & set(rows.tolist()) == expected
+        match = min(
+            (distance[q, f] for q, _, f, _ in pairs[accepted].tolist() if q == query), default=99
+        )
+        rows = [
+            row
+            for row in np.flatnonzero((pairs[:, 0] == query) & (pairs[:, 1] == turn)).tolist()
+            if not accepted[row] and distance[query, pairs[row, 2]] < match
+        ]
+        nearest = sorted(rows, key=lambda row: (distance[query, pairs[row, 2]], pairs[row, 2]))
+        mine = (pairs[:, 0] == query) & (pairs[:, 1] == turn)
+        assert set(np.flatnonzero(tried & mine).tolist()) == set(nearest[: cut_views.NEAREST])
+    assert tried[pairs[:, 0] >= 4].sum() == 4 * 2 * cut_views.NEAREST  # nothing matched there
     assert not tried_with_views(pairs[:0], accepted[:0]).any()

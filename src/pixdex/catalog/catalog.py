@@ -9,6 +9,7 @@ catalog and rebuilt only after a write.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -719,11 +720,12 @@ def _verified(
     unverifiable: int,
 ) -> Found:
     """The candidates whose content signature agrees with the query's, in one of the
-    orientations that found them (``signatures``: the candidates' rows, in ``found``'s order);
-    when that accepts none, those that agree with one of an orientation's views cut from the
-    query's pixels, in the uncut alignment (``pixdex.matching.cut_views``: borders and crops of
-    thin drawings, which shrinking a signature blurs), tried on the ``NEAREST`` candidates of
-    each orientation nearest by hash distance.
+    orientations that found them (``signatures``: the candidates' rows, in ``found``'s order),
+    or with one of an orientation's views cut from the query's pixels, in the uncut alignment
+    (``pixdex.matching.cut_views``: borders and crops of thin drawings, which shrinking a
+    signature blurs). The views are tried on the ``NEAREST`` candidates of each orientation
+    nearest by hash distance among those the signature rejected that lie nearer than every
+    candidate it accepted: none beside a nearer match, all when it accepted none.
 
     A file indexed before signatures existed, or with an older version's (until the next
     ``index`` run gives it one), cannot be verified: it is kept when its hash is within
@@ -736,15 +738,17 @@ def _verified(
 
     ids = list(found)
     accepted = ~present(signatures) & np.array([found[i][0] <= unverifiable for i in ids])
-    rejected, matched = [], False
+    rejected, matched = [], []
     for turn, picture in enumerate(oriented):
         rows = [row for row, i in enumerate(ids) if turn in found[i][1] and not accepted[row]]
         if rows:
             query = np.frombuffer(picture.signature, np.uint8)
             accepted[rows] = verify(query, signatures[rows], rule.verifier)
-            matched = matched or bool(accepted[rows].any())
-            rejected.append((picture, [row for row in rows if not accepted[row]]))
-    for picture, rows in [] if matched else rejected:
+            matched += [found[ids[row]][0] for row in rows if accepted[row]]
+            rejected.append((picture, rows))
+    nearest_match = min(matched, default=math.inf)
+    for picture, rows in rejected:
+        rows = [row for row in rows if not accepted[row] and found[ids[row]][0] < nearest_match]
         rows = sorted(rows, key=lambda r: (found[ids[r]][0], ids[r]))[:NEAREST]
         if rows and picture.pixels is not None:
             for view in cut_view_signatures(picture.pixels):

@@ -166,8 +166,8 @@ def verified_pairs(
     queries: RuleFeatures, files: np.ndarray, pairs: np.ndarray, rule: MatchRule
 ) -> np.ndarray:
     """``(p,)`` bool: ``candidate_pairs``' rows the rule accepts, as a search does: the query
-    orientation's signature in every alignment, or, for a query whose signature accepts none,
-    any of its cut views in the uncut one (on the ``tried_with_views`` rows).
+    orientation's signature in every alignment, or any of its cut views in the uncut one (on the
+    ``tried_with_views`` rows: nearer than every file the signature accepted).
     ``files`` ``(n, SIGNATURE_BYTES)``."""
     from pixdex.matching import verify_pairs  # compiled (numba): loaded by rule modes only
 
@@ -182,16 +182,23 @@ def verified_pairs(
 
 
 def tried_with_views(pairs: np.ndarray, accepted: np.ndarray) -> np.ndarray:
-    """``(p,)`` bool: the ``candidate_pairs`` rows a search tries its cut views on — for a query
-    none of whose rows is ``accepted`` (by its signature, in any orientation), each
-    orientation's ``cut_views.NEAREST`` nearest rows (by distance, then file)."""
+    """``(p,)`` bool: the ``candidate_pairs`` rows a search tries its cut views on — of the rows
+    its signature rejected whose file lies nearer than every file it ``accepted`` (all, when it
+    accepted none), each query orientation's ``cut_views.NEAREST`` nearest (by distance, then
+    file). A file's distance is the nearest over the query's orientations, as a search has it."""
     out = np.zeros(len(pairs), bool)
-    queries = np.unique(pairs[accepted, 0])
-    open_rows = np.flatnonzero(~np.isin(pairs[:, 0], queries))
-    if open_rows.size == 0:
+    if len(pairs) == 0:
         return out
+    files = pairs[:, 2].max() + 1
+    searched, inverse = np.unique(pairs[:, 0] * files + pairs[:, 2], return_inverse=True)
+    nearest = np.full(len(searched), np.iinfo(np.int64).max)
+    np.minimum.at(nearest, inverse, pairs[:, 3])
+    distance = nearest[inverse]
+    match = np.full(pairs[:, 0].max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(match, pairs[accepted, 0], distance[accepted])
+    open_rows = np.flatnonzero(~accepted & (distance < match[pairs[:, 0]]))
     rows = pairs[open_rows]
-    order = np.lexsort((rows[:, 2], rows[:, 3], rows[:, 1], rows[:, 0]))
+    order = np.lexsort((rows[:, 2], distance[open_rows], rows[:, 1], rows[:, 0]))
     rows, open_rows = rows[order], open_rows[order]
     starts = np.r_[True, np.any(rows[1:, :2] != rows[:-1, :2], axis=1)]
     position = np.arange(len(rows))
