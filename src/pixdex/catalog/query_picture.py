@@ -18,7 +18,8 @@ class QueryPicture:
     """One orientation of a query: its hashes by algorithm, its content signature
     (``pixdex.signature``) when the search verifies with one, and then its decoded pixels, from
     which a search that needs them makes its views at the verification's cuts
-    (``pixdex.matching.cut_views``: only for a query its signature matched to nothing).
+    (``pixdex.matching.cut_views``: only for candidates nearer than every match its signature
+    found).
     A query given by hash has neither."""
 
     hashes: dict[str, Hash]

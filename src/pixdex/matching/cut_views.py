@@ -16,12 +16,12 @@ lost, and compares that view with a candidate in the uncut alignment (``verifica
   margins, while a photo's lost content that no fill stands in for.
 
 A candidate accepted by the query's signature in any alignment, or by one of these views, is
-the same picture. The views are the fallback of a query whose signature accepted no candidate
-(in any orientation searched), tried on the ``NEAREST`` candidates of each orientation: on the
-hard corpus's development half, trying them also beside a match found 0.1 points more (a red
-square's copy) for 0.08 more look-alikes per query and 38 times the views' verifications, and
-a search makes them for few queries. The duplicate finder, which holds signatures only,
-compares as before.
+the same picture. The views are tried on the candidates the signature rejected that lie nearer
+(by hash distance) than every candidate it accepted — all of them when it accepted none — the
+``NEAREST`` nearest of each orientation: beside a nearer match they found nothing more on the
+development halves for 0.05-0.08 more look-alikes per query and most of a search's cost, while a
+look-alike the signature accepts farther away must not hide the copy (it did when the views were
+only a query's fallback). The duplicate finder, which holds signatures only, compares as before.
 """
 
 from __future__ import annotations
