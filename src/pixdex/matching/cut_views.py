@@ -19,9 +19,10 @@ A candidate accepted by the query's signature in any alignment, or by one of the
 the same picture. The views are tried on the candidates the signature rejected that lie nearer
 (by hash distance) than every candidate it accepted — all of them when it accepted none — the
 ``NEAREST`` nearest of each orientation: beside a nearer match they found nothing more on the
-development halves for 0.05-0.08 more look-alikes per query and most of a search's cost, while a
-look-alike the signature accepts farther away must not hide the copy (it did when the views were
-only a query's fallback). The duplicate finder, which holds signatures only, compares as before.
+hard corpus's development half (0.2 points more on the quality bar's) for 0.05-0.08 more
+look-alikes per query and most of a search's cost, while a look-alike the signature accepts
+farther away must not hide the copy (it did when the views were only a query's fallback). The
+duplicate finder, which holds signatures only, compares as before.
 """
 
 from __future__ import annotations
